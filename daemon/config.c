@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "build-config.h"
+#include "util.h"
+
+void config_init(struct ukeyd_config *cfg)
+{
+	*cfg = (struct ukeyd_config){
+		.socket_path = strdup(UKEY_DEFAULT_SOCKET),
+		.state_dir = strdup(UKEY_DEFAULT_STATE_DIR),
+		.admin_group = strdup("ukey-admin"),
+		.max_clients = 256,
+	};
+}
+
+void config_release(struct ukeyd_config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_modules; i++)
+		free(cfg->modules[i]);
+	free(cfg->modules);
+	free(cfg->socket_path);
+	free(cfg->state_dir);
+	free(cfg->admin_group);
+	*cfg = (struct ukeyd_config){0};
+}
+
+int config_add_module(struct ukeyd_config *cfg, const char *path)
+{
+	char **n;
+
+	for (size_t i = 0; i < cfg->n_modules; i++)
+		if (strcmp(cfg->modules[i], path) == 0)
+			return 0;
+	n = realloc(cfg->modules, (cfg->n_modules + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	cfg->modules = n;
+	n[cfg->n_modules] = strdup(path);
+	if (!n[cfg->n_modules])
+		return -ENOMEM;
+	cfg->n_modules++;
+	return 0;
+}
+
+static int set_string(char **field, const char *value)
+{
+	char *s = strdup(value);
+
+	if (!s)
+		return -ENOMEM;
+	free(*field);
+	*field = s;
+	return 0;
+}
+
+/* inih callback: nonzero means the line was understood. */
+static int config_handle(void *user, const char *section, const char *name, const char *value)
+{
+	struct ukeyd_config *cfg = user;
+	char *end;
+	unsigned long n;
+
+	if (strcmp(section, "ukeyd") != 0)
+		return 1; /* other sections belong to other components */
+	if (strcmp(name, "module") == 0)
+		return config_add_module(cfg, value) == 0;
+	if (strcmp(name, "socket") == 0)
+		return set_string(&cfg->socket_path, value) == 0;
+	if (strcmp(name, "state_dir") == 0)
+		return set_string(&cfg->state_dir, value) == 0;
+	if (strcmp(name, "admin_group") == 0)
+		return set_string(&cfg->admin_group, value) == 0;
+	if (strcmp(name, "max_clients") == 0) {
+		errno = 0;
+		n = strtoul(value, &end, 10);
+		if (errno || *end || n == 0 || n > 65536)
+			return 0;
+		cfg->max_clients = (unsigned)n;
+		return 1;
+	}
+	return 0;
+}
+
+int config_load_file(struct ukeyd_config *cfg, const char *path, bool must_exist, int *ret_line)
+{
+	FILE *f = fopen(path, "re");
+	int r;
+
+	if (!f)
+		return (errno == ENOENT && !must_exist) ? 0 : -errno;
+	r = ini_parse_file(f, config_handle, cfg);
+	fclose(f);
+	if (r != 0) {
+		if (ret_line)
+			*ret_line = r;
+		return -EINVAL;
+	}
+	return 0;
+}

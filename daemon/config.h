@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* ukeyd's settings: built-in defaults, then the INI file, then the
+ * command line. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct ukeyd_config {
+	char **modules; /* PKCS#11 module paths, in load order */
+	size_t n_modules;
+	char *socket_path;
+	char *state_dir;
+	char *admin_group;
+	unsigned max_clients;
+	bool verbose;
+};
+
+void config_init(struct ukeyd_config *cfg);
+void config_release(struct ukeyd_config *cfg);
+
+/* Appends a module path unless it is already listed. Returns 0 or -ENOMEM. */
+int config_add_module(struct ukeyd_config *cfg, const char *path);
+
+/* Reads an INI file ([ukeyd] section; "module" may repeat). A missing
+ * file is an error only when must_exist. Returns 0 or a negative errno;
+ * *ret_line names the first bad line of a malformed file. */
+int config_load_file(struct ukeyd_config *cfg, const char *path, bool must_exist, int *ret_line);

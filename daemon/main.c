@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* ukeyd: command line, process hardening, then ukeyd_run(). */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+#include "build-config.h"
+#include "config.h"
+#include "log.h"
+#include "ukeyd.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: ukeyd [OPTIONS]\n"
+		"The CA token (UKey) daemon: reads every plugged token through PKCS#11\n"
+		"and answers local clients (libukey, ukeyctl) from its cache.\n\n"
+		"  -m, --module PATH     load this PKCS#11 module (repeatable; replaces\n"
+		"                        the config file's modules)\n"
+		"  -c, --config FILE     configuration file (default %s)\n"
+		"  -s, --socket PATH     listen here (default %s), unless systemd\n"
+		"                        passes a socket\n"
+		"      --state-dir DIR   persistent state (default %s)\n"
+		"  -v, --verbose         log debug messages\n"
+		"  -h, --help            show this help\n"
+		"  -V, --version         show the version\n",
+		UKEY_DEFAULT_CONFIG, UKEY_DEFAULT_SOCKET, UKEY_DEFAULT_STATE_DIR);
+}
+
+enum { OPT_STATE_DIR = 256 };
+
+int main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{"module", required_argument, NULL, 'm'},
+		{"config", required_argument, NULL, 'c'},
+		{"socket", required_argument, NULL, 's'},
+		{"state-dir", required_argument, NULL, OPT_STATE_DIR},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{0},
+	};
+	struct rlimit no_core = {0, 0};
+	struct ukeyd_config cfg, cli = {0};
+	const char *config_path = UKEY_DEFAULT_CONFIG;
+	bool config_given = false;
+	int c, r, bad_line = 0;
+
+	/* PINs pass through this process: no core dumps, no ptrace by peers. */
+	(void)prctl(PR_SET_DUMPABLE, 0);
+	(void)setrlimit(RLIMIT_CORE, &no_core);
+	signal(SIGPIPE, SIG_IGN);
+
+	config_init(&cfg);
+	while ((c = getopt_long(argc, argv, "m:c:s:vhV", options, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			if (config_add_module(&cli, optarg) < 0)
+				return EXIT_FAILURE;
+			break;
+		case 'c':
+			config_path = optarg;
+			config_given = true;
+			break;
+		case 's':
+			free(cli.socket_path);
+			cli.socket_path = strdup(optarg);
+			break;
+		case OPT_STATE_DIR:
+			free(cli.state_dir);
+			cli.state_dir = strdup(optarg);
+			break;
+		case 'v':
+			cli.verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_SUCCESS;
+		case 'V':
+			printf("ukeyd %s\n", UKEY_VERSION);
+			return EXIT_SUCCESS;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "ukeyd: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	log_setup(cli.verbose ? LOG_DEBUG : LOG_INFO);
+
+	r = config_load_file(&cfg, config_path, config_given, &bad_line);
+	if (r < 0) {
+		if (bad_line > 0)
+			log_error("%s:%d: invalid setting", config_path, bad_line);
+		else
+			log_error("cannot read %s: %s", config_path, strerror(-r));
+		config_release(&cfg);
+		config_release(&cli);
+		return EXIT_FAILURE;
+	}
+	/* The command line wins over the file. */
+	if (cli.n_modules > 0) {
+		for (size_t i = 0; i < cfg.n_modules; i++)
+			free(cfg.modules[i]);
+		free(cfg.modules);
+		cfg.modules = cli.modules;
+		cfg.n_modules = cli.n_modules;
+		cli.modules = NULL;
+		cli.n_modules = 0;
+	}
+	if (cli.socket_path) {
+		free(cfg.socket_path);
+		cfg.socket_path = cli.socket_path;
+		cli.socket_path = NULL;
+	}
+	if (cli.state_dir) {
+		free(cfg.state_dir);
+		cfg.state_dir = cli.state_dir;
+		cli.state_dir = NULL;
+	}
+	cfg.verbose = cli.verbose;
+	config_release(&cli);
+
+	r = ukeyd_run(&cfg);
+	config_release(&cfg);
+	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,495 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "p11-worker.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <libp11.h>
+#include <openssl/err.h>
+#include <p11-kit/pkcs11.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "p11-text.h"
+#include "token-model.h"
+#include "util.h"
+
+/* Bounds on what one token may make us hold in memory. */
+#define MAX_OBJECT_VALUE (8u * 1024u * 1024u)
+#define MAX_OBJECTS_PER_CLASS 1024u
+
+struct p11_worker {
+	char *module;
+	int event_fd;
+	pthread_t thread;
+	bool thread_started;
+
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	/* under lock */
+	uint64_t requested;
+	bool quit;
+	struct p11_scan_result *done;
+
+	/* owned by the thread */
+	PKCS11_CTX *ctx;
+	PKCS11_SLOT *slots;
+	unsigned n_slots;
+	void *dl;
+	CK_FUNCTION_LIST_PTR fl;
+};
+
+void p11_scan_result_free(struct p11_scan_result *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->n_tokens; i++)
+		token_free(r->tokens[i]);
+	free(r->tokens);
+	free(r->error_msg);
+	free(r);
+}
+
+static enum ukey_pin_state pin_state(CK_FLAGS flags, bool so)
+{
+	if (flags & (so ? CKF_SO_PIN_LOCKED : CKF_USER_PIN_LOCKED))
+		return UKEY_PIN_LOCKED;
+	if (flags & (so ? CKF_SO_PIN_FINAL_TRY : CKF_USER_PIN_FINAL_TRY))
+		return UKEY_PIN_FINAL_TRY;
+	if (flags & (so ? CKF_SO_PIN_COUNT_LOW : CKF_USER_PIN_COUNT_LOW))
+		return UKEY_PIN_COUNT_LOW;
+	return UKEY_PIN_OK;
+}
+
+static unsigned long pin_len(CK_ULONG v)
+{
+	return v == CK_UNAVAILABLE_INFORMATION ? 0 : v;
+}
+
+/* Reads one attribute into a fresh buffer (NUL-terminated for text). An
+ * attribute the object lacks, or keeps secret, leaves *ret NULL. */
+static CK_RV read_attribute(CK_FUNCTION_LIST_PTR fl, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o,
+			    CK_ATTRIBUTE_TYPE type, uint8_t **ret, size_t *ret_len)
+{
+	CK_ATTRIBUTE a = {type, NULL, 0};
+	uint8_t *buf;
+	CK_RV rv;
+
+	*ret = NULL;
+	*ret_len = 0;
+	rv = fl->C_GetAttributeValue(s, o, &a, 1);
+	if (rv == CKR_ATTRIBUTE_SENSITIVE || rv == CKR_ATTRIBUTE_TYPE_INVALID)
+		return CKR_OK;
+	if (rv != CKR_OK)
+		return rv;
+	if (a.ulValueLen == CK_UNAVAILABLE_INFORMATION)
+		return CKR_OK;
+	if (a.ulValueLen > MAX_OBJECT_VALUE)
+		return CKR_DEVICE_MEMORY; /* refuse to hold it: reported as too large */
+	buf = malloc(a.ulValueLen + 1);
+	if (!buf)
+		return CKR_HOST_MEMORY;
+	a.pValue = buf;
+	rv = fl->C_GetAttributeValue(s, o, &a, 1);
+	if (rv != CKR_OK) {
+		free(buf);
+		return rv;
+	}
+	buf[a.ulValueLen] = 0;
+	*ret = buf;
+	*ret_len = a.ulValueLen;
+	return CKR_OK;
+}
+
+static CK_RV read_text_attribute(CK_FUNCTION_LIST_PTR fl, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o,
+				 CK_ATTRIBUTE_TYPE type, char **ret)
+{
+	_cleanup_free_ uint8_t *raw = NULL;
+	size_t len;
+	CK_RV rv;
+
+	rv = read_attribute(fl, s, o, type, &raw, &len);
+	if (rv != CKR_OK)
+		return rv;
+	*ret = p11_text_decode(raw ? raw : (const uint8_t *)"", len);
+	return *ret ? CKR_OK : CKR_HOST_MEMORY;
+}
+
+static CK_RV find_objects(CK_FUNCTION_LIST_PTR fl, CK_SESSION_HANDLE s, CK_OBJECT_CLASS cls,
+			  CK_OBJECT_HANDLE **ret, size_t *ret_n)
+{
+	CK_ATTRIBUTE tmpl = {CKA_CLASS, &cls, sizeof(cls)};
+	CK_OBJECT_HANDLE *handles = NULL;
+	size_t n = 0;
+	CK_RV rv;
+
+	rv = fl->C_FindObjectsInit(s, &tmpl, 1);
+	if (rv != CKR_OK)
+		return rv;
+	handles = calloc(MAX_OBJECTS_PER_CLASS, sizeof(*handles));
+	if (!handles) {
+		fl->C_FindObjectsFinal(s);
+		return CKR_HOST_MEMORY;
+	}
+	while (n < MAX_OBJECTS_PER_CLASS) {
+		CK_ULONG got = 0;
+		rv = fl->C_FindObjects(s, handles + n, MAX_OBJECTS_PER_CLASS - n, &got);
+		if (rv != CKR_OK || got == 0)
+			break;
+		n += got;
+	}
+	fl->C_FindObjectsFinal(s);
+	if (rv != CKR_OK) {
+		free(handles);
+		return rv;
+	}
+	*ret = handles;
+	*ret_n = n;
+	return CKR_OK;
+}
+
+static CK_RV read_certs(CK_FUNCTION_LIST_PTR fl, CK_SESSION_HANDLE s, struct token *t)
+{
+	_cleanup_free_ CK_OBJECT_HANDLE *h = NULL;
+	size_t n = 0;
+	CK_RV rv;
+
+	rv = find_objects(fl, s, CKO_CERTIFICATE, &h, &n);
+	if (rv != CKR_OK || n == 0)
+		return rv;
+	t->certs = calloc(n, sizeof(*t->certs));
+	if (!t->certs)
+		return CKR_HOST_MEMORY;
+	for (size_t i = 0; i < n; i++) {
+		struct token_cert *c = &t->certs[t->n_certs];
+
+		rv = read_attribute(fl, s, h[i], CKA_VALUE, &c->der, &c->der_len);
+		if (rv == CKR_DEVICE_MEMORY) {
+			log_warning("%s: token %s: certificate object too large, skipped", t->module,
+				    t->serial);
+			continue;
+		}
+		if (rv == CKR_OK)
+			rv = read_attribute(fl, s, h[i], CKA_ID, &c->id, &c->id_len);
+		if (rv == CKR_OK)
+			rv = read_text_attribute(fl, s, h[i], CKA_LABEL, &c->label);
+		t->n_certs++; /* token_free() releases partial entries too */
+		if (rv != CKR_OK)
+			return rv;
+	}
+	return CKR_OK;
+}
+
+static CK_RV read_data_objects(CK_FUNCTION_LIST_PTR fl, CK_SESSION_HANDLE s, struct token *t)
+{
+	_cleanup_free_ CK_OBJECT_HANDLE *h = NULL;
+	size_t n = 0;
+	CK_RV rv;
+
+	rv = find_objects(fl, s, CKO_DATA, &h, &n);
+	if (rv != CKR_OK || n == 0)
+		return rv;
+	t->objects = calloc(n, sizeof(*t->objects));
+	if (!t->objects)
+		return CKR_HOST_MEMORY;
+	for (size_t i = 0; i < n; i++) {
+		struct token_object *d = &t->objects[t->n_objects];
+
+		rv = read_attribute(fl, s, h[i], CKA_VALUE, &d->value, &d->value_len);
+		if (rv == CKR_DEVICE_MEMORY) {
+			log_warning("%s: token %s: data object too large, skipped", t->module,
+				    t->serial);
+			continue;
+		}
+		if (rv == CKR_OK)
+			rv = read_text_attribute(fl, s, h[i], CKA_LABEL, &d->label);
+		if (rv == CKR_OK)
+			rv = read_text_attribute(fl, s, h[i], CKA_APPLICATION, &d->application);
+		t->n_objects++;
+		if (rv != CKR_OK)
+			return rv;
+	}
+	return CKR_OK;
+}
+
+/* Reads one token without logging in. Returns CKR_OK with *ret NULL when
+ * the token left the slot meanwhile. */
+static CK_RV scan_token(struct p11_worker *w, CK_SLOT_ID slot, struct token **ret)
+{
+	CK_FUNCTION_LIST_PTR fl = w->fl;
+	CK_SESSION_HANDLE s;
+	CK_TOKEN_INFO info;
+	struct token *t;
+	CK_RV rv;
+
+	*ret = NULL;
+	/* Raw C_GetTokenInfo, not libp11's copy: libp11 keeps PIN flags from
+	 * enumeration time, and lacks the PIN length limits. */
+	rv = fl->C_GetTokenInfo(slot, &info);
+	if (rv == CKR_TOKEN_NOT_PRESENT || rv == CKR_DEVICE_REMOVED || rv == CKR_SLOT_ID_INVALID)
+		return CKR_OK;
+	if (rv != CKR_OK)
+		return rv;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return CKR_HOST_MEMORY;
+	t->slot_id = slot;
+	t->module = strdup(w->module);
+	t->serial = p11_text_decode(info.serialNumber, sizeof(info.serialNumber));
+	t->label = p11_text_decode(info.label, sizeof(info.label));
+	t->manufacturer = p11_text_decode(info.manufacturerID, sizeof(info.manufacturerID));
+	t->model = p11_text_decode(info.model, sizeof(info.model));
+	if (!t->module || !t->serial || !t->label || !t->manufacturer || !t->model) {
+		token_free(t);
+		return CKR_HOST_MEMORY;
+	}
+	t->initialized = info.flags & CKF_TOKEN_INITIALIZED;
+	t->user_pin = pin_state(info.flags, false);
+	t->so_pin = pin_state(info.flags, true);
+	t->pin_min = pin_len(info.ulMinPinLen);
+	t->pin_max = pin_len(info.ulMaxPinLen);
+
+	/* A blank token has no objects, and some modules hang opening a
+	 * session on one (libp11 0.4.12 waits forever after such a failure). */
+	if (t->initialized) {
+		rv = fl->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL, &s);
+		if (rv == CKR_OK) {
+			rv = read_certs(fl, s, t);
+			if (rv == CKR_OK)
+				rv = read_data_objects(fl, s, t);
+			fl->C_CloseSession(s);
+		}
+		if (rv != CKR_OK) {
+			token_free(t);
+			if (rv == CKR_TOKEN_NOT_PRESENT || rv == CKR_DEVICE_REMOVED ||
+			    rv == CKR_SESSION_HANDLE_INVALID || rv == CKR_SESSION_CLOSED)
+				return CKR_OK; /* pulled out while we read it */
+			return rv;
+		}
+	}
+	*ret = t;
+	return CKR_OK;
+}
+
+static int worker_load(struct p11_worker *w, char **ret_msg)
+{
+	CK_C_GetFunctionList get_fl;
+	char buf[256];
+
+	w->ctx = PKCS11_CTX_new();
+	if (!w->ctx)
+		return -ENOMEM;
+	if (PKCS11_CTX_load(w->ctx, w->module) < 0) {
+		ERR_error_string_n(ERR_get_error(), buf, sizeof(buf));
+		PKCS11_CTX_free(w->ctx);
+		w->ctx = NULL;
+		if (asprintf(ret_msg, "cannot load PKCS#11 module: %s", buf) < 0)
+			*ret_msg = NULL;
+		return -ENOENT;
+	}
+	/* libp11 hides data objects and the function list; the module it
+	 * loaded is already mapped, so this dlopen finds the same copy, and
+	 * the function list is already initialized. */
+	w->dl = dlopen(w->module, RTLD_NOW | RTLD_NOLOAD);
+	get_fl = w->dl ? (CK_C_GetFunctionList)dlsym(w->dl, "C_GetFunctionList") : NULL;
+	if (!get_fl || get_fl(&w->fl) != CKR_OK || !w->fl) {
+		if (asprintf(ret_msg, "module has no usable C_GetFunctionList") < 0)
+			*ret_msg = NULL;
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static void worker_unload(struct p11_worker *w)
+{
+	if (w->slots)
+		PKCS11_release_all_slots(w->ctx, w->slots, w->n_slots);
+	w->slots = NULL;
+	w->n_slots = 0;
+	if (w->ctx) {
+		PKCS11_CTX_unload(w->ctx);
+		PKCS11_CTX_free(w->ctx);
+	}
+	w->ctx = NULL;
+	if (w->dl)
+		dlclose(w->dl);
+	w->dl = NULL;
+	w->fl = NULL;
+}
+
+static struct p11_scan_result *worker_scan(struct p11_worker *w)
+{
+	struct p11_scan_result *r = calloc(1, sizeof(*r));
+	CK_RV rv = CKR_OK;
+
+	if (!r)
+		return NULL;
+	if (!w->fl) {
+		r->error = worker_load(w, &r->error_msg);
+		if (r->error < 0) {
+			worker_unload(w);
+			return r;
+		}
+	}
+	/* Never PKCS11_update_slots(): it crashes in libp11 0.4.12 on the
+	 * second call with two or more slots. Release and enumerate anew. */
+	if (w->slots)
+		PKCS11_release_all_slots(w->ctx, w->slots, w->n_slots);
+	w->slots = NULL;
+	w->n_slots = 0;
+	if (PKCS11_enumerate_slots(w->ctx, &w->slots, &w->n_slots) < 0) {
+		r->error = -EIO;
+		r->error_msg = strdup("cannot list the module's slots");
+		w->slots = NULL;
+		w->n_slots = 0;
+		return r;
+	}
+	r->tokens = calloc(w->n_slots + 1, sizeof(*r->tokens));
+	if (!r->tokens) {
+		free(r);
+		return NULL;
+	}
+	for (unsigned i = 0; i < w->n_slots; i++) {
+		struct token *t;
+
+		if (!w->slots[i].token)
+			continue;
+		rv = scan_token(w, PKCS11_get_slotid_from_slot(&w->slots[i]), &t);
+		if (rv != CKR_OK) {
+			/* One bad token does not hide the others. */
+			log_warning("%s: slot %lu: reading the token failed: CK_RV 0x%lx", w->module,
+				    PKCS11_get_slotid_from_slot(&w->slots[i]), (unsigned long)rv);
+			continue;
+		}
+		if (t)
+			r->tokens[r->n_tokens++] = t;
+	}
+	return r;
+}
+
+static void *worker_main(void *arg)
+{
+	struct p11_worker *w = arg;
+	uint64_t done = 0;
+
+	for (;;) {
+		struct p11_scan_result *r;
+		uint64_t target, one = 1;
+
+		pthread_mutex_lock(&w->lock);
+		while (!w->quit && w->requested == done)
+			pthread_cond_wait(&w->wake, &w->lock);
+		if (w->quit) {
+			pthread_mutex_unlock(&w->lock);
+			break;
+		}
+		target = w->requested;
+		pthread_mutex_unlock(&w->lock);
+
+		r = worker_scan(w);
+		if (!r)
+			continue; /* out of memory: the next request tries again */
+		r->seq = target;
+		done = target;
+		pthread_mutex_lock(&w->lock);
+		p11_scan_result_free(w->done);
+		w->done = r;
+		pthread_mutex_unlock(&w->lock);
+		if (write(w->event_fd, &one, sizeof(one)) < 0)
+			log_error("%s: cannot wake the event loop: %m", w->module);
+	}
+	worker_unload(w);
+	return NULL;
+}
+
+int p11_worker_start(const char *module_path, struct p11_worker **ret_worker)
+{
+	struct p11_worker *w = calloc(1, sizeof(*w));
+	int r;
+
+	if (!w)
+		return -ENOMEM;
+	w->event_fd = -1;
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->wake, NULL);
+	w->module = strdup(module_path);
+	if (!w->module) {
+		p11_worker_free(w);
+		return -ENOMEM;
+	}
+	w->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (w->event_fd < 0) {
+		r = -errno;
+		p11_worker_free(w);
+		return r;
+	}
+	w->requested = 1; /* the initial scan */
+	r = pthread_create(&w->thread, NULL, worker_main, w);
+	if (r != 0) {
+		p11_worker_free(w);
+		return -r;
+	}
+	w->thread_started = true;
+	*ret_worker = w;
+	return 0;
+}
+
+void p11_worker_free(struct p11_worker *w)
+{
+	if (!w)
+		return;
+	if (w->thread_started) {
+		pthread_mutex_lock(&w->lock);
+		w->quit = true;
+		pthread_cond_signal(&w->wake);
+		pthread_mutex_unlock(&w->lock);
+		pthread_join(w->thread, NULL);
+	}
+	p11_scan_result_free(w->done);
+	if (w->event_fd >= 0)
+		close(w->event_fd);
+	pthread_cond_destroy(&w->wake);
+	pthread_mutex_destroy(&w->lock);
+	free(w->module);
+	free(w);
+}
+
+const char *p11_worker_get_module(const struct p11_worker *w)
+{
+	return w->module;
+}
+
+int p11_worker_get_fd(const struct p11_worker *w)
+{
+	return w->event_fd;
+}
+
+uint64_t p11_worker_request_scan(struct p11_worker *w)
+{
+	uint64_t seq;
+
+	pthread_mutex_lock(&w->lock);
+	seq = ++w->requested;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->lock);
+	return seq;
+}
+
+struct p11_scan_result *p11_worker_take_result(struct p11_worker *w)
+{
+	struct p11_scan_result *r;
+	uint64_t v;
+
+	if (read(w->event_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		log_error("%s: reading the worker's eventfd failed: %m", w->module);
+	pthread_mutex_lock(&w->lock);
+	r = w->done;
+	w->done = NULL;
+	pthread_mutex_unlock(&w->lock);
+	return r;
+}

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The cached model of every token ukeyd can see, as the p11 workers last
+ * read them. Queries are answered from here and never touch a token.
+ * Only the event loop thread uses a token_model.
+ */
+#pragma once
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ukey/ukey.h"
+
+struct token_cert {
+	char *label;
+	uint8_t *id;
+	size_t id_len;
+	uint8_t *der;
+	size_t der_len;
+};
+
+struct token_object {
+	char *label;
+	char *application;
+	uint8_t *value;
+	size_t value_len;
+};
+
+/* One token as read from its slot, without login. */
+struct token {
+	char *module; /* path of the PKCS#11 module */
+	unsigned module_rank; /* the module's place in the load order */
+	unsigned long slot_id;
+	char *serial, *label, *manufacturer, *model;
+	bool initialized;
+	enum ukey_pin_state user_pin, so_pin;
+	unsigned long pin_min, pin_max;
+	struct token_cert *certs;
+	size_t n_certs;
+	struct token_object *objects;
+	size_t n_objects;
+};
+
+void token_free(struct token *t);
+
+/* The token in the JSON contract shape (docs/protocol.md). NULL on ENOMEM. */
+json_object *token_to_json(const struct token *t);
+
+struct token_model {
+	struct token **tokens; /* ordered by module load order, then slot */
+	size_t n_tokens;
+	json_object *json_cache; /* the "tokens" array; rebuilt lazily */
+};
+
+void token_model_init(struct token_model *m);
+void token_model_release(struct token_model *m);
+
+/*
+ * Replaces every token of module by the given ones (ownership of the
+ * array and its tokens passes to the model). module_rank orders modules.
+ * Returns 0 or -ENOMEM (on failure nothing changes and the caller still
+ * owns tokens).
+ */
+int token_model_replace_module(struct token_model *m, const char *module, unsigned module_rank,
+			       struct token **tokens, size_t n_tokens);
+
+/* The token with that serial, or NULL. Blank serials never match. */
+const struct token *token_model_find(const struct token_model *m, const char *serial);
+
+/* The "tokens" array of a list reply, borrowed (json_object_get it to keep
+ * it). NULL on ENOMEM. */
+json_object *token_model_list_json(struct token_model *m);

@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "ukeyd.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+
+#include "build-config.h"
+#include "log.h"
+#include "p11-worker.h"
+#include "server.h"
+#include "util.h"
+
+static bool model_has_serial(const struct token **tokens, size_t n, const char *serial)
+{
+	for (size_t i = 0; i < n; i++)
+		if (streq_ptr(tokens[i]->serial, serial))
+			return true;
+	return false;
+}
+
+/* Logs which tokens of a module appeared and which went away. */
+static void log_token_changes(struct ukeyd *d, const char *module, struct token **now, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct token *old = token_model_find(&d->model, now[i]->serial);
+		if (!now[i]->initialized)
+			continue; /* a blank slot is not news */
+		if (!old || strcmp(old->module, module) != 0)
+			log_info("token %s \"%s\" present on %s", now[i]->serial, now[i]->label,
+				 module);
+	}
+	for (size_t i = 0; i < d->model.n_tokens; i++) {
+		const struct token *t = d->model.tokens[i];
+		if (t->initialized && strcmp(t->module, module) == 0 &&
+		    !model_has_serial((const struct token **)now, n, t->serial))
+			log_info("token %s \"%s\" gone from %s", t->serial, t->label, module);
+	}
+}
+
+static void ukeyd_check_ready(struct ukeyd *d)
+{
+	if (d->ready)
+		return;
+	for (size_t i = 0; i < d->n_modules; i++)
+		if (d->modules[i].completed == 0)
+			return;
+	d->ready = true;
+	log_info("ready: %zu token(s) on %zu module(s)", d->model.n_tokens, d->n_modules);
+	(void)sd_notify(0, "READY=1\nSTATUS=Serving");
+}
+
+static int on_worker_result(sd_event_source *src, int fd, uint32_t revents, void *userdata)
+{
+	struct ukeyd *d = userdata;
+	struct module *m = NULL;
+	struct p11_scan_result *r;
+
+	for (size_t i = 0; i < d->n_modules; i++)
+		if (d->modules[i].src == src)
+			m = &d->modules[i];
+	if (!m)
+		return 0;
+	r = p11_worker_take_result(m->worker);
+	if (!r)
+		return 0;
+	if (r->error < 0)
+		log_error("%s: %s; its tokens are not served", p11_worker_get_module(m->worker),
+			  r->error_msg ? r->error_msg : strerror(-r->error));
+	log_token_changes(d, p11_worker_get_module(m->worker), r->tokens, r->n_tokens);
+	if (token_model_replace_module(&d->model, p11_worker_get_module(m->worker),
+				       (unsigned)(m - d->modules), r->tokens, r->n_tokens) == 0) {
+		r->tokens = NULL; /* the model owns them now */
+		r->n_tokens = 0;
+	} else {
+		log_error("%s: out of memory updating the token model",
+			  p11_worker_get_module(m->worker));
+	}
+	m->completed = r->seq;
+	p11_scan_result_free(r);
+	ukeyd_check_ready(d);
+	requests_run_pending(d);
+	return 0;
+}
+
+static int ensure_state_dir(const char *path)
+{
+	struct stat st;
+
+	if (mkdir(path, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	if (stat(path, &st) < 0)
+		return -errno;
+	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+}
+
+static int open_listen_socket(struct ukeyd *d, bool *ret_owned)
+{
+	int n = sd_listen_fds(true);
+
+	if (n > 1) {
+		log_error("socket activation passed %d sockets; expected one", n);
+		return -EINVAL;
+	}
+	if (n == 1) {
+		if (sd_is_socket_unix(SD_LISTEN_FDS_START, SOCK_STREAM, 1, NULL, 0) <= 0) {
+			log_error("the socket passed by systemd is not a listening Unix stream socket");
+			return -EINVAL;
+		}
+		*ret_owned = false;
+		log_info("listening on the socket passed by systemd");
+		return SD_LISTEN_FDS_START;
+	}
+	*ret_owned = true;
+	return server_listen_path(d->cfg->socket_path);
+}
+
+static void ukeyd_release(struct ukeyd *d)
+{
+	requests_drop_pending(d);
+	server_free(d->server);
+	for (size_t i = 0; i < d->n_modules; i++) {
+		sd_event_source_disable_unref(d->modules[i].src);
+		p11_worker_free(d->modules[i].worker);
+	}
+	free(d->modules);
+	token_model_release(&d->model);
+	sd_event_unref(d->loop);
+}
+
+int ukeyd_run(struct ukeyd_config *cfg)
+{
+	struct ukeyd d = {.cfg = cfg};
+	bool socket_owned = false;
+	sigset_t mask;
+	int fd, r;
+
+	token_model_init(&d.model);
+	r = ensure_state_dir(cfg->state_dir);
+	if (r < 0) {
+		log_error("state directory %s: %s", cfg->state_dir, strerror(-r));
+		return r;
+	}
+	r = sd_event_default(&d.loop);
+	if (r < 0)
+		goto out;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	/* NULL handler: the signal ends the loop with exit code 0. */
+	r = sd_event_add_signal(d.loop, NULL, SIGTERM, NULL, NULL);
+	if (r >= 0)
+		r = sd_event_add_signal(d.loop, NULL, SIGINT, NULL, NULL);
+	if (r < 0)
+		goto out;
+
+	fd = open_listen_socket(&d, &socket_owned);
+	if (fd < 0) {
+		r = fd;
+		log_error("cannot listen on %s: %s", cfg->socket_path, strerror(-r));
+		goto out;
+	}
+	r = server_new(d.loop, fd, cfg->max_clients, requests_dispatch, &d, &d.server);
+	if (r < 0)
+		goto out;
+
+	if (cfg->n_modules == 0)
+		log_warning("no PKCS#11 module configured (--module or \"module =\" in the config)");
+	d.modules = calloc(cfg->n_modules + 1, sizeof(*d.modules));
+	if (!d.modules) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < cfg->n_modules; i++) {
+		struct module *m = &d.modules[d.n_modules];
+
+		r = p11_worker_start(cfg->modules[i], &m->worker);
+		if (r < 0) {
+			log_error("%s: cannot start its worker: %s", cfg->modules[i], strerror(-r));
+			continue;
+		}
+		r = sd_event_add_io(d.loop, &m->src, p11_worker_get_fd(m->worker), EPOLLIN,
+				    on_worker_result, &d);
+		if (r < 0) {
+			p11_worker_free(m->worker);
+			m->worker = NULL;
+			continue;
+		}
+		d.n_modules++;
+	}
+	ukeyd_check_ready(&d);
+	log_info("ukeyd " UKEY_VERSION " serving %s", socket_owned ? cfg->socket_path : "(socket activation)");
+	r = sd_event_loop(d.loop);
+	log_info("shutting down");
+	(void)sd_notify(0, "STOPPING=1");
+out:
+	if (r < 0)
+		log_error("ukeyd failed: %s", strerror(-r));
+	ukeyd_release(&d);
+	if (socket_owned)
+		(void)unlink(cfg->socket_path);
+	return r < 0 ? r : 0;
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The daemon as a whole: its loop, modules, model, server and the
+ * requests waiting for a scan. main.c parses arguments into a config and
+ * hands it to ukeyd_run(). */
+#pragma once
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "config.h"
+#include "token-model.h"
+
+struct server;
+struct client;
+struct p11_worker;
+
+struct module {
+	struct p11_worker *worker;
+	sd_event_source *src;
+	uint64_t completed; /* seq of the newest result applied to the model */
+};
+
+/* A request that waits until every module has completed a given scan. */
+struct pending {
+	struct pending *next;
+	struct client *client;
+	json_object *id;
+	char *method;
+	json_object *params;
+	uint64_t *targets; /* one per module */
+};
+
+struct ukeyd {
+	struct ukeyd_config *cfg;
+	sd_event *loop;
+	struct server *server;
+	struct module *modules;
+	size_t n_modules;
+	struct token_model model;
+	struct pending *pending;
+	bool ready; /* every module has finished its first scan */
+};
+
+/* Runs the daemon until SIGTERM or SIGINT. Returns 0 or a negative errno. */
+int ukeyd_run(struct ukeyd_config *cfg);
+
+/* requests.c: the server's request handler (userdata is the ukeyd). */
+void requests_dispatch(struct client *c, json_object *id, const char *method, json_object *params,
+		       void *userdata);
+
+/* requests.c: answers the pending requests whose scans have completed. */
+void requests_run_pending(struct ukeyd *d);
+
+/* requests.c: drops every pending request (shutdown). */
+void requests_drop_pending(struct ukeyd *d);

@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libukey: the client library of ukeyd, the CA token daemon.
+ *
+ * Tender software links libukey to see the CA tokens (UKey) plugged into
+ * this machine: their serials, labels, PIN state, certificates and data
+ * objects. ukeyd does all token I/O; libukey only talks to it over a
+ * local socket, so a query never touches a token and never costs a PIN
+ * try.
+ *
+ * Conventions
+ * - Handles are opaque and reference counted: *_ref() adds a reference,
+ *   *_unref() drops one and returns NULL. *_unref(NULL) is allowed.
+ * - Functions that can fail return enum ukey_error: UKEY_OK (0) on
+ *   success, a positive code otherwise; ukey_strerror() names it.
+ *   Out-parameters (ret_*) are written only on success.
+ * - Strings are UTF-8 and owned by the object they come from; they stay
+ *   valid as long as that object is referenced.
+ * - The library never prints and never calls exit().
+ *
+ * Thread safety
+ * - A ukey_client is not thread safe: use it from one thread at a time.
+ * - ukey_token, ukey_token_list, ukey_cert and ukey_object are immutable
+ *   snapshots. Their getters may be called from any thread; ref/unref
+ *   are atomic.
+ */
+#ifndef UKEY_UKEY_H
+#define UKEY_UKEY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Error codes. Values are stable; new ones are only appended. */
+enum ukey_error {
+	UKEY_OK = 0,
+	UKEY_E_INVALID_ARGUMENT = 1, /**< a NULL handle, an empty serial, ... */
+	UKEY_E_NO_MEMORY = 2,
+	UKEY_E_UNREACHABLE = 3,	     /**< cannot connect to ukeyd */
+	UKEY_E_DISCONNECTED = 4,     /**< ukeyd closed the connection */
+	UKEY_E_PROTOCOL = 5,	     /**< ukeyd sent something libukey cannot read */
+	UKEY_E_VERSION = 6,	     /**< ukeyd speaks another protocol version */
+	UKEY_E_TIMEOUT = 7,	     /**< ukeyd did not answer in time */
+	UKEY_E_NOT_FOUND = 8,	     /**< no plugged token has that serial */
+	UKEY_E_DAEMON = 9,	     /**< ukeyd failed the request */
+	UKEY_E_REFUSED = 10,	     /**< ukeyd refused the request as malformed */
+};
+
+/**
+ * ukey_strerror - a short English description of an error code.
+ * Never returns NULL; unknown codes give "unknown error".
+ * Thread safety: safe from any thread.
+ */
+const char *ukey_strerror(enum ukey_error err);
+
+/** State of a PIN as the token reports it (PKCS#11 token flags). */
+enum ukey_pin_state {
+	UKEY_PIN_OK = 0,
+	UKEY_PIN_COUNT_LOW = 1, /**< a wrong PIN was entered since the last success */
+	UKEY_PIN_FINAL_TRY = 2, /**< one more wrong PIN locks it */
+	UKEY_PIN_LOCKED = 3,
+};
+
+/**
+ * ukey_pin_state_to_string - "ok", "count_low", "final_try" or "locked",
+ * the names used in the JSON contract.
+ * Thread safety: safe from any thread.
+ */
+const char *ukey_pin_state_to_string(enum ukey_pin_state state);
+
+typedef struct ukey_client ukey_client;
+typedef struct ukey_token_list ukey_token_list;
+typedef struct ukey_token ukey_token;
+typedef struct ukey_cert ukey_cert;
+typedef struct ukey_object ukey_object;
+
+/* ---------------------------------------------------------------- client */
+
+/**
+ * ukey_client_new - connect to ukeyd and complete the version handshake.
+ * @socket_path: the daemon's socket; NULL means $UKEY_SOCKET, else
+ *               /run/ukey/ukeyd.sock.
+ * @ret_client:  the new client, with one reference.
+ *
+ * Returns UKEY_OK, UKEY_E_UNREACHABLE when nothing listens there,
+ * UKEY_E_VERSION when the daemon speaks an incompatible protocol.
+ * Thread safety: safe from any thread; the new client then belongs to
+ * the calling thread.
+ */
+enum ukey_error ukey_client_new(const char *socket_path, ukey_client **ret_client);
+
+/** ukey_client_ref - add a reference. Thread safety: see ukey_client. */
+ukey_client *ukey_client_ref(ukey_client *client);
+
+/**
+ * ukey_client_unref - drop a reference; the last one closes the
+ * connection. Returns NULL. Thread safety: see ukey_client.
+ */
+ukey_client *ukey_client_unref(ukey_client *client);
+
+/**
+ * ukey_client_set_timeout - how long a request may wait for its answer.
+ * @timeout_ms: milliseconds; 0 waits forever. The default is 60000,
+ *              enough for a refresh of slow tokens.
+ * Thread safety: not thread safe (the client's thread).
+ */
+void ukey_client_set_timeout(ukey_client *client, unsigned timeout_ms);
+
+/**
+ * ukey_client_get_daemon_version - the version string ukeyd gave in the
+ * handshake, e.g. "0.1.0". Valid while the client lives.
+ * Thread safety: not thread safe (the client's thread).
+ */
+const char *ukey_client_get_daemon_version(ukey_client *client);
+
+/**
+ * ukey_client_list_tokens - every token ukeyd currently knows, from its
+ * cache (no token is touched).
+ * Thread safety: not thread safe (the client's thread).
+ */
+enum ukey_error ukey_client_list_tokens(ukey_client *client, ukey_token_list **ret_list);
+
+/**
+ * ukey_client_get_token - one token by serial number.
+ * Returns UKEY_E_NOT_FOUND when no plugged token has that serial.
+ * Thread safety: not thread safe (the client's thread).
+ */
+enum ukey_error ukey_client_get_token(ukey_client *client, const char *serial,
+				      ukey_token **ret_token);
+
+/**
+ * ukey_client_refresh - ask ukeyd to re-read every token, and wait until
+ * it has. Use it after changing a token with another program.
+ * Thread safety: not thread safe (the client's thread).
+ */
+enum ukey_error ukey_client_refresh(ukey_client *client);
+
+/* ------------------------------------------------------------ token list */
+
+/** Thread safety: safe from any thread. */
+ukey_token_list *ukey_token_list_ref(ukey_token_list *list);
+/** Thread safety: safe from any thread. Returns NULL. */
+ukey_token_list *ukey_token_list_unref(ukey_token_list *list);
+/** Number of tokens. Thread safety: safe from any thread. */
+size_t ukey_token_list_get_count(const ukey_token_list *list);
+/**
+ * ukey_token_list_get - the token at @index (borrowed: valid while the
+ * list lives; ukey_token_ref() it to keep it longer), or NULL past the end.
+ * Thread safety: safe from any thread.
+ */
+ukey_token *ukey_token_list_get(const ukey_token_list *list, size_t index);
+
+/* ----------------------------------------------------------------- token */
+
+/** Thread safety: safe from any thread. */
+ukey_token *ukey_token_ref(ukey_token *token);
+/** Thread safety: safe from any thread. Returns NULL. */
+ukey_token *ukey_token_unref(ukey_token *token);
+
+/**
+ * Text fields as the token reports them, padding trimmed, in UTF-8 (a
+ * label in GB18030 is converted). Never NULL; "" when the token gives
+ * nothing. Thread safety: safe from any thread.
+ */
+const char *ukey_token_get_serial(const ukey_token *token);
+const char *ukey_token_get_label(const ukey_token *token);
+const char *ukey_token_get_manufacturer(const ukey_token *token);
+const char *ukey_token_get_model(const ukey_token *token);
+/** Path of the PKCS#11 module that reaches the token. Thread safety: any thread. */
+const char *ukey_token_get_module(const ukey_token *token);
+/** False for a blank token that has never been initialized. Thread safety: any thread. */
+bool ukey_token_is_initialized(const ukey_token *token);
+/** Thread safety: safe from any thread. */
+enum ukey_pin_state ukey_token_get_user_pin_state(const ukey_token *token);
+/** Thread safety: safe from any thread. */
+enum ukey_pin_state ukey_token_get_so_pin_state(const ukey_token *token);
+/** PIN length limits the token accepts. Thread safety: safe from any thread. */
+unsigned long ukey_token_get_pin_min_len(const ukey_token *token);
+unsigned long ukey_token_get_pin_max_len(const ukey_token *token);
+
+/** Number of certificate objects. Thread safety: safe from any thread. */
+size_t ukey_token_get_cert_count(const ukey_token *token);
+/** The certificate at @index (borrowed), or NULL. Thread safety: any thread. */
+const ukey_cert *ukey_token_get_cert(const ukey_token *token, size_t index);
+/** Number of public data objects. Thread safety: safe from any thread. */
+size_t ukey_token_get_object_count(const ukey_token *token);
+/** The data object at @index (borrowed), or NULL. Thread safety: any thread. */
+const ukey_object *ukey_token_get_object(const ukey_token *token, size_t index);
+
+/**
+ * ukey_token_get_json - the token as one JSON object, exactly the shape
+ * `ukeyctl status --json` prints (docs/protocol.md). For callers in other
+ * languages, and for fields newer than this header.
+ * Thread safety: safe from any thread.
+ */
+const char *ukey_token_get_json(const ukey_token *token);
+
+/* ----------------------------------------------------------- certificate */
+
+/** CKA_ID in lower-case hex. Thread safety: safe from any thread. */
+const char *ukey_cert_get_id(const ukey_cert *cert);
+/** CKA_LABEL. Thread safety: safe from any thread. */
+const char *ukey_cert_get_label(const ukey_cert *cert);
+/** SHA-256 of the certificate's DER, lower-case hex. Thread safety: any thread. */
+const char *ukey_cert_get_sha256(const ukey_cert *cert);
+
+/* ----------------------------------------------------------- data object */
+
+/** CKA_LABEL. Thread safety: safe from any thread. */
+const char *ukey_object_get_label(const ukey_object *object);
+/** CKA_APPLICATION. Thread safety: safe from any thread. */
+const char *ukey_object_get_application(const ukey_object *object);
+/** Size of CKA_VALUE in bytes. Thread safety: safe from any thread. */
+size_t ukey_object_get_size(const ukey_object *object);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* UKEY_UKEY_H */

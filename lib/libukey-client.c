@@ -1,0 +1,361 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The connection to ukeyd: handshake, requests and their replies. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "build-config.h"
+#include "libukey-private.h"
+#include "proto.h"
+#include "util.h"
+
+#define DEFAULT_TIMEOUT_MS 60000u
+
+struct ukey_client {
+	int refcount;
+	int fd;
+	struct ukey_linebuf in;
+	int64_t next_id;
+	unsigned timeout_ms;
+	char *daemon_version;
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Milliseconds left before deadline for poll(); -1 waits forever. */
+static int poll_timeout(int64_t deadline)
+{
+	int64_t left;
+
+	if (deadline < 0)
+		return -1;
+	left = deadline - now_ms();
+	if (left <= 0)
+		return 0;
+	return left > 60 * 60 * 1000 ? 60 * 60 * 1000 : (int)left;
+}
+
+static void client_disconnect(ukey_client *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	ukey_linebuf_release(&c->in);
+}
+
+static enum ukey_error client_wait(ukey_client *c, short events, int64_t deadline)
+{
+	struct pollfd p = {.fd = c->fd, .events = events};
+
+	for (;;) {
+		int r = poll(&p, 1, poll_timeout(deadline));
+		if (r > 0)
+			return UKEY_OK;
+		if (r == 0)
+			return UKEY_E_TIMEOUT;
+		if (errno != EINTR)
+			return UKEY_E_DISCONNECTED;
+	}
+}
+
+static enum ukey_error client_send(ukey_client *c, const char *buf, size_t len, int64_t deadline)
+{
+	while (len > 0) {
+		ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
+		if (n < 0) {
+			enum ukey_error e;
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN)
+				return UKEY_E_DISCONNECTED;
+			e = client_wait(c, POLLOUT, deadline);
+			if (e != UKEY_OK)
+				return e;
+			continue;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return UKEY_OK;
+}
+
+/* Reads the next complete message from the daemon. */
+static enum ukey_error client_recv(ukey_client *c, json_object **ret_msg, int64_t deadline)
+{
+	for (;;) {
+		char *line;
+		size_t len;
+		long n;
+
+		if (ukey_linebuf_next(&c->in, &line, &len) > 0)
+			return ukey_msg_parse(line, len, ret_msg) == 0 ? UKEY_OK : UKEY_E_PROTOCOL;
+		n = ukey_linebuf_fill(&c->in, c->fd);
+		if (n == -EAGAIN) {
+			enum ukey_error e = client_wait(c, POLLIN, deadline);
+			if (e != UKEY_OK)
+				return e;
+			continue;
+		}
+		if (n == -EMSGSIZE)
+			return UKEY_E_PROTOCOL;
+		if (n <= 0)
+			return UKEY_E_DISCONNECTED;
+	}
+}
+
+static enum ukey_error error_from_wire(json_object *err)
+{
+	static const struct {
+		const char *code;
+		enum ukey_error err;
+	} map[] = {
+		{UKEY_WIRE_NOT_FOUND, UKEY_E_NOT_FOUND},
+		{UKEY_WIRE_VERSION_UNSUPPORTED, UKEY_E_VERSION},
+		{UKEY_WIRE_INVALID_JSON, UKEY_E_REFUSED},
+		{UKEY_WIRE_INVALID_REQUEST, UKEY_E_REFUSED},
+		{UKEY_WIRE_UNKNOWN_METHOD, UKEY_E_REFUSED},
+		{UKEY_WIRE_HANDSHAKE_REQUIRED, UKEY_E_REFUSED},
+		{UKEY_WIRE_MESSAGE_TOO_LARGE, UKEY_E_REFUSED},
+	};
+	json_object *code;
+
+	if (json_object_object_get_ex(err, "code", &code)) {
+		const char *s = json_object_get_string(code);
+		for (size_t i = 0; i < ARRAY_SIZE(map); i++)
+			if (streq_ptr(s, map[i].code))
+				return map[i].err;
+	}
+	return UKEY_E_DAEMON;
+}
+
+/*
+ * Sends one request and waits for the reply with its id. Takes ownership
+ * of params. On success *ret_result holds a reference to the result.
+ * A transport or protocol failure closes the connection for good: after
+ * it the stream can no longer be trusted to be in step.
+ */
+static enum ukey_error client_call(ukey_client *c, const char *method, json_object *params,
+				   json_object **ret_result)
+{
+	json_object *req = NULL, *msg = NULL;
+	_cleanup_free_ char *line = NULL;
+	enum ukey_error e;
+	int64_t id, deadline;
+	size_t len;
+
+	if (c->fd < 0) {
+		json_object_put(params);
+		return UKEY_E_DISCONNECTED;
+	}
+	deadline = c->timeout_ms ? now_ms() + c->timeout_ms : -1;
+	id = ++c->next_id;
+	req = json_object_new_object();
+	if (!req) {
+		json_object_put(params);
+		return UKEY_E_NO_MEMORY;
+	}
+	json_object_object_add(req, "id", json_object_new_int64(id));
+	json_object_object_add(req, "method", json_object_new_string(method));
+	if (params)
+		json_object_object_add(req, "params", params);
+	line = ukey_msg_format(req, &len);
+	json_object_put(req);
+	if (!line)
+		return UKEY_E_NO_MEMORY;
+
+	e = client_send(c, line, len, deadline);
+	while (e == UKEY_OK) {
+		json_object *v, *err, *result;
+
+		e = client_recv(c, &msg, deadline);
+		if (e != UKEY_OK)
+			break;
+		/* Unsolicited messages (events) carry no id; not ours to answer. */
+		if (!json_object_object_get_ex(msg, "id", &v) ||
+		    !json_object_is_type(v, json_type_int) || json_object_get_int64(v) != id) {
+			json_object_put(msg);
+			msg = NULL;
+			continue;
+		}
+		if (json_object_object_get_ex(msg, "error", &err)) {
+			e = error_from_wire(err);
+		} else if (json_object_object_get_ex(msg, "result", &result)) {
+			*ret_result = json_object_get(result);
+		} else {
+			e = UKEY_E_PROTOCOL;
+		}
+		json_object_put(msg);
+		if (e == UKEY_E_PROTOCOL)
+			client_disconnect(c);
+		return e;
+	}
+	if (e == UKEY_E_PROTOCOL || e == UKEY_E_DISCONNECTED || e == UKEY_E_TIMEOUT)
+		client_disconnect(c);
+	return e;
+}
+
+static int connect_unix(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	/* A local stream connect completes or fails at once. */
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS) {
+		int r = -errno;
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+UKEY_EXPORT enum ukey_error ukey_client_new(const char *socket_path, ukey_client **ret_client)
+{
+	json_object *params, *result = NULL, *v;
+	ukey_client *c;
+	enum ukey_error e;
+
+	if (!ret_client)
+		return UKEY_E_INVALID_ARGUMENT;
+	if (!socket_path || !*socket_path)
+		socket_path = secure_getenv("UKEY_SOCKET");
+	if (!socket_path || !*socket_path)
+		socket_path = UKEY_DEFAULT_SOCKET;
+
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return UKEY_E_NO_MEMORY;
+	c->refcount = 1;
+	c->timeout_ms = DEFAULT_TIMEOUT_MS;
+	ukey_linebuf_init(&c->in, UKEY_MAX_REPLY_SIZE, false);
+	c->fd = connect_unix(socket_path);
+	if (c->fd < 0) {
+		free(c);
+		return UKEY_E_UNREACHABLE;
+	}
+
+	params = json_object_new_object();
+	if (!params) {
+		ukey_client_unref(c);
+		return UKEY_E_NO_MEMORY;
+	}
+	json_object_object_add(params, "version", json_object_new_int(UKEY_PROTOCOL_VERSION));
+	json_object_object_add(params, "client", json_object_new_string("libukey " UKEY_VERSION));
+	e = client_call(c, "hello", params, &result);
+	if (e == UKEY_OK) {
+		if (!json_object_object_get_ex(result, "version", &v) ||
+		    json_object_get_int(v) != UKEY_PROTOCOL_VERSION)
+			e = UKEY_E_VERSION;
+		else if (json_object_object_get_ex(result, "daemon", &v) &&
+			 !(c->daemon_version = strdup(json_object_get_string(v))))
+			e = UKEY_E_NO_MEMORY;
+	}
+	json_object_put(result);
+	if (e != UKEY_OK) {
+		ukey_client_unref(c);
+		return e == UKEY_E_DISCONNECTED ? UKEY_E_UNREACHABLE : e;
+	}
+	*ret_client = c;
+	return UKEY_OK;
+}
+
+UKEY_EXPORT ukey_client *ukey_client_ref(ukey_client *c)
+{
+	if (c)
+		c->refcount++;
+	return c;
+}
+
+UKEY_EXPORT ukey_client *ukey_client_unref(ukey_client *c)
+{
+	if (!c || --c->refcount > 0)
+		return NULL;
+	client_disconnect(c);
+	free(c->daemon_version);
+	free(c);
+	return NULL;
+}
+
+UKEY_EXPORT void ukey_client_set_timeout(ukey_client *c, unsigned timeout_ms)
+{
+	if (c)
+		c->timeout_ms = timeout_ms;
+}
+
+UKEY_EXPORT const char *ukey_client_get_daemon_version(ukey_client *c)
+{
+	return c && c->daemon_version ? c->daemon_version : "";
+}
+
+UKEY_EXPORT enum ukey_error ukey_client_list_tokens(ukey_client *c, ukey_token_list **ret_list)
+{
+	json_object *result = NULL, *tokens;
+	enum ukey_error e;
+
+	if (!c || !ret_list)
+		return UKEY_E_INVALID_ARGUMENT;
+	e = client_call(c, "list", NULL, &result);
+	if (e != UKEY_OK)
+		return e;
+	if (json_object_object_get_ex(result, "tokens", &tokens))
+		e = ukey_token_list_new_from_json(tokens, ret_list);
+	else
+		e = UKEY_E_PROTOCOL;
+	json_object_put(result);
+	return e;
+}
+
+UKEY_EXPORT enum ukey_error ukey_client_get_token(ukey_client *c, const char *serial,
+						  ukey_token **ret_token)
+{
+	json_object *params, *result = NULL, *tok;
+	enum ukey_error e;
+	ukey_token *t = NULL;
+
+	if (!c || !serial || !*serial || !ret_token)
+		return UKEY_E_INVALID_ARGUMENT;
+	params = json_object_new_object();
+	if (!params)
+		return UKEY_E_NO_MEMORY;
+	json_object_object_add(params, "serial", json_object_new_string(serial));
+	e = client_call(c, "get", params, &result);
+	if (e != UKEY_OK)
+		return e;
+	if (json_object_object_get_ex(result, "token", &tok))
+		t = ukey_token_new_from_json(tok);
+	json_object_put(result);
+	if (!t)
+		return UKEY_E_PROTOCOL;
+	*ret_token = t;
+	return UKEY_OK;
+}
+
+UKEY_EXPORT enum ukey_error ukey_client_refresh(ukey_client *c)
+{
+	json_object *result = NULL;
+	enum ukey_error e;
+
+	if (!c)
+		return UKEY_E_INVALID_ARGUMENT;
+	e = client_call(c, "refresh", NULL, &result);
+	json_object_put(result);
+	return e;
+}

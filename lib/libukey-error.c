@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "libukey-private.h"
+#include "proto.h"
+#include "util.h"
+
+UKEY_EXPORT const char *ukey_strerror(enum ukey_error err)
+{
+	static const char *const names[] = {
+		[UKEY_OK] = "success",
+		[UKEY_E_INVALID_ARGUMENT] = "invalid argument",
+		[UKEY_E_NO_MEMORY] = "out of memory",
+		[UKEY_E_UNREACHABLE] = "ukeyd is not reachable",
+		[UKEY_E_DISCONNECTED] = "ukeyd closed the connection",
+		[UKEY_E_PROTOCOL] = "malformed message from ukeyd",
+		[UKEY_E_VERSION] = "ukeyd speaks an unsupported protocol version",
+		[UKEY_E_TIMEOUT] = "ukeyd did not answer in time",
+		[UKEY_E_NOT_FOUND] = "no such token",
+		[UKEY_E_DAEMON] = "ukeyd failed the request",
+		[UKEY_E_REFUSED] = "ukeyd refused the request",
+	};
+
+	if ((unsigned)err < ARRAY_SIZE(names) && names[err])
+		return names[err];
+	return "unknown error";
+}
+
+UKEY_EXPORT const char *ukey_pin_state_to_string(enum ukey_pin_state state)
+{
+	return ukey_wire_pin_state_name(state);
+}

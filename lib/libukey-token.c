@@ -1,0 +1,326 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Token snapshots: immutable views over the JSON ukeyd sent. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "libukey-private.h"
+#include "proto.h"
+#include "util.h"
+
+struct ukey_cert {
+	const char *id;
+	const char *label;
+	const char *sha256;
+};
+
+struct ukey_object {
+	const char *label;
+	const char *application;
+	size_t size;
+};
+
+struct ukey_token {
+	int refcount;
+	json_object *json; /* owns every string below */
+	char *json_text;   /* rendered once: json-c's own cache is not thread safe */
+	const char *serial, *label, *manufacturer, *model, *module;
+	bool initialized;
+	enum ukey_pin_state user_pin, so_pin;
+	unsigned long pin_min, pin_max;
+	struct ukey_cert *certs;
+	size_t n_certs;
+	struct ukey_object *objects;
+	size_t n_objects;
+};
+
+struct ukey_token_list {
+	int refcount;
+	ukey_token **tokens;
+	size_t n_tokens;
+};
+
+static const char *json_str(json_object *obj, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_string))
+		return "";
+	return json_object_get_string(v);
+}
+
+static int64_t json_int(json_object *obj, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_int))
+		return 0;
+	return json_object_get_int64(v);
+}
+
+static json_object *json_array(json_object *obj, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_array))
+		return NULL;
+	return v;
+}
+
+static void token_free(ukey_token *t)
+{
+	free(t->certs);
+	free(t->objects);
+	free(t->json_text);
+	json_object_put(t->json);
+	free(t);
+}
+
+ukey_token *ukey_token_new_from_json(json_object *obj)
+{
+	json_object *pin, *arr;
+	ukey_token *t;
+	size_t n;
+
+	if (!json_object_is_type(obj, json_type_object) ||
+	    !json_object_object_get_ex(obj, "serial", NULL))
+		return NULL;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->refcount = 1;
+	t->json = json_object_get(obj);
+	t->json_text = strdup(json_object_to_json_string_ext(
+		obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	if (!t->json_text)
+		goto fail;
+	t->serial = json_str(obj, "serial");
+	t->label = json_str(obj, "label");
+	t->manufacturer = json_str(obj, "manufacturer");
+	t->model = json_str(obj, "model");
+	t->module = json_str(obj, "module");
+	t->initialized = json_object_get_boolean(json_object_object_get(obj, "initialized"));
+	if (json_object_object_get_ex(obj, "pin", &pin)) {
+		t->user_pin = ukey_wire_pin_state_parse(json_str(pin, "user"));
+		t->so_pin = ukey_wire_pin_state_parse(json_str(pin, "so"));
+		t->pin_min = (unsigned long)json_int(pin, "min_len");
+		t->pin_max = (unsigned long)json_int(pin, "max_len");
+	}
+
+	arr = json_array(obj, "certs");
+	n = arr ? json_object_array_length(arr) : 0;
+	if (n > 0) {
+		t->certs = calloc(n, sizeof(*t->certs));
+		if (!t->certs)
+			goto fail;
+		for (size_t i = 0; i < n; i++) {
+			json_object *c = json_object_array_get_idx(arr, i);
+			t->certs[i] = (struct ukey_cert){
+				.id = json_str(c, "id"),
+				.label = json_str(c, "label"),
+				.sha256 = json_str(c, "sha256"),
+			};
+		}
+		t->n_certs = n;
+	}
+
+	arr = json_array(obj, "objects");
+	n = arr ? json_object_array_length(arr) : 0;
+	if (n > 0) {
+		t->objects = calloc(n, sizeof(*t->objects));
+		if (!t->objects)
+			goto fail;
+		for (size_t i = 0; i < n; i++) {
+			json_object *o = json_object_array_get_idx(arr, i);
+			int64_t size = json_int(o, "size");
+			t->objects[i] = (struct ukey_object){
+				.label = json_str(o, "label"),
+				.application = json_str(o, "application"),
+				.size = size > 0 ? (size_t)size : 0,
+			};
+		}
+		t->n_objects = n;
+	}
+	return t;
+fail:
+	token_free(t);
+	return NULL;
+}
+
+UKEY_EXPORT ukey_token *ukey_token_ref(ukey_token *t)
+{
+	if (t)
+		__atomic_add_fetch(&t->refcount, 1, __ATOMIC_RELAXED);
+	return t;
+}
+
+UKEY_EXPORT ukey_token *ukey_token_unref(ukey_token *t)
+{
+	if (t && __atomic_sub_fetch(&t->refcount, 1, __ATOMIC_ACQ_REL) == 0)
+		token_free(t);
+	return NULL;
+}
+
+UKEY_EXPORT const char *ukey_token_get_serial(const ukey_token *t)
+{
+	return t ? t->serial : "";
+}
+
+UKEY_EXPORT const char *ukey_token_get_label(const ukey_token *t)
+{
+	return t ? t->label : "";
+}
+
+UKEY_EXPORT const char *ukey_token_get_manufacturer(const ukey_token *t)
+{
+	return t ? t->manufacturer : "";
+}
+
+UKEY_EXPORT const char *ukey_token_get_model(const ukey_token *t)
+{
+	return t ? t->model : "";
+}
+
+UKEY_EXPORT const char *ukey_token_get_module(const ukey_token *t)
+{
+	return t ? t->module : "";
+}
+
+UKEY_EXPORT bool ukey_token_is_initialized(const ukey_token *t)
+{
+	return t && t->initialized;
+}
+
+UKEY_EXPORT enum ukey_pin_state ukey_token_get_user_pin_state(const ukey_token *t)
+{
+	return t ? t->user_pin : UKEY_PIN_OK;
+}
+
+UKEY_EXPORT enum ukey_pin_state ukey_token_get_so_pin_state(const ukey_token *t)
+{
+	return t ? t->so_pin : UKEY_PIN_OK;
+}
+
+UKEY_EXPORT unsigned long ukey_token_get_pin_min_len(const ukey_token *t)
+{
+	return t ? t->pin_min : 0;
+}
+
+UKEY_EXPORT unsigned long ukey_token_get_pin_max_len(const ukey_token *t)
+{
+	return t ? t->pin_max : 0;
+}
+
+UKEY_EXPORT size_t ukey_token_get_cert_count(const ukey_token *t)
+{
+	return t ? t->n_certs : 0;
+}
+
+UKEY_EXPORT const ukey_cert *ukey_token_get_cert(const ukey_token *t, size_t index)
+{
+	return t && index < t->n_certs ? &t->certs[index] : NULL;
+}
+
+UKEY_EXPORT size_t ukey_token_get_object_count(const ukey_token *t)
+{
+	return t ? t->n_objects : 0;
+}
+
+UKEY_EXPORT const ukey_object *ukey_token_get_object(const ukey_token *t, size_t index)
+{
+	return t && index < t->n_objects ? &t->objects[index] : NULL;
+}
+
+UKEY_EXPORT const char *ukey_token_get_json(const ukey_token *t)
+{
+	return t ? t->json_text : "";
+}
+
+UKEY_EXPORT const char *ukey_cert_get_id(const ukey_cert *c)
+{
+	return c ? c->id : "";
+}
+
+UKEY_EXPORT const char *ukey_cert_get_label(const ukey_cert *c)
+{
+	return c ? c->label : "";
+}
+
+UKEY_EXPORT const char *ukey_cert_get_sha256(const ukey_cert *c)
+{
+	return c ? c->sha256 : "";
+}
+
+UKEY_EXPORT const char *ukey_object_get_label(const ukey_object *o)
+{
+	return o ? o->label : "";
+}
+
+UKEY_EXPORT const char *ukey_object_get_application(const ukey_object *o)
+{
+	return o ? o->application : "";
+}
+
+UKEY_EXPORT size_t ukey_object_get_size(const ukey_object *o)
+{
+	return o ? o->size : 0;
+}
+
+enum ukey_error ukey_token_list_new_from_json(json_object *tokens, ukey_token_list **ret_list)
+{
+	ukey_token_list *l;
+	size_t n;
+
+	if (!json_object_is_type(tokens, json_type_array))
+		return UKEY_E_PROTOCOL;
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return UKEY_E_NO_MEMORY;
+	l->refcount = 1;
+	n = json_object_array_length(tokens);
+	if (n > 0) {
+		l->tokens = calloc(n, sizeof(*l->tokens));
+		if (!l->tokens) {
+			free(l);
+			return UKEY_E_NO_MEMORY;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		ukey_token *t = ukey_token_new_from_json(json_object_array_get_idx(tokens, i));
+		if (!t) {
+			ukey_token_list_unref(l);
+			return UKEY_E_PROTOCOL;
+		}
+		l->tokens[l->n_tokens++] = t;
+	}
+	*ret_list = l;
+	return UKEY_OK;
+}
+
+UKEY_EXPORT ukey_token_list *ukey_token_list_ref(ukey_token_list *l)
+{
+	if (l)
+		__atomic_add_fetch(&l->refcount, 1, __ATOMIC_RELAXED);
+	return l;
+}
+
+UKEY_EXPORT ukey_token_list *ukey_token_list_unref(ukey_token_list *l)
+{
+	if (!l || __atomic_sub_fetch(&l->refcount, 1, __ATOMIC_ACQ_REL) != 0)
+		return NULL;
+	for (size_t i = 0; i < l->n_tokens; i++)
+		ukey_token_unref(l->tokens[i]);
+	free(l->tokens);
+	free(l);
+	return NULL;
+}
+
+UKEY_EXPORT size_t ukey_token_list_get_count(const ukey_token_list *l)
+{
+	return l ? l->n_tokens : 0;
+}
+
+UKEY_EXPORT ukey_token *ukey_token_list_get(const ukey_token_list *l, size_t index)
+{
+	return l && index < l->n_tokens ? l->tokens[index] : NULL;
+}

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The ukeyd wire protocol codec, shared by the daemon and libukey:
+ * newline-delimited JSON objects over a Unix stream socket.
+ * docs/protocol.md is the contract; keep the two in step.
+ */
+#pragma once
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ukey/ukey.h"
+
+#define UKEY_PROTOCOL_VERSION 1
+
+/* The daemon drops a client whose request line exceeds this. Requests
+ * are small; only PINs and bid files (later) make them grow. */
+#define UKEY_MAX_REQUEST_SIZE (256u * 1024u)
+/* libukey refuses a reply line longer than this: a token list with
+ * many certificates stays far below it. */
+#define UKEY_MAX_REPLY_SIZE (64u * 1024u * 1024u)
+/* Deeper nesting than any message we define is an attack on the parser. */
+#define UKEY_MAX_JSON_DEPTH 16
+
+/* A byte buffer that a non-blocking reader fills and that hands out
+ * complete lines. Lines are returned in place (the '\n' replaced by
+ * '\0') and stay valid until the next fill. */
+struct ukey_linebuf {
+	char *data;
+	size_t start; /* first byte not yet handed out */
+	size_t len;   /* bytes stored, from data[0] */
+	size_t cap;
+	size_t max; /* the longest line accepted, without its '\n' */
+	bool wipe;  /* zero memory before it is freed or reused (PINs) */
+};
+
+void ukey_linebuf_init(struct ukey_linebuf *b, size_t max, bool wipe);
+void ukey_linebuf_release(struct ukey_linebuf *b);
+
+/* One read(2) into the buffer. Returns bytes read, 0 at end of file,
+ * -EAGAIN when nothing is there, -EMSGSIZE when a line outgrew max,
+ * or another negative errno. */
+long ukey_linebuf_fill(struct ukey_linebuf *b, int fd);
+
+/* The next complete line, or 0 when none is buffered yet. */
+int ukey_linebuf_next(struct ukey_linebuf *b, char **ret_line, size_t *ret_len);
+
+/* Parses one line into a JSON object. Returns 0, or -EBADMSG when the
+ * line is not exactly one JSON object (trailing bytes, arrays, scalars,
+ * invalid UTF-8, excessive depth). */
+int ukey_msg_parse(const char *line, size_t len, json_object **ret_obj);
+
+/* Serializes obj as one protocol line (compact JSON plus '\n').
+ * Returns a malloc'ed string, or NULL on allocation failure. */
+char *ukey_msg_format(json_object *obj, size_t *ret_len);
+
+/* Error names on the wire ("error":{"code":NAME,...}). */
+#define UKEY_WIRE_INVALID_JSON "invalid_json"
+#define UKEY_WIRE_INVALID_REQUEST "invalid_request"
+#define UKEY_WIRE_UNKNOWN_METHOD "unknown_method"
+#define UKEY_WIRE_HANDSHAKE_REQUIRED "handshake_required"
+#define UKEY_WIRE_VERSION_UNSUPPORTED "version_unsupported"
+#define UKEY_WIRE_MESSAGE_TOO_LARGE "message_too_large"
+#define UKEY_WIRE_NOT_FOUND "not_found"
+#define UKEY_WIRE_INTERNAL "internal"
+#define UKEY_WIRE_BUSY "busy"
+
+/* PIN states on the wire: "ok", "count_low", "final_try", "locked". */
+const char *ukey_wire_pin_state_name(enum ukey_pin_state state);
+/* The state of a wire name; unknown names read as UKEY_PIN_OK. */
+enum ukey_pin_state ukey_wire_pin_state_parse(const char *name);

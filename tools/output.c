@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+#include "ukeyctl.h"
+
+int text_width(const char *s)
+{
+	mbstate_t st = {0};
+	const char *p = s;
+	int width = 0;
+
+	/* Count display columns: a Chinese character takes two. */
+	while (*p) {
+		wchar_t wc;
+		size_t n = mbrtowc(&wc, p, strlen(p), &st);
+		int w;
+
+		if (n == (size_t)-1 || n == (size_t)-2) {
+			memset(&st, 0, sizeof(st));
+			p++;
+			width++;
+			continue;
+		}
+		w = wcwidth(wc);
+		width += w > 0 ? w : 0;
+		p += n;
+	}
+	return width;
+}
+
+void print_padded(FILE *f, const char *s, int width)
+{
+	int w = text_width(s);
+
+	fputs(s, f);
+	for (; w < width; w++)
+		fputc(' ', f);
+}
+
+const char *pin_state_text(enum ukey_pin_state st)
+{
+	switch (st) {
+	case UKEY_PIN_OK:
+		return _("ok");
+	case UKEY_PIN_COUNT_LOW:
+		return _("wrong PIN entered before");
+	case UKEY_PIN_FINAL_TRY:
+		return _("one try left");
+	case UKEY_PIN_LOCKED:
+		return _("locked");
+	}
+	return "?";
+}
+
+struct table {
+	size_t n_columns;
+	char **cells; /* row-major, headers first */
+	size_t n_rows;
+};
+
+static void table_append(struct table *t, const char *const *cells)
+{
+	char **n = realloc(t->cells, (t->n_rows + 1) * t->n_columns * sizeof(*n));
+
+	if (!n)
+		abort(); /* a CLI printing a table: nothing sensible to do */
+	t->cells = n;
+	for (size_t i = 0; i < t->n_columns; i++) {
+		char *s = strdup(cells[i] ? cells[i] : "");
+		if (!s)
+			abort();
+		t->cells[t->n_rows * t->n_columns + i] = s;
+	}
+	t->n_rows++;
+}
+
+struct table *table_new(size_t n_columns, const char *const *headers)
+{
+	struct table *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		abort();
+	t->n_columns = n_columns;
+	table_append(t, headers);
+	return t;
+}
+
+void table_add_row(struct table *t, const char *const *cells)
+{
+	table_append(t, cells);
+}
+
+void table_print(struct table *t, FILE *f)
+{
+	int *width = calloc(t->n_columns, sizeof(*width));
+
+	if (!width)
+		abort();
+	for (size_t r = 0; r < t->n_rows; r++)
+		for (size_t c = 0; c < t->n_columns; c++) {
+			int w = text_width(t->cells[r * t->n_columns + c]);
+			if (w > width[c])
+				width[c] = w;
+		}
+	for (size_t r = 0; r < t->n_rows; r++) {
+		for (size_t c = 0; c < t->n_columns; c++) {
+			const char *cell = t->cells[r * t->n_columns + c];
+			if (c + 1 == t->n_columns)
+				fputs(cell, f);
+			else
+				print_padded(f, cell, width[c] + 2);
+		}
+		fputc('\n', f);
+	}
+	free(width);
+}
+
+void table_free(struct table *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->n_rows * t->n_columns; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	free(t);
+}

@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* ukeyctl: global options, the command table, shared error handling. */
+#include <getopt.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+#include "build-config.h"
+#include "ukeyctl.h"
+
+static const struct ctl_command commands[] = {
+	{"list", "", N_("list the plugged tokens"), cmd_list},
+	{"status", "SERIAL", N_("show one token in detail"), cmd_status},
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, _("Usage: ukeyctl [--socket PATH] [--json] COMMAND [ARGS]\n"
+		     "Check CA tokens (UKey) through ukeyd.\n\n"
+		     "Commands:\n"));
+	for (size_t i = 0; i < ARRAY_LEN(commands); i++) {
+		char left[64];
+		snprintf(left, sizeof(left), "%s %s", commands[i].name, commands[i].args);
+		fputs("  ", f);
+		print_padded(f, left, 22);
+		fprintf(f, "%s\n", _(commands[i].summary));
+	}
+	fprintf(f, _("\nOptions:\n"
+		     "  -s, --socket PATH   ukeyd's socket (default: $UKEY_SOCKET, else %s)\n"
+		     "  -j, --json          print JSON for scripts (docs/protocol.md)\n"
+		     "  -h, --help          show this help\n"
+		     "  -V, --version       show the version\n"),
+		UKEY_DEFAULT_SOCKET);
+	fprintf(f, _("\nExit status:\n"
+		     "  0  success\n"
+		     "  1  the command worked and found problems\n"
+		     "  2  usage error\n"
+		     "  3  ukeyd is not reachable\n"
+		     "  4  no plugged token has that serial\n"
+		     "  5  any other error\n"));
+}
+
+static const char *effective_socket(const struct ctl *ctl)
+{
+	const char *env = getenv("UKEY_SOCKET");
+
+	if (ctl->socket && *ctl->socket)
+		return ctl->socket;
+	return env && *env ? env : UKEY_DEFAULT_SOCKET;
+}
+
+int ctl_parse_options(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option options[] = {
+		{"socket", required_argument, NULL, 's'},
+		{"json", no_argument, NULL, 'j'},
+		{0},
+	};
+	int c;
+
+	optind = 0; /* 0, not 1: also resets the "+" mode main() parsed with */
+	while ((c = getopt_long(argc, argv, "s:j", options, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			ctl->socket = optarg;
+			break;
+		case 'j':
+			ctl->json = true;
+			break;
+		default:
+			return -1;
+		}
+	}
+	return optind;
+}
+
+int ctl_connect(struct ctl *ctl, ukey_client **ret_client)
+{
+	enum ukey_error e = ukey_client_new(ctl->socket, ret_client);
+
+	if (e == UKEY_OK)
+		return EXIT_OK;
+	if (e == UKEY_E_UNREACHABLE) {
+		fprintf(stderr,
+			_("Cannot reach ukeyd at %s.\n"
+			  "Is it running? Start it with 'systemctl start ukeyd', or point "
+			  "--socket or UKEY_SOCKET at its socket.\n"),
+			effective_socket(ctl));
+		return EXIT_UNREACHABLE;
+	}
+	return ctl_fail(e, _("connecting to ukeyd"));
+}
+
+int ctl_fail(enum ukey_error err, const char *what)
+{
+	/* libukey's strings are English; say the same in the user's language. */
+	static const char *const words[] = {
+		[UKEY_E_INVALID_ARGUMENT] = N_("invalid argument"),
+		[UKEY_E_NO_MEMORY] = N_("out of memory"),
+		[UKEY_E_UNREACHABLE] = N_("ukeyd is not reachable"),
+		[UKEY_E_DISCONNECTED] = N_("ukeyd closed the connection"),
+		[UKEY_E_PROTOCOL] = N_("malformed message from ukeyd"),
+		[UKEY_E_VERSION] = N_("ukeyd speaks an unsupported protocol version"),
+		[UKEY_E_TIMEOUT] = N_("ukeyd did not answer in time"),
+		[UKEY_E_NOT_FOUND] = N_("no such token"),
+		[UKEY_E_DAEMON] = N_("ukeyd failed the request"),
+		[UKEY_E_REFUSED] = N_("ukeyd refused the request"),
+	};
+	const char *msg = (unsigned)err < ARRAY_LEN(words) && words[err] ? _(words[err])
+									  : ukey_strerror(err);
+
+	fprintf(stderr, _("Error %s: %s\n"), what, msg);
+	if (err == UKEY_E_NOT_FOUND)
+		return EXIT_NOT_FOUND;
+	if (err == UKEY_E_UNREACHABLE)
+		return EXIT_UNREACHABLE;
+	return EXIT_ERROR;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{"socket", required_argument, NULL, 's'},
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{0},
+	};
+	struct rlimit no_core = {0, 0};
+	struct ctl ctl = {0};
+	const char *localedir = getenv("UKEY_LOCALEDIR");
+	int c;
+
+	(void)prctl(PR_SET_DUMPABLE, 0);
+	(void)setrlimit(RLIMIT_CORE, &no_core);
+	setlocale(LC_ALL, "");
+	bindtextdomain(GETTEXT_PACKAGE, localedir && *localedir ? localedir : UKEY_LOCALEDIR);
+	bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
+	textdomain(GETTEXT_PACKAGE);
+
+	/* "+": options after the command belong to the command. */
+	while ((c = getopt_long(argc, argv, "+s:jhV", options, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			ctl.socket = optarg;
+			break;
+		case 'j':
+			ctl.json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		case 'V':
+			printf("ukeyctl %s\n", UKEY_VERSION);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	for (size_t i = 0; i < ARRAY_LEN(commands); i++)
+		if (strcmp(argv[optind], commands[i].name) == 0)
+			return commands[i].run(&ctl, argc - optind, argv + optind);
+	fprintf(stderr, _("ukeyctl: unknown command '%s'. See 'ukeyctl --help'.\n"), argv[optind]);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* What ukeyctl's command files share: options, exit codes, output. */
+#pragma once
+
+#include <libintl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <ukey/ukey.h>
+
+#define _(s) gettext(s)
+#define N_(s) (s)
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Exit codes, the same for every command (ukeyctl --help, ukeyctl(1)). */
+enum {
+	EXIT_OK = 0,
+	EXIT_PROBLEMS = 1,    /* the command worked and found problems */
+	EXIT_USAGE = 2,	      /* bad command line */
+	EXIT_UNREACHABLE = 3, /* ukeyd is not running or not reachable */
+	EXIT_NOT_FOUND = 4,   /* no plugged token has that serial */
+	EXIT_ERROR = 5,	      /* any other failure */
+};
+
+struct ctl {
+	const char *socket; /* NULL: $UKEY_SOCKET, else the default */
+	bool json;
+};
+
+struct ctl_command {
+	const char *name;
+	const char *args;    /* for the usage line */
+	const char *summary; /* N_() marked */
+	int (*run)(struct ctl *ctl, int argc, char **argv);
+};
+
+/* Parses a command's arguments, where the global --socket and --json may
+ * stand too (ukeyctl status SERIAL --json). Returns the index of the first
+ * operand in the permuted argv, or -1 after printing a usage error. */
+int ctl_parse_options(struct ctl *ctl, int argc, char **argv);
+
+/* Connects to ukeyd; prints why not and returns an exit code on failure. */
+int ctl_connect(struct ctl *ctl, ukey_client **ret_client);
+/* Prints a libukey error and maps it to an exit code. */
+int ctl_fail(enum ukey_error err, const char *what);
+
+/* cmd-tokens.c */
+int cmd_list(struct ctl *ctl, int argc, char **argv);
+int cmd_status(struct ctl *ctl, int argc, char **argv);
+
+/* output.c: terminal output that lines up CJK text. */
+int text_width(const char *s);
+void print_padded(FILE *f, const char *s, int width);
+const char *pin_state_text(enum ukey_pin_state st);
+
+struct table;
+struct table *table_new(size_t n_columns, const char *const *headers);
+/* Adds a row of n_columns strings (copied). */
+void table_add_row(struct table *t, const char *const *cells);
+void table_print(struct table *t, FILE *f);
+void table_free(struct table *t);
