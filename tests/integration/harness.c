@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "harness.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static bool have_program(const char *name)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "command -v %s >/dev/null 2>&1", name);
+	return system(cmd) == 0;
+}
+
+const char *harness_missing_tools(void)
+{
+	if (access(SOFTHSM_MODULE, R_OK) != 0)
+		return "SoftHSM2 module missing (apt-get install softhsm2)";
+	if (!have_program("softhsm2-util"))
+		return "softhsm2-util missing (apt-get install softhsm2)";
+	if (!have_program("pkcs11-tool"))
+		return "pkcs11-tool missing (apt-get install opensc)";
+	if (!have_program("openssl"))
+		return "openssl missing";
+	if (!getenv("UKEYD") || !getenv("UKEYCTL") || !getenv("FIXTURES"))
+		return "UKEYD/UKEYCTL/FIXTURES not set: run through 'meson test'";
+	return NULL;
+}
+
+int harness_setup(struct harness *h, const char *which)
+{
+	char cmd[1024];
+	int r;
+
+	memset(h, 0, sizeof(*h));
+	snprintf(h->dir, sizeof(h->dir), "/tmp/ukey-test.XXXXXX");
+	if (!mkdtemp(h->dir)) {
+		perror("mkdtemp");
+		return -1;
+	}
+	snprintf(h->socket, sizeof(h->socket), "%s/ukeyd.sock", h->dir);
+	snprintf(h->softhsm_conf, sizeof(h->softhsm_conf), "%s/hsm/softhsm2.conf", h->dir);
+	snprintf(h->log, sizeof(h->log), "%s/ukeyd.log", h->dir);
+	snprintf(cmd, sizeof(cmd), "%s/provision-softhsm.sh %s/hsm %s >/dev/null",
+		 getenv("FIXTURES"), h->dir, which);
+	r = system(cmd);
+	if (r != 0) {
+		fprintf(stderr, "provisioning failed (%d)\n", r);
+		return -1;
+	}
+	setenv("SOFTHSM2_CONF", h->softhsm_conf, 1);
+	return 0;
+}
+
+static int wait_ready(int notify_fd, pid_t pid, int timeout_ms)
+{
+	struct pollfd p = {.fd = notify_fd, .events = POLLIN};
+	char buf[512];
+
+	while (timeout_ms > 0) {
+		int status;
+		ssize_t n;
+
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			fprintf(stderr, "ukeyd exited before it was ready (status 0x%x)\n", status);
+			return -1;
+		}
+		if (poll(&p, 1, 100) > 0) {
+			n = recv(notify_fd, buf, sizeof(buf) - 1, 0);
+			if (n > 0) {
+				buf[n] = '\0';
+				if (strstr(buf, "READY=1"))
+					return 0;
+			}
+		}
+		timeout_ms -= 100;
+	}
+	fprintf(stderr, "ukeyd did not become ready\n");
+	return -1;
+}
+
+int harness_start_daemon(struct harness *h, const char *const *args, const char *const *env)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	const char *argv[40];
+	char state[320];
+	int notify_fd, n = 0, r;
+	pid_t parent = getpid();
+
+	notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/notify", h->dir);
+	unlink(sa.sun_path);
+	if (notify_fd < 0 || bind(notify_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		perror("notify socket");
+		return -1;
+	}
+	snprintf(state, sizeof(state), "%s/state", h->dir);
+	argv[n++] = getenv("UKEYD");
+	argv[n++] = "--socket";
+	argv[n++] = h->socket;
+	argv[n++] = "--state-dir";
+	argv[n++] = state;
+	argv[n++] = "--config";
+	argv[n++] = "/dev/null";
+	for (size_t i = 0; args && args[i] && n < 38; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+
+	h->daemon = fork();
+	if (h->daemon < 0)
+		return -1;
+	if (h->daemon == 0) {
+		int fd = open(h->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		/* Never outlive the test, whatever happens to it. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(127);
+		dup2(fd, STDERR_FILENO);
+		setenv("NOTIFY_SOCKET", sa.sun_path, 1);
+		for (size_t i = 0; env && env[i]; i++)
+			putenv((char *)env[i]);
+		execv(argv[0], (char **)argv);
+		_exit(127);
+	}
+	r = wait_ready(notify_fd, h->daemon, 30000);
+	close(notify_fd);
+	if (r < 0) {
+		harness_stop_daemon(h);
+		return -1;
+	}
+	return 0;
+}
+
+int harness_stop_daemon(struct harness *h)
+{
+	int status;
+
+	if (h->daemon <= 0)
+		return -1;
+	kill(h->daemon, SIGTERM);
+	for (int i = 0; i < 100; i++) {
+		if (waitpid(h->daemon, &status, WNOHANG) == h->daemon) {
+			h->daemon = 0;
+			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+		}
+		usleep(100 * 1000);
+	}
+	kill(h->daemon, SIGKILL);
+	waitpid(h->daemon, &status, 0);
+	h->daemon = 0;
+	return -1;
+}
+
+void harness_teardown(struct harness *h)
+{
+	char cmd[400];
+
+	if (h->daemon > 0)
+		harness_stop_daemon(h);
+	if (h->dir[0] && !getenv("UKEY_TEST_KEEP")) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", h->dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "could not remove %s\n", h->dir);
+	}
+}
+
+char *harness_run(const char *const *argv, const char *const *env, int *ret_status)
+{
+	int pipefd[2], status;
+	size_t len = 0, cap = 4096;
+	char *out = malloc(cap);
+	pid_t pid;
+
+	if (!out || pipe2(pipefd, O_CLOEXEC) < 0)
+		abort();
+	pid = fork();
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_RDONLY);
+		dup2(devnull, STDIN_FILENO);
+		dup2(pipefd[1], STDOUT_FILENO);
+		for (size_t i = 0; env && env[i]; i++)
+			putenv((char *)env[i]);
+		execvp(argv[0], (char **)argv);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	for (;;) {
+		ssize_t n;
+		if (len + 1 >= cap) {
+			cap *= 2;
+			out = realloc(out, cap);
+			if (!out)
+				abort();
+		}
+		n = read(pipefd[0], out + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	out[len] = '\0';
+	close(pipefd[0]);
+	waitpid(pid, &status, 0);
+	*ret_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	return out;
+}
+
+char *harness_sh(const char *cmd, int *ret_status)
+{
+	const char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+
+	return harness_run(argv, NULL, ret_status);
+}
+
+bool harness_file_contains(const char *path, const char *needle)
+{
+	FILE *f = fopen(path, "re");
+	char *buf = NULL;
+	size_t cap = 0;
+	bool found = false;
+
+	if (!f)
+		return false;
+	if (getdelim(&buf, &cap, '\0', f) > 0)
+		found = strstr(buf, needle) != NULL;
+	free(buf);
+	fclose(f);
+	return found;
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Integration test harness: provisions SoftHSM tokens with the fixture
+ * script, starts the just-built ukeyd on a private socket, runs commands.
+ * Paths come from the environment meson sets (UKEYD, UKEYCTL, FIXTURES).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define SOFTHSM_MODULE "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so"
+#define PKCS11_SPY_MODULE "/usr/lib/x86_64-linux-gnu/pkcs11/pkcs11-spy.so"
+
+struct harness {
+	char dir[64];  	   /* private temporary directory */
+	char socket[100];  /* ukeyd's socket */
+	char softhsm_conf[128];
+	pid_t daemon;
+	char log[128]; /* the daemon's stderr */
+};
+
+/* Why a test cannot run here (a tool is missing), or NULL. */
+const char *harness_missing_tools(void);
+
+/* Makes the temporary directory and provisions tokens ("both" or
+ * "primary"). Returns 0, or -1 with the reason on stderr. */
+int harness_setup(struct harness *h, const char *which);
+
+/* Starts ukeyd with extra arguments (NULL-terminated, may be NULL) after
+ * --socket/--state-dir, plus extra environment "K=V" strings, and waits
+ * for READY=1. Returns 0 or -1. */
+int harness_start_daemon(struct harness *h, const char *const *args, const char *const *env);
+
+/* SIGTERM, then waits. Returns the daemon's exit status, or -1 if it did
+ * not stop within 10 s (it is killed then) or died from a signal. */
+int harness_stop_daemon(struct harness *h);
+
+/* Removes the directory. */
+void harness_teardown(struct harness *h);
+
+/* Runs argv with extra environment "K=V" entries, stdin from /dev/null;
+ * returns its stdout (malloc'ed) and exit status. */
+char *harness_run(const char *const *argv, const char *const *env, int *ret_status);
+
+/* Like harness_run but through /bin/sh -c. */
+char *harness_sh(const char *cmd, int *ret_status);
+
+/* Whether the file contains the string. */
+bool harness_file_contains(const char *path, const char *needle);

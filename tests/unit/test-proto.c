@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The wire codec: line framing, message parsing, formatting. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "proto.h"
+#include "util.h"
+
+static void feed(int fd, const char *s)
+{
+	assert_int_equal(write(fd, s, strlen(s)), (ssize_t)strlen(s));
+}
+
+static void test_linebuf_splits_lines(void **state)
+{
+	struct ukey_linebuf b;
+	int p[2];
+	char *line;
+	size_t len;
+
+	assert_int_equal(pipe(p), 0);
+	ukey_linebuf_init(&b, 64, false);
+	feed(p[1], "one\ntw");
+	assert_int_equal(ukey_linebuf_fill(&b, p[0]), 6);
+	assert_int_equal(ukey_linebuf_next(&b, &line, &len), 1);
+	assert_string_equal(line, "one");
+	assert_int_equal(len, 3);
+	assert_int_equal(ukey_linebuf_next(&b, &line, &len), 0);
+	feed(p[1], "o\n\nthree\n");
+	assert_true(ukey_linebuf_fill(&b, p[0]) > 0);
+	assert_int_equal(ukey_linebuf_next(&b, &line, &len), 1);
+	assert_string_equal(line, "two");
+	assert_int_equal(ukey_linebuf_next(&b, &line, &len), 1);
+	assert_int_equal(len, 0);
+	assert_int_equal(ukey_linebuf_next(&b, &line, &len), 1);
+	assert_string_equal(line, "three");
+	assert_int_equal(ukey_linebuf_next(&b, &line, &len), 0);
+	close(p[1]);
+	assert_int_equal(ukey_linebuf_fill(&b, p[0]), 0); /* EOF */
+	ukey_linebuf_release(&b);
+	close(p[0]);
+}
+
+static void test_linebuf_limits_line_length(void **state)
+{
+	struct ukey_linebuf b;
+	char big[100];
+	int p[2];
+	char *line;
+	size_t len;
+
+	assert_int_equal(pipe(p), 0);
+	ukey_linebuf_init(&b, 16, true);
+	/* Exactly max bytes plus '\n' is accepted. */
+	feed(p[1], "0123456789abcdef\n");
+	assert_true(ukey_linebuf_fill(&b, p[0]) > 0);
+	assert_int_equal(ukey_linebuf_next(&b, &line, &len), 1);
+	assert_int_equal(len, 16);
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	feed(p[1], big);
+	long r = 0;
+	for (int i = 0; i < 10 && r >= 0; i++)
+		r = ukey_linebuf_fill(&b, p[0]);
+	assert_int_equal(r, -EMSGSIZE);
+	ukey_linebuf_release(&b);
+	close(p[0]);
+	close(p[1]);
+}
+
+static void test_msg_parse_accepts_objects_only(void **state)
+{
+	json_object *o = NULL;
+	const char *ok = "{\"id\":1,\"method\":\"list\"}";
+
+	assert_int_equal(ukey_msg_parse(ok, strlen(ok), &o), 0);
+	assert_true(json_object_is_type(o, json_type_object));
+	json_object_put(o);
+	assert_int_equal(ukey_msg_parse("{\"a\":1}  ", 9, &o), 0);
+	json_object_put(o);
+
+	static const char *const bad[] = {
+		"", "[]", "1", "\"s\"", "null", "{", "{\"a\":1}{\"b\":2}", "{\"a\":1} x",
+		/* json-c accepts {'a':1} even when strict: harmless, not tested */
+		"{\"a\":\"\xc3\x28\"}", "{\"a\":\"\xed\xa0\x80\"}",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		o = NULL;
+		assert_int_equal(ukey_msg_parse(bad[i], strlen(bad[i]), &o), -EBADMSG);
+		assert_null(o);
+	}
+}
+
+static void test_msg_parse_limits_depth(void **state)
+{
+	char deep[200];
+	json_object *o = NULL;
+	size_t n = 0;
+
+	for (int i = 0; i < 40; i++)
+		deep[n++] = '[';
+	deep[n++] = '1';
+	for (int i = 0; i < 40; i++)
+		deep[n++] = ']';
+	deep[n] = '\0';
+	char wrapped[256];
+	snprintf(wrapped, sizeof(wrapped), "{\"a\":%s}", deep);
+	assert_int_equal(ukey_msg_parse(wrapped, strlen(wrapped), &o), -EBADMSG);
+}
+
+static void test_msg_format_is_one_line(void **state)
+{
+	json_object *o = json_object_new_object();
+	size_t len;
+	char *s;
+
+	json_object_object_add(o, "label", json_object_new_string("国信CA\nline/two"));
+	s = ukey_msg_format(o, &len);
+	assert_non_null(s);
+	assert_int_equal(len, strlen(s));
+	assert_int_equal(s[len - 1], '\n');
+	assert_null(memchr(s, '\n', len - 1)); /* embedded newlines are escaped */
+	assert_non_null(strstr(s, "国信CA")); /* UTF-8 kept as is, not \u-escaped */
+	assert_non_null(strstr(s, "line/two"));
+	free(s);
+	json_object_put(o);
+}
+
+static void test_pin_state_names_round_trip(void **state)
+{
+	for (enum ukey_pin_state st = UKEY_PIN_OK; st <= UKEY_PIN_LOCKED; st++)
+		assert_int_equal(ukey_wire_pin_state_parse(ukey_wire_pin_state_name(st)), st);
+	assert_string_equal(ukey_wire_pin_state_name(UKEY_PIN_FINAL_TRY), "final_try");
+	assert_int_equal(ukey_wire_pin_state_parse("bogus"), UKEY_PIN_OK);
+}
+
+static void test_utf8_validation(void **state)
+{
+	assert_true(ukey_utf8_valid("abc", 3));
+	assert_true(ukey_utf8_valid("主锁", strlen("主锁")));
+	assert_true(ukey_utf8_valid("\xf0\x9f\x94\x91", 4));
+	assert_false(ukey_utf8_valid("\xe4\xb8", 2));	      /* truncated */
+	assert_false(ukey_utf8_valid("\xc0\xaf", 2));	      /* overlong */
+	assert_false(ukey_utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
+	assert_false(ukey_utf8_valid("\xf4\x90\x80\x80", 4)); /* past U+10FFFF */
+	assert_false(ukey_utf8_valid("\xd6\xf7", 2));	      /* GBK 主 */
+}
+
+static void test_hex_encode(void **state)
+{
+	const uint8_t data[] = {0x00, 0x01, 0xab, 0xff};
+	char *s = ukey_hex_encode(data, sizeof(data));
+
+	assert_string_equal(s, "0001abff");
+	free(s);
+	s = ukey_hex_encode(data, 0);
+	assert_string_equal(s, "");
+	free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_linebuf_splits_lines),
+		cmocka_unit_test(test_linebuf_limits_line_length),
+		cmocka_unit_test(test_msg_parse_accepts_objects_only),
+		cmocka_unit_test(test_msg_parse_limits_depth),
+		cmocka_unit_test(test_msg_format_is_one_line),
+		cmocka_unit_test(test_pin_state_names_round_trip),
+		cmocka_unit_test(test_utf8_validation),
+		cmocka_unit_test(test_hex_encode),
+	};
+
+	return cmocka_run_group_tests_name("proto", tests, NULL, NULL);
+}
