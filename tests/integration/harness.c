@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+bool harness_daemon_failed;
+
 static bool have_program(const char *name)
 {
 	char cmd[256];
@@ -152,13 +154,21 @@ int harness_stop_daemon(struct harness *h)
 	for (int i = 0; i < 100; i++) {
 		if (waitpid(h->daemon, &status, WNOHANG) == h->daemon) {
 			h->daemon = 0;
-			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+			if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+				fprintf(stderr, "ukeyd exited with status 0x%x; its log: %s\n",
+					status, h->log);
+				harness_daemon_failed = true;
+				return -1;
+			}
+			return 0;
 		}
 		usleep(100 * 1000);
 	}
+	fprintf(stderr, "ukeyd did not stop within 10 s of SIGTERM\n");
 	kill(h->daemon, SIGKILL);
 	waitpid(h->daemon, &status, 0);
 	h->daemon = 0;
+	harness_daemon_failed = true;
 	return -1;
 }
 

@@ -33,6 +33,11 @@ int harness_setup(struct harness *h, const char *which);
  * for READY=1. Returns 0 or -1. */
 int harness_start_daemon(struct harness *h, const char *const *args, const char *const *env);
 
+/* Set when a daemon stopped by harness_stop_daemon() did not exit 0
+ * (a crash, a hang, or a leak report under ASan). cmocka 1.1 exits 0
+ * even when a group teardown fails, so main() returns this too. */
+extern bool harness_daemon_failed;
+
 /* SIGTERM, then waits. Returns the daemon's exit status, or -1 if it did
  * not stop within 10 s (it is killed then) or died from a signal. */
 int harness_stop_daemon(struct harness *h);

@@ -393,5 +393,7 @@ int main(void)
 		printf("1..0 # SKIP %s\n", why);
 		return 0;
 	}
-	return cmocka_run_group_tests_name("inventory", tests, group_setup, group_teardown);
+	int failed = cmocka_run_group_tests_name("inventory", tests, group_setup, group_teardown);
+
+	return failed || harness_daemon_failed ? 1 : 0;
 }
