@@ -2,6 +2,7 @@
 #include "token-model.h"
 
 #include <errno.h>
+#include <json-c/printbuf.h>
 #include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,9 +178,19 @@ const struct token *token_model_find(const struct token_model *m, const char *se
 	return NULL;
 }
 
+/* The cached array prints its text rendered once, instead of walking every
+ * token again for each list reply (the hot path of every client). */
+static int emit_cached_text(json_object *obj, struct printbuf *pb, int level, int flags)
+{
+	const char *text = json_object_get_userdata(obj);
+
+	return printbuf_memappend(pb, text, (int)strlen(text));
+}
+
 json_object *token_model_list_json(struct token_model *m)
 {
 	json_object *arr;
+	char *text;
 
 	if (m->json_cache)
 		return m->json_cache;
@@ -194,6 +205,13 @@ json_object *token_model_list_json(struct token_model *m)
 		}
 		json_object_array_add(arr, t);
 	}
+	text = strdup(json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PLAIN |
+								   JSON_C_TO_STRING_NOSLASHESCAPE));
+	if (!text) {
+		json_object_put(arr);
+		return NULL;
+	}
+	json_object_set_serializer(arr, emit_cached_text, text, json_object_free_userdata);
 	m->json_cache = arr;
 	return arr;
 }

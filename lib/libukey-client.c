@@ -100,15 +100,17 @@ static enum ukey_error client_recv(ukey_client *c, json_object **ret_msg, int64_
 		size_t len;
 		long n;
 
+		enum ukey_error e;
+
 		if (ukey_linebuf_next(&c->in, &line, &len) > 0)
 			return ukey_msg_parse(line, len, ret_msg) == 0 ? UKEY_OK : UKEY_E_PROTOCOL;
+		/* Wait first: right after a request, a read would only say EAGAIN. */
+		e = client_wait(c, POLLIN, deadline);
+		if (e != UKEY_OK)
+			return e;
 		n = ukey_linebuf_fill(&c->in, c->fd);
-		if (n == -EAGAIN) {
-			enum ukey_error e = client_wait(c, POLLIN, deadline);
-			if (e != UKEY_OK)
-				return e;
+		if (n == -EAGAIN)
 			continue;
-		}
 		if (n == -EMSGSIZE)
 			return UKEY_E_PROTOCOL;
 		if (n <= 0)

@@ -23,7 +23,7 @@ struct ukey_object {
 struct ukey_token {
 	int refcount;
 	json_object *json; /* owns every string below */
-	char *json_text;   /* rendered once: json-c's own cache is not thread safe */
+	char *json_text;   /* rendered on first use; json-c's buffer is not thread safe */
 	const char *serial, *label, *manufacturer, *model, *module;
 	bool initialized;
 	enum ukey_pin_state user_pin, so_pin;
@@ -90,10 +90,6 @@ ukey_token *ukey_token_new_from_json(json_object *obj)
 		return NULL;
 	t->refcount = 1;
 	t->json = json_object_get(obj);
-	t->json_text = strdup(json_object_to_json_string_ext(
-		obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-	if (!t->json_text)
-		goto fail;
 	t->serial = json_str(obj, "serial");
 	t->label = json_str(obj, "label");
 	t->manufacturer = json_str(obj, "manufacturer");
@@ -231,9 +227,35 @@ UKEY_EXPORT const ukey_object *ukey_token_get_object(const ukey_token *t, size_t
 	return t && index < t->n_objects ? &t->objects[index] : NULL;
 }
 
-UKEY_EXPORT const char *ukey_token_get_json(const ukey_token *t)
+UKEY_EXPORT const char *ukey_token_get_json(const ukey_token *t_const)
 {
-	return t ? t->json_text : "";
+	/* The lazily rendered text is a cache, not state: the token stays
+	 * logically immutable. */
+	ukey_token *t = (ukey_token *)t_const;
+	char *text, *expected = NULL;
+	json_object *copy = NULL;
+
+	if (!t)
+		return "";
+	text = __atomic_load_n(&t->json_text, __ATOMIC_ACQUIRE);
+	if (text)
+		return text;
+	/* Render from a private deep copy: json-c keeps its print buffer in
+	 * the object, and another thread may be rendering the same token.
+	 * The first thread to finish publishes its text. */
+	if (json_object_deep_copy(t->json, &copy, NULL) != 0)
+		return "";
+	text = strdup(json_object_to_json_string_ext(copy, JSON_C_TO_STRING_PLAIN |
+								   JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(copy);
+	if (!text)
+		return "";
+	if (!__atomic_compare_exchange_n(&t->json_text, &expected, text, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE)) {
+		free(text);
+		return expected;
+	}
+	return text;
 }
 
 UKEY_EXPORT const char *ukey_cert_get_id(const ukey_cert *c)

@@ -1,0 +1,64 @@
+#!/bin/bash
+# Benchmark of the token inventory (issue: token inventory end to end).
+# Provisions two SoftHSM CA-like tokens, then in one run measures:
+#  - a cached `list` through libukey against an in-process libp11 scan
+#    and against `pkcs11-tool -L` (bench-list), with ratios;
+#  - PKCS#11 calls made by ukeyd, counted by pkcs11-spy: for the initial
+#    scan, and for one cached query (the goal is 0);
+#  - ukeyd's resident memory when idle.
+# Usage: bench/run-bench.sh [BUILD_DIR]   (default: build-bench, optimized)
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$top/build-bench}
+module=/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so
+spy=/usr/lib/x86_64-linux-gnu/pkcs11/pkcs11-spy.so
+
+"$top/scripts/install-deps.sh"
+[ -f "$build/build.ninja" ] || meson setup "$build" "$top" -Dbuildtype=release -Dtests=false >/dev/null
+ninja -C "$build" >/dev/null
+
+work=$(mktemp -d /tmp/ukey-bench.XXXXXX)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+eval "$("$top/tests/fixtures/provision-softhsm.sh" "$work/hsm")" >/dev/null
+
+start_ukeyd() { # NAME MODULE [ENV...]
+	local name=$1 mod=$2
+	shift 2
+	env "$@" "$build/daemon/ukeyd" --socket "$work/$name.sock" --state-dir "$work/$name" \
+		--config /dev/null --module "$mod" 2>"$work/$name.log" &
+	pids+=($!)
+	for _ in $(seq 200); do
+		UKEY_SOCKET=$work/$name.sock "$build/tools/ukeyctl" list >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	echo "ukeyd ($name) did not start"; cat "$work/$name.log"; exit 1
+}
+
+echo "== machine: $(nproc) cores, $(uname -r)"
+echo "== latency of \"which tokens are plugged in?\""
+start_ukeyd plain "$module"
+plain_pid=${pids[-1]}
+"$build/bench/bench-list" "$work/plain.sock" "$module" 20000
+
+echo "== PKCS#11 calls by ukeyd (pkcs11-spy)"
+start_ukeyd spy "$spy" PKCS11SPY="$module" PKCS11SPY_OUTPUT="$work/spy.log"
+calls() { grep -cE '^[0-9]+: C_' "$work/spy.log" || true; }
+# start_ukeyd's readiness probe was itself a cached query; count from here.
+initial=$(calls)
+UKEY_SOCKET=$work/spy.sock "$build/tools/ukeyctl" list >/dev/null
+one=$(( $(calls) - initial ))
+for _ in $(seq 1000); do UKEY_SOCKET=$work/spy.sock "$build/tools/ukeyctl" --json list >/dev/null; done
+thousand=$(( $(calls) - initial ))
+UKEY_SOCKET=$work/spy.sock "$build/tools/ukeyctl" list >/dev/null
+echo "initial scan: $initial calls; one cached list: $one calls; 1000 more cached lists: $thousand calls"
+UKEY_SOCKET=$work/spy.sock "$build/tools/ukeyctl" list >/dev/null
+before=$(calls)
+printf '{"id":1,"method":"hello","params":{"version":1}}\n{"id":2,"method":"refresh"}\n' |
+	timeout 10 socat - "UNIX-CONNECT:$work/spy.sock" >/dev/null 2>&1 || true
+echo "one refresh (re-reads every token): $(( $(calls) - before )) calls"
+
+echo "== idle memory"
+sleep 1
+echo "ukeyd idle RSS: $(awk '/VmRSS/ {print $2, $3}' "/proc/$plain_pid/status") (2 SoftHSM tokens + 1 blank slot)"
