@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
 	# build
-	meson ninja-build pkg-config gcc gettext
+	meson ninja-build pkg-config gcc g++ gettext
 	libssl-dev libp11-dev libjson-c-dev libsystemd-dev libinih-dev
 	libusb-1.0-0-dev libcmocka-dev libp11-kit-dev
 	# test tokens and independent witnesses
