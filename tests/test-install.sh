@@ -3,6 +3,10 @@
 # library and its pkg-config file build and run a client program. TAP.
 set -euo pipefail
 build=$1
+# An instrumented library needs an instrumented program to load it.
+sanitize=${2:-none}
+cflags=()
+[ "$sanitize" != none ] && cflags=("-fsanitize=$sanitize")
 dest=$(mktemp -d /tmp/ukey-install.XXXXXX)
 trap 'rm -rf "$dest"' EXIT
 echo "1..2"
@@ -27,7 +31,7 @@ int main(void)
 C
 export PKG_CONFIG_PATH=$pc PKG_CONFIG_SYSROOT_DIR=$dest
 libdir=$(dirname "$(find "$dest" -name 'libukey.so' | head -1)")
-if cc "$dest/client.c" -o "$dest/client" $(pkg-config --cflags --libs libukey) &&
+if cc "${cflags[@]}" "$dest/client.c" -o "$dest/client" $(pkg-config --cflags --libs libukey) &&
 	LD_LIBRARY_PATH=$libdir "$dest/client" >/dev/null; then
 	echo "ok 2 - a program builds against the installed header and pkg-config file, and runs"
 else
