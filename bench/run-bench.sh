@@ -27,7 +27,7 @@ start_ukeyd() { # NAME MODULE [ENV...]
 	local name=$1 mod=$2
 	shift 2
 	env "$@" "$build/daemon/ukeyd" --socket "$work/$name.sock" --state-dir "$work/$name" \
-		--config /dev/null --module "$mod" 2>"$work/$name.log" &
+		--config /dev/null --ca-profiles "$top/data/ca-profiles.conf" --module "$mod" 2>"$work/$name.log" &
 	pids+=($!)
 	for _ in $(seq 200); do
 		UKEY_SOCKET=$work/$name.sock "$build/tools/ukeyctl" list >/dev/null 2>&1 && return 0

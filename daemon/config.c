@@ -16,6 +16,8 @@ void config_init(struct ukeyd_config *cfg)
 		.socket_path = strdup(UKEY_DEFAULT_SOCKET),
 		.state_dir = strdup(UKEY_DEFAULT_STATE_DIR),
 		.admin_group = strdup("ukey-admin"),
+		.ca_profiles = strdup(UKEY_DATADIR "/ca-profiles.conf"),
+		.ca_profiles_dir = strdup(UKEY_SYSCONFDIR "/ca-profiles.d"),
 		.max_clients = 256,
 	};
 }
@@ -28,6 +30,8 @@ void config_release(struct ukeyd_config *cfg)
 	free(cfg->socket_path);
 	free(cfg->state_dir);
 	free(cfg->admin_group);
+	free(cfg->ca_profiles);
+	free(cfg->ca_profiles_dir);
 	*cfg = (struct ukeyd_config){0};
 }
 
@@ -77,6 +81,10 @@ static int config_handle(void *user, const char *section, const char *name, cons
 		return set_string(&cfg->state_dir, value) == 0;
 	if (strcmp(name, "admin_group") == 0)
 		return set_string(&cfg->admin_group, value) == 0;
+	if (strcmp(name, "ca_profiles") == 0)
+		return set_string(&cfg->ca_profiles, value) == 0;
+	if (strcmp(name, "ca_profiles_dir") == 0)
+		return set_string(&cfg->ca_profiles_dir, value) == 0;
 	if (strcmp(name, "max_clients") == 0) {
 		errno = 0;
 		n = strtoul(value, &end, 10);

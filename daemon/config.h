@@ -12,6 +12,8 @@ struct ukeyd_config {
 	char *socket_path;
 	char *state_dir;
 	char *admin_group;
+	char *ca_profiles;     /* the shipped CA profile file */
+	char *ca_profiles_dir; /* an administrator's *.conf additions */
 	unsigned max_clients;
 	bool verbose;
 };

@@ -26,13 +26,26 @@ static void usage(FILE *f)
 		"  -s, --socket PATH     listen here (default %s), unless systemd\n"
 		"                        passes a socket\n"
 		"      --state-dir DIR   persistent state (default %s)\n"
+		"      --ca-profiles FILE   the shipped CA profiles (default %s)\n"
+		"      --ca-profiles-dir DIR  an administrator's profiles (default %s)\n"
 		"  -v, --verbose         log debug messages\n"
 		"  -h, --help            show this help\n"
 		"  -V, --version         show the version\n",
-		UKEY_DEFAULT_CONFIG, UKEY_DEFAULT_SOCKET, UKEY_DEFAULT_STATE_DIR);
+		UKEY_DEFAULT_CONFIG, UKEY_DEFAULT_SOCKET, UKEY_DEFAULT_STATE_DIR,
+		UKEY_DATADIR "/ca-profiles.conf", UKEY_SYSCONFDIR "/ca-profiles.d");
 }
 
-enum { OPT_STATE_DIR = 256 };
+enum { OPT_STATE_DIR = 256, OPT_CA_PROFILES, OPT_CA_PROFILES_DIR };
+
+/* Replaces *field with a command-line value when one was given. */
+static void override(char **field, char **cli_value)
+{
+	if (!*cli_value)
+		return;
+	free(*field);
+	*field = *cli_value;
+	*cli_value = NULL;
+}
 
 int main(int argc, char **argv)
 {
@@ -41,6 +54,8 @@ int main(int argc, char **argv)
 		{"config", required_argument, NULL, 'c'},
 		{"socket", required_argument, NULL, 's'},
 		{"state-dir", required_argument, NULL, OPT_STATE_DIR},
+		{"ca-profiles", required_argument, NULL, OPT_CA_PROFILES},
+		{"ca-profiles-dir", required_argument, NULL, OPT_CA_PROFILES_DIR},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -75,6 +90,14 @@ int main(int argc, char **argv)
 		case OPT_STATE_DIR:
 			free(cli.state_dir);
 			cli.state_dir = strdup(optarg);
+			break;
+		case OPT_CA_PROFILES:
+			free(cli.ca_profiles);
+			cli.ca_profiles = strdup(optarg);
+			break;
+		case OPT_CA_PROFILES_DIR:
+			free(cli.ca_profiles_dir);
+			cli.ca_profiles_dir = strdup(optarg);
 			break;
 		case 'v':
 			cli.verbose = true;
@@ -116,16 +139,10 @@ int main(int argc, char **argv)
 		cli.modules = NULL;
 		cli.n_modules = 0;
 	}
-	if (cli.socket_path) {
-		free(cfg.socket_path);
-		cfg.socket_path = cli.socket_path;
-		cli.socket_path = NULL;
-	}
-	if (cli.state_dir) {
-		free(cfg.state_dir);
-		cfg.state_dir = cli.state_dir;
-		cli.state_dir = NULL;
-	}
+	override(&cfg.socket_path, &cli.socket_path);
+	override(&cfg.state_dir, &cli.state_dir);
+	override(&cfg.ca_profiles, &cli.ca_profiles);
+	override(&cfg.ca_profiles_dir, &cli.ca_profiles_dir);
 	cfg.verbose = cli.verbose;
 	config_release(&cli);
 

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "p11-text.h"
+#include "text-decode.h"
 #include "token-model.h"
 #include "util.h"
 
@@ -25,6 +25,7 @@
 
 struct p11_worker {
 	char *module;
+	const struct ca_profiles *profiles; /* read-only, shared by all workers */
 	int event_fd;
 	pthread_t thread;
 	bool thread_started;
@@ -185,6 +186,46 @@ static CK_RV read_certs(CK_FUNCTION_LIST_PTR fl, CK_SESSION_HANDLE s, struct tok
 	return CKR_OK;
 }
 
+/* Key objects visible without login, with what they show of the key,
+ * for pairing certificates with their keys. */
+static CK_RV read_keys(CK_FUNCTION_LIST_PTR fl, CK_SESSION_HANDLE s, struct token *t,
+		       CK_OBJECT_CLASS cls)
+{
+	_cleanup_free_ CK_OBJECT_HANDLE *h = NULL;
+	struct token_key *n;
+	size_t count = 0;
+	CK_RV rv;
+
+	rv = find_objects(fl, s, cls, &h, &count);
+	if (rv != CKR_OK || count == 0)
+		return rv;
+	n = realloc(t->keys, (t->n_keys + count) * sizeof(*n));
+	if (!n)
+		return CKR_HOST_MEMORY;
+	t->keys = n;
+	for (size_t i = 0; i < count; i++) {
+		struct token_key *k = &t->keys[t->n_keys];
+		_cleanup_free_ uint8_t *type = NULL;
+		size_t type_len;
+
+		*k = (struct token_key){.is_private = cls == CKO_PRIVATE_KEY};
+		t->n_keys++;
+		rv = read_attribute(fl, s, h[i], CKA_ID, &k->id, &k->id_len);
+		if (rv == CKR_OK)
+			rv = read_attribute(fl, s, h[i], CKA_KEY_TYPE, &type, &type_len);
+		if (rv == CKR_OK && type && type_len == sizeof(CK_KEY_TYPE))
+			k->key_type = *(CK_KEY_TYPE *)type;
+		if (rv == CKR_OK && k->key_type == CKK_RSA)
+			rv = read_attribute(fl, s, h[i], CKA_MODULUS, &k->modulus, &k->modulus_len);
+		if (rv == CKR_OK && k->key_type == CKK_EC && cls == CKO_PUBLIC_KEY)
+			rv = read_attribute(fl, s, h[i], CKA_EC_POINT, &k->ec_point,
+					    &k->ec_point_len);
+		if (rv != CKR_OK)
+			return rv;
+	}
+	return CKR_OK;
+}
+
 static CK_RV read_data_objects(CK_FUNCTION_LIST_PTR fl, CK_SESSION_HANDLE s, struct token *t)
 {
 	_cleanup_free_ CK_OBJECT_HANDLE *h = NULL;
@@ -215,6 +256,26 @@ static CK_RV read_data_objects(CK_FUNCTION_LIST_PTR fl, CK_SESSION_HANDLE s, str
 			return rv;
 	}
 	return CKR_OK;
+}
+
+/* What the token's raw objects mean: every certificate analyzed, and the
+ * holder named. Done here so the event loop only ever copies results. */
+static int analyze_token(struct token *t, const struct ca_profiles *profiles)
+{
+	_cleanup_free_ const struct cert_info **infos = calloc(t->n_certs + 1, sizeof(*infos));
+
+	if (!infos)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->n_certs; i++) {
+		struct token_cert *c = &t->certs[i];
+		int r = cert_analyze(c->der, c->der_len, c->id, c->id_len, profiles, t->keys,
+				     t->n_keys, &c->info);
+		if (r == -ENOMEM)
+			return r;
+		infos[i] = c->info; /* NULL for an object that is no certificate */
+	}
+	holder_from_certs(infos, t->n_certs, &t->holder);
+	return 0;
 }
 
 /* Reads one token without logging in. Returns CKR_OK with *ret NULL when
@@ -262,6 +323,10 @@ static CK_RV scan_token(struct p11_worker *w, CK_SLOT_ID slot, struct token **re
 			rv = read_certs(fl, s, t);
 			if (rv == CKR_OK)
 				rv = read_data_objects(fl, s, t);
+			if (rv == CKR_OK)
+				rv = read_keys(fl, s, t, CKO_PRIVATE_KEY);
+			if (rv == CKR_OK)
+				rv = read_keys(fl, s, t, CKO_PUBLIC_KEY);
 			fl->C_CloseSession(s);
 		}
 		if (rv != CKR_OK) {
@@ -271,6 +336,10 @@ static CK_RV scan_token(struct p11_worker *w, CK_SLOT_ID slot, struct token **re
 				return CKR_OK; /* pulled out while we read it */
 			return rv;
 		}
+	}
+	if (analyze_token(t, w->profiles) < 0) {
+		token_free(t);
+		return CKR_HOST_MEMORY;
 	}
 	*ret = t;
 	return CKR_OK;
@@ -407,7 +476,8 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-int p11_worker_start(const char *module_path, struct p11_worker **ret_worker)
+int p11_worker_start(const char *module_path, const struct ca_profiles *profiles,
+		     struct p11_worker **ret_worker)
 {
 	struct p11_worker *w = calloc(1, sizeof(*w));
 	int r;
@@ -415,6 +485,7 @@ int p11_worker_start(const char *module_path, struct p11_worker **ret_worker)
 	if (!w)
 		return -ENOMEM;
 	w->event_fd = -1;
+	w->profiles = profiles;
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->wake, NULL);
 	w->module = strdup(module_path);

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct ca_profiles;
 struct token;
 
 struct p11_scan_result {
@@ -26,8 +27,9 @@ void p11_scan_result_free(struct p11_scan_result *r);
 struct p11_worker;
 
 /* Starts the thread, which loads the module and scans once (seq 1).
- * Returns 0 or a negative errno. */
-int p11_worker_start(const char *module_path, struct p11_worker **ret_worker);
+ * profiles must outlive the worker. Returns 0 or a negative errno. */
+int p11_worker_start(const char *module_path, const struct ca_profiles *profiles,
+		     struct p11_worker **ret_worker);
 
 /* Stops the thread (after its current PKCS#11 call), unloads the module. */
 void p11_worker_free(struct p11_worker *w);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "p11-worker.h"
@@ -21,7 +22,7 @@ static void reply_no_memory(struct client *c, json_object *id)
 
 static void method_list(struct ukeyd *d, struct client *c, json_object *id, json_object *params)
 {
-	json_object *tokens = token_model_list_json(&d->model), *result;
+	json_object *tokens = token_model_list_json(&d->model, time(NULL)), *result;
 
 	result = tokens ? json_object_new_object() : NULL;
 	if (!result) {
@@ -43,7 +44,7 @@ static void method_get(struct ukeyd *d, struct client *c, json_object *id, json_
 		return;
 	}
 	want = json_object_get_string(serial);
-	tokens = token_model_list_json(&d->model);
+	tokens = token_model_list_json(&d->model, time(NULL));
 	if (!tokens) {
 		reply_no_memory(c, id);
 		return;

@@ -6,6 +6,9 @@
 #include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include "ca-profiles.h"
 
 #include "proto.h"
 #include "util.h"
@@ -18,7 +21,14 @@ void token_free(struct token *t)
 		free(t->certs[i].label);
 		free(t->certs[i].id);
 		free(t->certs[i].der);
+		cert_info_free(t->certs[i].info);
 	}
+	for (size_t i = 0; i < t->n_keys; i++) {
+		free(t->keys[i].id);
+		free(t->keys[i].modulus);
+		free(t->keys[i].ec_point);
+	}
+	free(t->keys);
 	free(t->certs);
 	for (size_t i = 0; i < t->n_objects; i++) {
 		free(t->objects[i].label);
@@ -46,7 +56,58 @@ static json_object *hex_json(const uint8_t *data, size_t len)
 	return hex ? json_object_new_string(hex) : NULL;
 }
 
-static json_object *cert_to_json(const struct token_cert *c)
+static json_object *iso8601(int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char buf[32];
+
+	if (!gmtime_r(&tt, &tm) || !strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm))
+		return NULL;
+	return json_object_new_string(buf);
+}
+
+static json_object *ca_json(const struct ca_profile *ca, json_object *into)
+{
+	json_object *names = json_object_new_object();
+
+	json_object_object_add(into, "ca", json_object_new_string(ca->id));
+	json_object_object_add(names, "en", json_object_new_string(ca->name_en));
+	json_object_object_add(names, "zh", json_object_new_string(ca->name_zh));
+	json_object_object_add(into, "ca_name", names);
+	return into;
+}
+
+static json_object *string_array(char *const *v, size_t n)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; a && i < n; i++)
+		json_object_array_add(a, json_object_new_string(v[i]));
+	return a;
+}
+
+static void cert_info_to_json(const struct cert_info *c, int64_t now, json_object *o)
+{
+	json_object_object_add(o, "subject", json_object_new_string(c->subject));
+	json_object_object_add(o, "issuer", json_object_new_string(c->issuer));
+	json_object_object_add(o, "serial", json_object_new_string(c->serial));
+	json_object_object_add(o, "not_before", iso8601(c->not_before));
+	json_object_object_add(o, "not_after", iso8601(c->not_after));
+	json_object_object_add(o, "days_left", json_object_new_int64(cert_days_left(c, now)));
+	json_object_object_add(o, "expiry",
+			       json_object_new_string(cert_expiry_name(cert_expiry_state(c, now))));
+	json_object_object_add(o, "renewal_days", json_object_new_int(c->ca->renewal_days));
+	json_object_object_add(o, "usage", json_object_new_string(cert_usage_name(c->usage)));
+	json_object_object_add(o, "ext_key_usage",
+			       string_array(c->ext_key_usage, c->n_ext_key_usage));
+	json_object_object_add(o, "key_type", json_object_new_string(cert_key_type_name(c->key_type)));
+	json_object_object_add(o, "key_bits", json_object_new_int(c->key_bits));
+	json_object_object_add(o, "has_private_key", json_object_new_boolean(c->has_private_key));
+	ca_json(c->ca, o);
+}
+
+static json_object *cert_to_json(const struct token_cert *c, int64_t now)
 {
 	uint8_t digest[SHA256_DIGEST_LENGTH];
 	json_object *o = json_object_new_object();
@@ -57,6 +118,23 @@ static json_object *cert_to_json(const struct token_cert *c)
 	json_object_object_add(o, "id", hex_json(c->id, c->id_len));
 	json_object_object_add(o, "label", json_string_or_empty(c->label));
 	json_object_object_add(o, "sha256", hex_json(digest, sizeof(digest)));
+	if (c->info)
+		cert_info_to_json(c->info, now, o);
+	else
+		json_object_object_add(o, "malformed", json_object_new_boolean(true));
+	return o;
+}
+
+static json_object *holder_to_json(const struct holder *h)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "kind", json_object_new_string(holder_kind_name(h->kind)));
+	json_object_object_add(o, "name", h->name ? json_object_new_string(h->name) : NULL);
+	json_object_object_add(o, "credit_code",
+			       h->credit_code ? json_object_new_string(h->credit_code) : NULL);
+	if (h->person_id_masked)
+		json_object_object_add(o, "id_masked", json_object_new_string(h->person_id_masked));
 	return o;
 }
 
@@ -73,7 +151,7 @@ static json_object *object_to_json(const struct token_object *d)
 	return o;
 }
 
-json_object *token_to_json(const struct token *t)
+json_object *token_to_json(const struct token *t, int64_t now)
 {
 	json_object *o = json_object_new_object(), *pin, *certs, *objects;
 
@@ -101,11 +179,16 @@ json_object *token_to_json(const struct token *t)
 	json_object_object_add(pin, "max_len", json_object_new_int64((int64_t)t->pin_max));
 	json_object_object_add(o, "pin", pin);
 	for (size_t i = 0; i < t->n_certs; i++)
-		json_object_array_add(certs, cert_to_json(&t->certs[i]));
+		json_object_array_add(certs, cert_to_json(&t->certs[i], now));
 	json_object_object_add(o, "certs", certs);
 	for (size_t i = 0; i < t->n_objects; i++)
 		json_object_array_add(objects, object_to_json(&t->objects[i]));
 	json_object_object_add(o, "objects", objects);
+	json_object_object_add(o, "holder", holder_to_json(&t->holder));
+	if (t->holder.ca)
+		ca_json(t->holder.ca, o);
+	else
+		json_object_object_add(o, "ca", NULL);
 	return o;
 }
 
@@ -187,18 +270,35 @@ static int emit_cached_text(json_object *obj, struct printbuf *pb, int level, in
 	return printbuf_memappend(pb, text, (int)strlen(text));
 }
 
-json_object *token_model_list_json(struct token_model *m)
+/* The moment the model's JSON goes stale by itself: the first day
+ * boundary or validity edge of any certificate. */
+static int64_t model_next_change(const struct token_model *m, int64_t now)
+{
+	int64_t next = INT64_MAX;
+
+	for (size_t i = 0; i < m->n_tokens; i++)
+		for (size_t k = 0; k < m->tokens[i]->n_certs; k++) {
+			const struct cert_info *c = m->tokens[i]->certs[k].info;
+			if (c && cert_next_change(c, now) < next)
+				next = cert_next_change(c, now);
+		}
+	return next;
+}
+
+json_object *token_model_list_json(struct token_model *m, int64_t now)
 {
 	json_object *arr;
 	char *text;
 
-	if (m->json_cache)
+	if (m->json_cache && now < m->json_valid_until && now >= m->json_built_at)
 		return m->json_cache;
+	json_object_put(m->json_cache);
+	m->json_cache = NULL;
 	arr = json_object_new_array_ext((int)m->n_tokens);
 	if (!arr)
 		return NULL;
 	for (size_t i = 0; i < m->n_tokens; i++) {
-		json_object *t = token_to_json(m->tokens[i]);
+		json_object *t = token_to_json(m->tokens[i], now);
 		if (!t) {
 			json_object_put(arr);
 			return NULL;
@@ -213,5 +313,7 @@ json_object *token_model_list_json(struct token_model *m)
 	}
 	json_object_set_serializer(arr, emit_cached_text, text, json_object_free_userdata);
 	m->json_cache = arr;
+	m->json_built_at = now;
+	m->json_valid_until = model_next_change(m, now);
 	return arr;
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "certs.h"
 #include "ukey/ukey.h"
 
 struct token_cert {
@@ -19,6 +20,7 @@ struct token_cert {
 	size_t id_len;
 	uint8_t *der;
 	size_t der_len;
+	struct cert_info *info; /* NULL when the value is not a certificate */
 };
 
 struct token_object {
@@ -26,6 +28,19 @@ struct token_object {
 	char *application;
 	uint8_t *value;
 	size_t value_len;
+};
+
+/* A key object as the token shows it without login: usually public keys
+ * only, since tokens hide private objects until login. */
+struct token_key {
+	bool is_private;
+	unsigned long key_type; /* CKK_* */
+	uint8_t *id;
+	size_t id_len;
+	uint8_t *modulus; /* RSA: CKA_MODULUS */
+	size_t modulus_len;
+	uint8_t *ec_point; /* EC public key: CKA_EC_POINT */
+	size_t ec_point_len;
 };
 
 /* One token as read from its slot, without login. */
@@ -41,17 +56,22 @@ struct token {
 	size_t n_certs;
 	struct token_object *objects;
 	size_t n_objects;
+	struct token_key *keys;
+	size_t n_keys;
+	struct holder holder; /* points into certs[].info */
 };
 
 void token_free(struct token *t);
 
-/* The token in the JSON contract shape (docs/protocol.md). NULL on ENOMEM. */
-json_object *token_to_json(const struct token *t);
+/* The token in the JSON contract shape (docs/protocol.md), with day
+ * counts and expiry states as of now. NULL on ENOMEM. */
+json_object *token_to_json(const struct token *t, int64_t now);
 
 struct token_model {
 	struct token **tokens; /* ordered by module load order, then slot */
 	size_t n_tokens;
 	json_object *json_cache; /* the "tokens" array; rebuilt lazily */
+	int64_t json_built_at, json_valid_until; /* the cache holds for now in [at, until) */
 };
 
 void token_model_init(struct token_model *m);
@@ -69,6 +89,7 @@ int token_model_replace_module(struct token_model *m, const char *module, unsign
 /* The token with that serial, or NULL. Blank serials never match. */
 const struct token *token_model_find(const struct token_model *m, const char *serial);
 
-/* The "tokens" array of a list reply, borrowed (json_object_get it to keep
- * it). NULL on ENOMEM. */
-json_object *token_model_list_json(struct token_model *m);
+/* The "tokens" array of a list reply as of now, borrowed (json_object_get
+ * it to keep it). Cached until the model changes or a certificate's day
+ * count does. NULL on ENOMEM. */
+json_object *token_model_list_json(struct token_model *m, int64_t now);

@@ -97,6 +97,27 @@ static int ensure_state_dir(const char *path)
 	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 }
 
+/* A missing shipped file only costs CA names; a malformed one is an
+ * administrator's mistake to show at once. */
+static int load_profiles(struct ukeyd *d)
+{
+	_cleanup_free_ char *error = NULL;
+	int r;
+
+	r = ca_profiles_load(&d->profiles, d->cfg->ca_profiles, d->cfg->ca_profiles_dir, &error);
+	if (r == -ENOENT) {
+		log_warning("%s; every CA will be reported as unknown", error ? error : "CA profiles missing");
+		free(error);
+		error = NULL;
+		r = ca_profiles_load(&d->profiles, NULL, d->cfg->ca_profiles_dir, &error);
+	}
+	if (r < 0)
+		log_error("%s", error ? error : strerror(-r));
+	else
+		log_debug("%zu CA profiles loaded", d->profiles.n);
+	return r;
+}
+
 static int open_listen_socket(struct ukeyd *d, bool *ret_owned)
 {
 	int n = sd_listen_fds(true);
@@ -128,6 +149,7 @@ static void ukeyd_release(struct ukeyd *d)
 	}
 	free(d->modules);
 	token_model_release(&d->model);
+	ca_profiles_release(&d->profiles);
 	sd_event_unref(d->loop);
 }
 
@@ -144,6 +166,9 @@ int ukeyd_run(struct ukeyd_config *cfg)
 		log_error("state directory %s: %s", cfg->state_dir, strerror(-r));
 		return r;
 	}
+	r = load_profiles(&d);
+	if (r < 0)
+		goto out;
 	r = sd_event_default(&d.loop);
 	if (r < 0)
 		goto out;
@@ -178,7 +203,7 @@ int ukeyd_run(struct ukeyd_config *cfg)
 	for (size_t i = 0; i < cfg->n_modules; i++) {
 		struct module *m = &d.modules[d.n_modules];
 
-		r = p11_worker_start(cfg->modules[i], &m->worker);
+		r = p11_worker_start(cfg->modules[i], &d.profiles, &m->worker);
 		if (r < 0) {
 			log_error("%s: cannot start its worker: %s", cfg->modules[i], strerror(-r));
 			continue;

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
+#include "ca-profiles.h"
 #include "config.h"
 #include "token-model.h"
 
@@ -39,6 +40,7 @@ struct ukeyd {
 	struct module *modules;
 	size_t n_modules;
 	struct token_model model;
+	struct ca_profiles profiles;
 	struct pending *pending;
 	bool ready; /* every module has finished its first scan */
 };

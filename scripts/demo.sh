@@ -19,6 +19,7 @@ work=$(mktemp -d /tmp/ukey-demo.XXXXXX)
 eval "$("$top/tests/fixtures/provision-softhsm.sh" "$work/hsm")"
 sock=$work/ukeyd.sock
 "$top/build/daemon/ukeyd" --socket "$sock" --state-dir "$work/state" --config /dev/null \
+	--ca-profiles "$top/data/ca-profiles.conf" --ca-profiles-dir "$work" \
 	--module /usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so 2>"$work/ukeyd.log" &
 pid=$!
 cleanup() { $keep || { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$work"; }; }

@@ -35,8 +35,8 @@ const char *harness_missing_tools(void)
 		return "pkcs11-tool missing (apt-get install opensc)";
 	if (!have_program("openssl"))
 		return "openssl missing";
-	if (!getenv("UKEYD") || !getenv("UKEYCTL") || !getenv("FIXTURES"))
-		return "UKEYD/UKEYCTL/FIXTURES not set: run through 'meson test'";
+	if (!getenv("UKEYD") || !getenv("UKEYCTL") || !getenv("FIXTURES") || !getenv("CA_PROFILES"))
+		return "UKEYD/UKEYCTL/FIXTURES/CA_PROFILES not set: run through 'meson test'";
 	return NULL;
 }
 
@@ -115,6 +115,10 @@ int harness_start_daemon(struct harness *h, const char *const *args, const char 
 	argv[n++] = state;
 	argv[n++] = "--config";
 	argv[n++] = "/dev/null";
+	argv[n++] = "--ca-profiles";
+	argv[n++] = getenv("CA_PROFILES");
+	argv[n++] = "--ca-profiles-dir";
+	argv[n++] = h->dir; /* no *.conf there: only the shipped profiles */
 	for (size_t i = 0; args && args[i] && n < 38; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;

@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "p11-text.h"
+#include "text-decode.h"
 #include "token-model.h"
 #include "util.h"
 
@@ -71,11 +71,11 @@ static void test_list_json_cache_follows_changes(void **state)
 	json_object *arr;
 
 	token_model_init(&m);
-	arr = token_model_list_json(&m);
+	arr = token_model_list_json(&m, 1000);
 	assert_int_equal(json_object_array_length(arr), 0);
-	assert_ptr_equal(token_model_list_json(&m), arr); /* cached */
+	assert_ptr_equal(token_model_list_json(&m, 1000), arr); /* cached */
 	assert_int_equal(token_model_replace_module(&m, "/a.so", 0, one(make_token("/a.so", 1, "S1")), 1), 0);
-	arr = token_model_list_json(&m);
+	arr = token_model_list_json(&m, 1000);
 	assert_int_equal(json_object_array_length(arr), 1);
 	token_model_release(&m);
 }
@@ -104,7 +104,7 @@ static void test_token_json_contract(void **state)
 	t->objects[0].value_len = 1234;
 	t->n_objects = 1;
 
-	o = token_to_json(t);
+	o = token_to_json(t, 1000);
 	assert_true(json_object_object_get_ex(o, "serial", &v));
 	assert_string_equal(json_object_get_string(v), "SER1");
 	assert_true(json_object_object_get_ex(o, "label", &v));
@@ -124,6 +124,9 @@ static void test_token_json_contract(void **state)
 	/* sha256 of 30 03 02 01 01, as `printf '\x30\x03\x02\x01\x01' | sha256sum` */
 	assert_string_equal(json_object_get_string(json_object_object_get(v, "sha256")),
 			    "1b65f68a522c858715f5dd951cd0402dc16691778814bf0759822b7a257421d0");
+	/* Not a certificate: listed, and said to be malformed. */
+	assert_true(json_object_get_boolean(json_object_object_get(v, "malformed")));
+	assert_false(json_object_object_get_ex(v, "not_after", NULL));
 	assert_true(json_object_object_get_ex(o, "objects", &objs));
 	v = json_object_array_get_idx(objs, 0);
 	assert_string_equal(json_object_get_string(json_object_object_get(v, "class")), "data");

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "p11-text.h"
+#include "text-decode.h"
 
 #include <errno.h>
 #include <iconv.h>
@@ -60,16 +60,13 @@ static char *replace_invalid(const char *in, size_t len)
 	return out;
 }
 
-char *p11_text_decode(const unsigned char *field, size_t size)
+char *text_decode(const void *data, size_t len)
 {
-	const char *s = (const char *)field;
-	size_t len = size;
+	const char *s = data, *nul = memchr(s, '\0', len);
 	char *r;
 
-	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\0'))
-		len--;
-	if (memchr(s, '\0', len)) /* embedded NUL: stop there */
-		len = strlen(s);
+	if (nul)
+		len = (size_t)(nul - s);
 	if (ukey_utf8_valid(s, len))
 		return strndup(s, len);
 	r = from_gb18030(s, len);
@@ -77,4 +74,11 @@ char *p11_text_decode(const unsigned char *field, size_t size)
 		return r;
 	free(r);
 	return replace_invalid(s, len);
+}
+
+char *p11_text_decode(const unsigned char *field, size_t size)
+{
+	while (size > 0 && (field[size - 1] == ' ' || field[size - 1] == '\0'))
+		size--;
+	return text_decode(field, size);
 }
