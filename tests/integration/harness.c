@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -54,6 +55,12 @@ int harness_setup(struct harness *h, const char *which)
 	snprintf(h->socket, sizeof(h->socket), "%s/ukeyd.sock", h->dir);
 	snprintf(h->softhsm_conf, sizeof(h->softhsm_conf), "%s/hsm/softhsm2.conf", h->dir);
 	snprintf(h->log, sizeof(h->log), "%s/ukeyd.log", h->dir);
+	/* An administrator's profile directory, empty unless a test fills it. */
+	snprintf(h->profiles_dir, sizeof(h->profiles_dir), "%s/ca-profiles.d", h->dir);
+	if (mkdir(h->profiles_dir, 0700) < 0) {
+		perror("mkdir");
+		return -1;
+	}
 	snprintf(cmd, sizeof(cmd), "%s/provision-softhsm.sh %s/hsm %s >/dev/null",
 		 getenv("FIXTURES"), h->dir, which);
 	r = system(cmd);
@@ -118,7 +125,7 @@ int harness_start_daemon(struct harness *h, const char *const *args, const char 
 	argv[n++] = "--ca-profiles";
 	argv[n++] = getenv("CA_PROFILES");
 	argv[n++] = "--ca-profiles-dir";
-	argv[n++] = h->dir; /* no *.conf there: only the shipped profiles */
+	argv[n++] = h->profiles_dir;
 	for (size_t i = 0; args && args[i] && n < 38; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;

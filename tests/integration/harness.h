@@ -19,6 +19,7 @@ struct harness {
 	char softhsm_conf[128];
 	pid_t daemon;
 	char log[128]; /* the daemon's stderr */
+	char profiles_dir[128]; /* --ca-profiles-dir */
 };
 
 /* Why a test cannot run here (a tool is missing), or NULL. */
