@@ -3,12 +3,15 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <systemd/sd-daemon.h>
 
 #include "build-config.h"
+#include "expiry-notify.h"
 #include "log.h"
 #include "p11-worker.h"
 #include "server.h"
@@ -39,6 +42,61 @@ static void log_token_changes(struct ukeyd *d, const char *module, struct token 
 		    !model_has_serial((const struct token **)now, n, t->serial))
 			log_info("token %s \"%s\" gone from %s", t->serial, t->label, module);
 	}
+}
+
+static void log_expiry_notice(const struct expiry_notice *n, void *userdata)
+{
+	const struct cert_info *c = n->cert->info;
+	time_t end = (time_t)c->not_after;
+	struct tm tm;
+	char date[32] = "?";
+
+	if (gmtime_r(&end, &tm))
+		strftime(date, sizeof(date), "%Y-%m-%d", &tm);
+	if (n->days_left < 0)
+		log_warning("token %s: certificate \"%s\" (%s, issued by %s) expired on %s: it can no "
+			    "longer sign or decrypt bids; renew it at the CA",
+			    n->token->serial, n->cert->label, c->subject, c->ca->name_en, date);
+	else
+		log_warning("token %s: certificate \"%s\" (%s, issued by %s) expires on %s, %lld "
+			    "day(s) left: renew it now, before encrypting any bid, and never while a "
+			    "bid encrypted with this token is still unopened",
+			    n->token->serial, n->cert->label, c->subject, c->ca->name_en, date,
+			    (long long)n->days_left);
+}
+
+static int on_expiry_timer(sd_event_source *s, uint64_t usec, void *userdata);
+
+/* Announces the thresholds crossed by now, and sets the timer for the
+ * next crossing: no polling, one wake-up per crossing. */
+static void ukeyd_check_expiry(struct ukeyd *d)
+{
+	int64_t now = time(NULL), next;
+	int n, r;
+
+	n = expiry_collect(d->expiry, &d->model, now, log_expiry_notice, d);
+	if (n > 0 && (r = expiry_state_save(d->expiry, now)) < 0)
+		log_error("cannot save expiry notices to the state directory: %s", strerror(-r));
+	next = expiry_next_crossing(d->expiry, &d->model, now);
+	if (next == INT64_MAX) {
+		(void)sd_event_source_set_enabled(d->expiry_timer, SD_EVENT_OFF);
+		return;
+	}
+	if (!d->expiry_timer) {
+		r = sd_event_add_time(d->loop, &d->expiry_timer, CLOCK_REALTIME,
+				      (uint64_t)next * 1000000u, 1000000u, on_expiry_timer, d);
+		if (r < 0)
+			log_error("cannot arm the expiry timer: %s", strerror(-r));
+		return;
+	}
+	(void)sd_event_source_set_time(d->expiry_timer, (uint64_t)next * 1000000u);
+	(void)sd_event_source_set_enabled(d->expiry_timer, SD_EVENT_ONESHOT);
+}
+
+static int on_expiry_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	ukeyd_check_expiry(userdata);
+	return 0;
 }
 
 static void ukeyd_check_ready(struct ukeyd *d)
@@ -81,6 +139,7 @@ static int on_worker_result(sd_event_source *src, int fd, uint32_t revents, void
 	}
 	m->completed = r->seq;
 	p11_scan_result_free(r);
+	ukeyd_check_expiry(d);
 	ukeyd_check_ready(d);
 	requests_run_pending(d);
 	return 0;
@@ -118,6 +177,22 @@ static int load_profiles(struct ukeyd *d)
 	return r;
 }
 
+static int load_expiry_state(struct ukeyd *d)
+{
+	_cleanup_free_ char *path = NULL;
+	int r;
+
+	if (asprintf(&path, "%s/expiry-notices.json", d->cfg->state_dir) < 0)
+		return -ENOMEM;
+	r = expiry_state_load(path, &d->expiry);
+	if (r == -EBADMSG) {
+		/* Losing it only means a notice may be repeated once. */
+		log_warning("%s is corrupt; starting with no expiry notices remembered", path);
+		r = 0;
+	}
+	return r;
+}
+
 static int open_listen_socket(struct ukeyd *d, bool *ret_owned)
 {
 	int n = sd_listen_fds(true);
@@ -148,6 +223,8 @@ static void ukeyd_release(struct ukeyd *d)
 		p11_worker_free(d->modules[i].worker);
 	}
 	free(d->modules);
+	sd_event_source_disable_unref(d->expiry_timer);
+	expiry_state_free(d->expiry);
 	token_model_release(&d->model);
 	ca_profiles_release(&d->profiles);
 	sd_event_unref(d->loop);
@@ -167,6 +244,9 @@ int ukeyd_run(struct ukeyd_config *cfg)
 		return r;
 	}
 	r = load_profiles(&d);
+	if (r < 0)
+		goto out;
+	r = load_expiry_state(&d);
 	if (r < 0)
 		goto out;
 	r = sd_event_default(&d.loop);

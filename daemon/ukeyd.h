@@ -41,6 +41,8 @@ struct ukeyd {
 	size_t n_modules;
 	struct token_model model;
 	struct ca_profiles profiles;
+	struct expiry_state *expiry;
+	sd_event_source *expiry_timer;
 	struct pending *pending;
 	bool ready; /* every module has finished its first scan */
 };
