@@ -142,19 +142,16 @@ static void read_key_type(X509 *x, struct cert_info *c)
 	if (!pk)
 		return;
 	c->key_bits = EVP_PKEY_get_bits(pk);
-	switch (EVP_PKEY_get_base_id(pk)) {
-	case EVP_PKEY_RSA:
+	/* By name: OpenSSL 3 decodes SM2 keys with no legacy type id. */
+	if (EVP_PKEY_is_a(pk, "RSA") || EVP_PKEY_is_a(pk, "RSA-PSS")) {
 		c->key_type = CERT_KEY_RSA;
-		break;
-	case EVP_PKEY_SM2:
+	} else if (EVP_PKEY_is_a(pk, "SM2")) {
 		c->key_type = CERT_KEY_SM2;
-		break;
-	case EVP_PKEY_EC:
-		/* SM2 keys come as id-ecPublicKey on the SM2 curve. */
+	} else if (EVP_PKEY_is_a(pk, "EC")) {
+		/* SM2 keys may also come as id-ecPublicKey on the SM2 curve. */
 		EVP_PKEY_get_group_name(pk, group, sizeof(group), NULL);
 		c->key_type = strcmp(group, "SM2") == 0 ? CERT_KEY_SM2 : CERT_KEY_EC;
-		break;
-	default:
+	} else {
 		c->key_type = CERT_KEY_UNKNOWN;
 	}
 }
