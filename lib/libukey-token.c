@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "libukey-private.h"
 #include "proto.h"
@@ -12,6 +13,12 @@ struct ukey_cert {
 	const char *id;
 	const char *label;
 	const char *sha256;
+	const char *subject, *issuer, *serial, *key_type, *ca, *ca_en, *ca_zh;
+	int64_t not_before, not_after, days_left;
+	enum ukey_cert_expiry expiry;
+	enum ukey_cert_usage usage;
+	unsigned key_bits, renewal_days;
+	bool has_private_key;
 };
 
 struct ukey_object {
@@ -32,6 +39,9 @@ struct ukey_token {
 	size_t n_certs;
 	struct ukey_object *objects;
 	size_t n_objects;
+	enum ukey_holder_kind holder_kind;
+	const char *holder_name, *credit_code, *id_masked; /* NULL when absent */
+	const char *ca, *ca_en, *ca_zh;
 };
 
 struct ukey_token_list {
@@ -58,6 +68,77 @@ static int64_t json_int(json_object *obj, const char *key)
 	return json_object_get_int64(v);
 }
 
+/* A string member, or NULL when it is absent or null. */
+static const char *json_str_or_null(json_object *obj, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* "2027-11-21T15:29:02Z" as Unix time; 0 when absent or malformed. */
+static int64_t json_time(json_object *obj, const char *key)
+{
+	const char *s = json_str_or_null(obj, key);
+	struct tm tm = {0};
+	const char *end;
+
+	if (!s || !(end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm)) || *end)
+		return 0;
+	return (int64_t)timegm(&tm);
+}
+
+/* Maps a wire name to its index in names[], or def. */
+static int json_enum(json_object *obj, const char *key, const char *const *names, int n, int def)
+{
+	const char *s = json_str_or_null(obj, key);
+
+	for (int i = 0; s && i < n; i++)
+		if (strcmp(s, names[i]) == 0)
+			return i;
+	return def;
+}
+
+/* "ca_name":{"en":..,"zh":..} */
+static void read_ca(json_object *obj, const char **id, const char **en, const char **zh)
+{
+	json_object *names = NULL;
+
+	*id = json_str_or_null(obj, "ca");
+	json_object_object_get_ex(obj, "ca_name", &names);
+	*en = names ? json_str_or_null(names, "en") : NULL;
+	*zh = names ? json_str_or_null(names, "zh") : NULL;
+}
+
+static void read_cert(json_object *c, struct ukey_cert *out)
+{
+	static const char *const usages[] = {"unknown", "sign", "encrypt", "sign_encrypt"};
+	static const char *const expiries[] = {"valid", "renewal_window", "expired", "not_yet_valid"};
+	json_object *v;
+
+	*out = (struct ukey_cert){
+		.id = json_str(c, "id"),
+		.label = json_str(c, "label"),
+		.sha256 = json_str(c, "sha256"),
+		.subject = json_str(c, "subject"),
+		.issuer = json_str(c, "issuer"),
+		.serial = json_str(c, "serial"),
+		.key_type = json_str_or_null(c, "key_type") ? json_str(c, "key_type") : "unknown",
+		.not_before = json_time(c, "not_before"),
+		.not_after = json_time(c, "not_after"),
+		.days_left = json_int(c, "days_left"),
+		.usage = json_enum(c, "usage", usages, 4, UKEY_CERT_USAGE_UNKNOWN),
+		.expiry = json_enum(c, "expiry", expiries, 4, UKEY_CERT_MALFORMED),
+		.key_bits = (unsigned)json_int(c, "key_bits"),
+		.renewal_days = (unsigned)json_int(c, "renewal_days"),
+		.has_private_key = json_object_object_get_ex(c, "has_private_key", &v) &&
+				   json_object_get_boolean(v),
+	};
+	read_ca(c, &out->ca, &out->ca_en, &out->ca_zh);
+}
+
 static json_object *json_array(json_object *obj, const char *key)
 {
 	json_object *v;
@@ -78,7 +159,7 @@ static void token_free(ukey_token *t)
 
 ukey_token *ukey_token_new_from_json(json_object *obj)
 {
-	json_object *pin, *arr;
+	json_object *pin, *arr, *holder;
 	ukey_token *t;
 	size_t n;
 
@@ -103,20 +184,23 @@ ukey_token *ukey_token_new_from_json(json_object *obj)
 		t->pin_max = (unsigned long)json_int(pin, "max_len");
 	}
 
+	if (json_object_object_get_ex(obj, "holder", &holder)) {
+		static const char *const kinds[] = {"unknown", "unit", "person"};
+		t->holder_kind = json_enum(holder, "kind", kinds, 3, UKEY_HOLDER_UNKNOWN);
+		t->holder_name = json_str_or_null(holder, "name");
+		t->credit_code = json_str_or_null(holder, "credit_code");
+		t->id_masked = json_str_or_null(holder, "id_masked");
+	}
+	read_ca(obj, &t->ca, &t->ca_en, &t->ca_zh);
+
 	arr = json_array(obj, "certs");
 	n = arr ? json_object_array_length(arr) : 0;
 	if (n > 0) {
 		t->certs = calloc(n, sizeof(*t->certs));
 		if (!t->certs)
 			goto fail;
-		for (size_t i = 0; i < n; i++) {
-			json_object *c = json_object_array_get_idx(arr, i);
-			t->certs[i] = (struct ukey_cert){
-				.id = json_str(c, "id"),
-				.label = json_str(c, "label"),
-				.sha256 = json_str(c, "sha256"),
-			};
-		}
+		for (size_t i = 0; i < n; i++)
+			read_cert(json_object_array_get_idx(arr, i), &t->certs[i]);
 		t->n_certs = n;
 	}
 
@@ -271,6 +355,113 @@ UKEY_EXPORT const char *ukey_cert_get_label(const ukey_cert *c)
 UKEY_EXPORT const char *ukey_cert_get_sha256(const ukey_cert *c)
 {
 	return c ? c->sha256 : "";
+}
+
+static const char *pick_name(const char *en, const char *zh, const char *language)
+{
+	if (language && strncmp(language, "zh", 2) == 0 && zh)
+		return zh;
+	return en;
+}
+
+UKEY_EXPORT enum ukey_holder_kind ukey_token_get_holder_kind(const ukey_token *t)
+{
+	return t ? t->holder_kind : UKEY_HOLDER_UNKNOWN;
+}
+
+UKEY_EXPORT const char *ukey_token_get_holder_name(const ukey_token *t)
+{
+	return t && t->holder_name ? t->holder_name : "";
+}
+
+UKEY_EXPORT const char *ukey_token_get_holder_credit_code(const ukey_token *t)
+{
+	return t ? t->credit_code : NULL;
+}
+
+UKEY_EXPORT const char *ukey_token_get_holder_id_masked(const ukey_token *t)
+{
+	return t ? t->id_masked : NULL;
+}
+
+UKEY_EXPORT const char *ukey_token_get_ca(const ukey_token *t)
+{
+	return t ? t->ca : NULL;
+}
+
+UKEY_EXPORT const char *ukey_token_get_ca_name(const ukey_token *t, const char *language)
+{
+	return t ? pick_name(t->ca_en, t->ca_zh, language) : NULL;
+}
+
+UKEY_EXPORT const char *ukey_cert_get_subject(const ukey_cert *c)
+{
+	return c ? c->subject : "";
+}
+
+UKEY_EXPORT const char *ukey_cert_get_issuer(const ukey_cert *c)
+{
+	return c ? c->issuer : "";
+}
+
+UKEY_EXPORT const char *ukey_cert_get_serial(const ukey_cert *c)
+{
+	return c ? c->serial : "";
+}
+
+UKEY_EXPORT int64_t ukey_cert_get_not_before(const ukey_cert *c)
+{
+	return c ? c->not_before : 0;
+}
+
+UKEY_EXPORT int64_t ukey_cert_get_not_after(const ukey_cert *c)
+{
+	return c ? c->not_after : 0;
+}
+
+UKEY_EXPORT int64_t ukey_cert_get_days_left(const ukey_cert *c)
+{
+	return c ? c->days_left : 0;
+}
+
+UKEY_EXPORT enum ukey_cert_expiry ukey_cert_get_expiry(const ukey_cert *c)
+{
+	return c ? c->expiry : UKEY_CERT_MALFORMED;
+}
+
+UKEY_EXPORT unsigned ukey_cert_get_renewal_days(const ukey_cert *c)
+{
+	return c ? c->renewal_days : 0;
+}
+
+UKEY_EXPORT enum ukey_cert_usage ukey_cert_get_usage(const ukey_cert *c)
+{
+	return c ? c->usage : UKEY_CERT_USAGE_UNKNOWN;
+}
+
+UKEY_EXPORT const char *ukey_cert_get_key_type(const ukey_cert *c)
+{
+	return c ? c->key_type : "unknown";
+}
+
+UKEY_EXPORT unsigned ukey_cert_get_key_bits(const ukey_cert *c)
+{
+	return c ? c->key_bits : 0;
+}
+
+UKEY_EXPORT bool ukey_cert_has_private_key(const ukey_cert *c)
+{
+	return c && c->has_private_key;
+}
+
+UKEY_EXPORT const char *ukey_cert_get_ca(const ukey_cert *c)
+{
+	return c ? c->ca : NULL;
+}
+
+UKEY_EXPORT const char *ukey_cert_get_ca_name(const ukey_cert *c, const char *language)
+{
+	return c ? pick_name(c->ca_en, c->ca_zh, language) : NULL;
 }
 
 UKEY_EXPORT const char *ukey_object_get_label(const ukey_object *o)

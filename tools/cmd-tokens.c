@@ -88,9 +88,78 @@ static void print_field(const char *name, const char *value)
 	printf("%s\n", value);
 }
 
+static const char *usage_text(enum ukey_cert_usage u)
+{
+	switch (u) {
+	case UKEY_CERT_USAGE_SIGN:
+		return _("signing");
+	case UKEY_CERT_USAGE_ENCRYPT:
+		return _("encryption");
+	case UKEY_CERT_USAGE_SIGN_ENCRYPT:
+		return _("signing and encryption");
+	case UKEY_CERT_USAGE_UNKNOWN:
+		break;
+	}
+	return _("usage not stated");
+}
+
+static const char *holder_kind_text(enum ukey_holder_kind k)
+{
+	switch (k) {
+	case UKEY_HOLDER_UNIT:
+		return _("unit");
+	case UKEY_HOLDER_PERSON:
+		return _("person");
+	case UKEY_HOLDER_UNKNOWN:
+		break;
+	}
+	return _("unknown");
+}
+
+static void print_cert(const ukey_cert *c, size_t index)
+{
+	char from[16], to[16], buf[256];
+
+	printf("    [%zu] %s\n", index, ukey_cert_get_label(c));
+	if (ukey_cert_get_expiry(c) == UKEY_CERT_MALFORMED) {
+		printf(_("        not a readable X.509 certificate\n"));
+		printf(_("        ID %s, SHA-256 %s\n"), ukey_cert_get_id(c), ukey_cert_get_sha256(c));
+		return;
+	}
+	printf("        %s, %s %u, %s\n", usage_text(ukey_cert_get_usage(c)),
+	       key_type_text(ukey_cert_get_key_type(c)), ukey_cert_get_key_bits(c),
+	       ukey_cert_has_private_key(c) ? _("key pair on the token")
+					    : _("no matching key on the token"));
+	printf(_("        Subject:  %s\n"), ukey_cert_get_subject(c));
+	printf(_("        Issuer:   %s (%s)\n"), ukey_cert_get_issuer(c),
+	       ukey_cert_get_ca_name(c, ctl_language()));
+	format_date(ukey_cert_get_not_before(c), from, sizeof(from));
+	format_date(ukey_cert_get_not_after(c), to, sizeof(to));
+	printf(_("        Valid:    %s to %s, %s\n"), from, to, days_left_text(c, buf, sizeof(buf)));
+	printf(_("        Serial %s, ID %s, SHA-256 %s\n"), ukey_cert_get_serial(c),
+	       ukey_cert_get_id(c), ukey_cert_get_sha256(c));
+	switch (ukey_cert_get_expiry(c)) {
+	case UKEY_CERT_RENEWAL_WINDOW:
+		printf(_("        ! Renew this certificate now, before you encrypt any bid. Never "
+			 "renew while a bid encrypted with this token is still unopened: the renewed "
+			 "token could not decrypt it at bid opening.\n"));
+		break;
+	case UKEY_CERT_EXPIRED:
+		printf(_("        ! Expired: it can no longer sign or decrypt bids. Renew it at your "
+			 "CA's counter.\n"));
+		break;
+	case UKEY_CERT_NOT_YET_VALID:
+		printf(_("        ! Not valid yet: it cannot be used before %s.\n"), from);
+		break;
+	case UKEY_CERT_VALID:
+	case UKEY_CERT_MALFORMED:
+		break;
+	}
+}
+
 static void print_token(ukey_token *tok)
 {
-	char buf[64];
+	char buf[256];
 	size_t n;
 
 	printf(_("Token %s\n"), ukey_token_get_serial(tok));
@@ -99,6 +168,24 @@ static void print_token(ukey_token *tok)
 	print_field(_("Model:"), ukey_token_get_model(tok));
 	print_field(_("Module:"), ukey_token_get_module(tok));
 	print_field(_("Initialized:"), ukey_token_is_initialized(tok) ? _("yes") : _("no"));
+	if (ukey_token_get_holder_kind(tok) != UKEY_HOLDER_UNKNOWN) {
+		const char *code = ukey_token_get_holder_credit_code(tok);
+		const char *id = ukey_token_get_holder_id_masked(tok);
+
+		if (code)
+			snprintf(buf, sizeof(buf), _("%s (%s, credit code %s)"),
+				 ukey_token_get_holder_name(tok),
+				 holder_kind_text(ukey_token_get_holder_kind(tok)), code);
+		else if (id)
+			snprintf(buf, sizeof(buf), _("%s (%s, ID %s)"), ukey_token_get_holder_name(tok),
+				 holder_kind_text(ukey_token_get_holder_kind(tok)), id);
+		else
+			snprintf(buf, sizeof(buf), "%s (%s)", ukey_token_get_holder_name(tok),
+				 holder_kind_text(ukey_token_get_holder_kind(tok)));
+		print_field(_("Holder:"), buf);
+	}
+	if (ukey_token_get_ca(tok))
+		print_field(_("CA:"), ukey_token_get_ca_name(tok, ctl_language()));
 	print_field(_("User PIN:"), pin_state_text(ukey_token_get_user_pin_state(tok)));
 	print_field(_("SO PIN:"), pin_state_text(ukey_token_get_so_pin_state(tok)));
 	snprintf(buf, sizeof(buf), _("%lu to %lu characters"), ukey_token_get_pin_min_len(tok),
@@ -108,11 +195,8 @@ static void print_token(ukey_token *tok)
 	n = ukey_token_get_cert_count(tok);
 	snprintf(buf, sizeof(buf), "%zu", n);
 	print_field(_("Certificates:"), buf);
-	for (size_t i = 0; i < n; i++) {
-		const ukey_cert *c = ukey_token_get_cert(tok, i);
-		printf("    [%zu] %s\n", i + 1, ukey_cert_get_label(c));
-		printf(_("        ID %s, SHA-256 %s\n"), ukey_cert_get_id(c), ukey_cert_get_sha256(c));
-	}
+	for (size_t i = 0; i < n; i++)
+		print_cert(ukey_token_get_cert(tok, i), i + 1);
 	n = ukey_token_get_object_count(tok);
 	snprintf(buf, sizeof(buf), "%zu", n);
 	print_field(_("Data objects:"), buf);

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdlib.h>
 #include <string.h>
+#include <locale.h>
+#include <stdint.h>
+#include <time.h>
 #include <wchar.h>
 
 #include "ukeyctl.h"
@@ -52,6 +55,53 @@ const char *pin_state_text(enum ukey_pin_state st)
 		return _("locked");
 	}
 	return "?";
+}
+
+const char *ctl_language(void)
+{
+	const char *lang = setlocale(LC_MESSAGES, NULL);
+	const char *language = getenv("LANGUAGE");
+
+	/* gettext prefers LANGUAGE over the locale, unless the locale is C. */
+	if (lang && strcmp(lang, "C") != 0 && strcmp(lang, "POSIX") != 0 && language && *language)
+		lang = language;
+	return lang && strncmp(lang, "zh", 2) == 0 ? "zh" : "en";
+}
+
+void format_date(int64_t t, char *buf, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!gmtime_r(&tt, &tm) || !strftime(buf, size, "%Y-%m-%d", &tm))
+		snprintf(buf, size, "?");
+}
+
+const char *days_left_text(const ukey_cert *c, char *buf, size_t size)
+{
+	int64_t days = ukey_cert_get_days_left(c);
+
+	if (ukey_cert_get_expiry(c) == UKEY_CERT_EXPIRED)
+		snprintf(buf, size, ngettext("expired %lld day ago", "expired %lld days ago",
+					     (unsigned long)(-days)),
+			 (long long)-days);
+	else if (days == 0)
+		snprintf(buf, size, "%s", _("last day"));
+	else
+		snprintf(buf, size, ngettext("%lld day left", "%lld days left", (unsigned long)days),
+			 (long long)days);
+	return buf;
+}
+
+const char *key_type_text(const char *wire)
+{
+	if (strcmp(wire, "rsa") == 0)
+		return "RSA";
+	if (strcmp(wire, "ec") == 0)
+		return "EC";
+	if (strcmp(wire, "sm2") == 0)
+		return "SM2";
+	return _("unknown key");
 }
 
 struct table {

@@ -14,6 +14,7 @@
 static const struct ctl_command commands[] = {
 	{"list", "", N_("list the plugged tokens"), cmd_list},
 	{"status", "SERIAL", N_("show one token in detail"), cmd_status},
+	{"expiry", "[--days N]", N_("list certificates due for renewal (exit 1 if any)"), cmd_expiry},
 };
 
 static void usage(FILE *f)

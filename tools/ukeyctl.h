@@ -4,6 +4,7 @@
 
 #include <libintl.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <ukey/ukey.h>
 
@@ -47,10 +48,23 @@ int ctl_fail(enum ukey_error err, const char *what);
 int cmd_list(struct ctl *ctl, int argc, char **argv);
 int cmd_status(struct ctl *ctl, int argc, char **argv);
 
+/* cmd-expiry.c */
+int cmd_expiry(struct ctl *ctl, int argc, char **argv);
+
 /* output.c: terminal output that lines up CJK text. */
 int text_width(const char *s);
 void print_padded(FILE *f, const char *s, int width);
 const char *pin_state_text(enum ukey_pin_state st);
+
+/* "zh" when messages are Chinese, else "en": for names the daemon gives
+ * in both languages. */
+const char *ctl_language(void);
+/* YYYY-MM-DD (UTC). */
+void format_date(int64_t t, char *buf, size_t size);
+/* "123 days left", "last day", "expired 5 days ago". */
+const char *days_left_text(const ukey_cert *c, char *buf, size_t size);
+/* "RSA", "EC", "SM2". */
+const char *key_type_text(const char *wire);
 
 struct table;
 struct table *table_new(size_t n_columns, const char *const *headers);

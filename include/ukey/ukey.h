@@ -72,6 +72,30 @@ enum ukey_pin_state {
  */
 const char *ukey_pin_state_to_string(enum ukey_pin_state state);
 
+/** A certificate's usage class, from its key usage extension. */
+enum ukey_cert_usage {
+	UKEY_CERT_USAGE_UNKNOWN = 0, /**< no key usage extension, or neither kind */
+	UKEY_CERT_USAGE_SIGN = 1,	/**< digitalSignature / nonRepudiation */
+	UKEY_CERT_USAGE_ENCRYPT = 2, /**< keyEncipherment / dataEncipherment / keyAgreement */
+	UKEY_CERT_USAGE_SIGN_ENCRYPT = 3,
+};
+
+/** Where a certificate stands in its life, as of the daemon's answer. */
+enum ukey_cert_expiry {
+	UKEY_CERT_VALID = 0,
+	UKEY_CERT_RENEWAL_WINDOW = 1, /**< within the CA's renewal window: renew now */
+	UKEY_CERT_EXPIRED = 2,	      /**< cannot sign or decrypt any more */
+	UKEY_CERT_NOT_YET_VALID = 3,
+	UKEY_CERT_MALFORMED = 4, /**< the object is not a readable certificate */
+};
+
+/** Who holds a token: a unit (单位) or a person (个人). */
+enum ukey_holder_kind {
+	UKEY_HOLDER_UNKNOWN = 0,
+	UKEY_HOLDER_UNIT = 1,
+	UKEY_HOLDER_PERSON = 2,
+};
+
 typedef struct ukey_client ukey_client;
 typedef struct ukey_token_list ukey_token_list;
 typedef struct ukey_token ukey_token;
@@ -182,6 +206,27 @@ enum ukey_pin_state ukey_token_get_so_pin_state(const ukey_token *token);
 unsigned long ukey_token_get_pin_min_len(const ukey_token *token);
 unsigned long ukey_token_get_pin_max_len(const ukey_token *token);
 
+/**
+ * The holder, named by the token's signing certificate: a unit or a
+ * person, its name, and the unit's unified social credit code (NULL when
+ * no certificate carries one with a valid check digit). A person's ID
+ * number is only ever given masked (ukey_token_get_holder_id_masked(),
+ * NULL when none). Thread safety: safe from any thread.
+ */
+enum ukey_holder_kind ukey_token_get_holder_kind(const ukey_token *token);
+const char *ukey_token_get_holder_name(const ukey_token *token);
+const char *ukey_token_get_holder_credit_code(const ukey_token *token);
+const char *ukey_token_get_holder_id_masked(const ukey_token *token);
+
+/**
+ * The CA of the token's signing certificate: a profile id ("guoxin",
+ * "bjca", ..., "unknown"; NULL when the token has no certificate) and its
+ * display name, Chinese when @language starts with "zh", else English.
+ * Thread safety: safe from any thread.
+ */
+const char *ukey_token_get_ca(const ukey_token *token);
+const char *ukey_token_get_ca_name(const ukey_token *token, const char *language);
+
 /** Number of certificate objects. Thread safety: safe from any thread. */
 size_t ukey_token_get_cert_count(const ukey_token *token);
 /** The certificate at @index (borrowed), or NULL. Thread safety: any thread. */
@@ -207,6 +252,43 @@ const char *ukey_cert_get_id(const ukey_cert *cert);
 const char *ukey_cert_get_label(const ukey_cert *cert);
 /** SHA-256 of the certificate's DER, lower-case hex. Thread safety: any thread. */
 const char *ukey_cert_get_sha256(const ukey_cert *cert);
+
+/**
+ * What the certificate says. Names are one line in certificate order,
+ * UTF-8 ("C=CN, O=..., CN=..."); the serial is lower-case hex. All are ""
+ * for a malformed certificate. Thread safety: safe from any thread.
+ */
+const char *ukey_cert_get_subject(const ukey_cert *cert);
+const char *ukey_cert_get_issuer(const ukey_cert *cert);
+const char *ukey_cert_get_serial(const ukey_cert *cert);
+/** Validity bounds, Unix time (0 when malformed). Thread safety: any thread. */
+int64_t ukey_cert_get_not_before(const ukey_cert *cert);
+int64_t ukey_cert_get_not_after(const ukey_cert *cert);
+/**
+ * Whole days left when ukeyd answered, rounded down: 0 on the last day,
+ * negative once expired. Re-query to refresh it. Thread safety: any thread.
+ */
+int64_t ukey_cert_get_days_left(const ukey_cert *cert);
+/** Thread safety: safe from any thread. */
+enum ukey_cert_expiry ukey_cert_get_expiry(const ukey_cert *cert);
+/** The CA's renewal window in days. Thread safety: safe from any thread. */
+unsigned ukey_cert_get_renewal_days(const ukey_cert *cert);
+/** Thread safety: safe from any thread. */
+enum ukey_cert_usage ukey_cert_get_usage(const ukey_cert *cert);
+/** "rsa", "ec", "sm2" or "unknown". Thread safety: safe from any thread. */
+const char *ukey_cert_get_key_type(const ukey_cert *cert);
+/** Thread safety: safe from any thread. */
+unsigned ukey_cert_get_key_bits(const ukey_cert *cert);
+/**
+ * Whether the token holds the certificate's key pair: a key object with
+ * the certificate's CKA_ID whose public part, where the token shows it,
+ * is the certificate's key. Thread safety: safe from any thread.
+ */
+bool ukey_cert_has_private_key(const ukey_cert *cert);
+/** The issuing CA's profile id, and its display name (see
+ * ukey_token_get_ca_name()). Thread safety: safe from any thread. */
+const char *ukey_cert_get_ca(const ukey_cert *cert);
+const char *ukey_cert_get_ca_name(const ukey_cert *cert, const char *language);
 
 /* ----------------------------------------------------------- data object */
 
