@@ -443,8 +443,12 @@ void holder_from_certs(const struct cert_info *const *infos, size_t n, struct ho
 	const struct cert_info *main = NULL;
 	struct holder h = {.kind = HOLDER_UNKNOWN};
 
+	/* Among equals the newest wins: after a renewal a token may hold the
+	 * old certificate beside the new one. */
 	for (size_t i = 0; i < n; i++)
-		if (infos[i] && (!main || holder_rank(infos[i]) > holder_rank(main)))
+		if (infos[i] && (!main || holder_rank(infos[i]) > holder_rank(main) ||
+				 (holder_rank(infos[i]) == holder_rank(main) &&
+				  infos[i]->not_after > main->not_after)))
 			main = infos[i];
 	if (!main) {
 		*ret = h;

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <openssl/sha.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,19 +64,36 @@ int expiry_state_load(const char *path, struct expiry_state **ret_state)
 	return r;
 }
 
-int expiry_state_save(struct expiry_state *s, int64_t now)
+static void cert_key(const struct token_cert *c, char out[SHA256_DIGEST_LENGTH * 2 + 1]);
+
+static bool model_has(const struct token_model *m, const char *key)
+{
+	char k[SHA256_DIGEST_LENGTH * 2 + 1];
+
+	for (size_t i = 0; i < m->n_tokens; i++)
+		for (size_t j = 0; j < m->tokens[i]->n_certs; j++) {
+			cert_key(&m->tokens[i]->certs[j], k);
+			if (strcmp(k, key) == 0)
+				return true;
+		}
+	return false;
+}
+
+int expiry_state_save(struct expiry_state *s, const struct token_model *m, int64_t now)
 {
 	_cleanup_free_ char *tmp = NULL;
 	json_object *doc;
 	int fd, r = 0;
 	const char *text;
 
-	/* Forget certificates long expired: the file must not grow forever. */
+	/* Forget certificates long expired, so the file does not grow
+	 * forever; but not those still plugged in, or they would be
+	 * announced again at the next start. */
 	json_object_object_foreach(s->certs, key, entry)
 	{
 		json_object *na;
 		if (json_object_object_get_ex(entry, "not_after", &na) &&
-		    json_object_get_int64(na) + KEEP_AFTER_EXPIRY < now)
+		    json_object_get_int64(na) + KEEP_AFTER_EXPIRY < now && !model_has(m, key))
 			json_object_object_del(s->certs, key);
 	}
 	doc = json_object_new_object();

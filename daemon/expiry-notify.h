@@ -36,8 +36,9 @@ int expiry_state_load(const char *path, struct expiry_state **ret_state);
 void expiry_state_free(struct expiry_state *s);
 
 /* Writes the state atomically (temporary file, fsync, rename), dropping
- * certificates that expired more than a year before now. */
-int expiry_state_save(struct expiry_state *s, int64_t now);
+ * certificates that expired more than a year before now and are not in
+ * the model any more. */
+int expiry_state_save(struct expiry_state *s, const struct token_model *m, int64_t now);
 
 typedef void (*expiry_notice_fn)(const struct expiry_notice *n, void *userdata);
 

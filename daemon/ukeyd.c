@@ -75,7 +75,7 @@ static void ukeyd_check_expiry(struct ukeyd *d)
 	int n, r;
 
 	n = expiry_collect(d->expiry, &d->model, now, log_expiry_notice, d);
-	if (n > 0 && (r = expiry_state_save(d->expiry, now)) < 0)
+	if (n > 0 && (r = expiry_state_save(d->expiry, &d->model, now)) < 0)
 		log_error("cannot save expiry notices to the state directory: %s", strerror(-r));
 	next = expiry_next_crossing(d->expiry, &d->model, now);
 	if (next == INT64_MAX) {

@@ -292,6 +292,29 @@ static void test_person_holder(void **state)
 	EVP_PKEY_free(k);
 }
 
+static void test_holder_prefers_newest(void **state)
+{
+	EVP_PKEY *k = EVP_EC_gen("P-256");
+	int l1, l2;
+	unsigned char *old = make_cert(k, 0, 1500000000, "digitalSignature", "旧单位", "BJCA", &l1);
+	unsigned char *new = make_cert(k, 0, 1900000000, "digitalSignature", "新单位", "CFCA", &l2);
+	struct cert_info *a = NULL, *b = NULL;
+	struct holder h;
+
+	assert_int_equal(cert_analyze(old, (size_t)l1, NULL, 0, &profiles, NULL, 0, &a), 0);
+	assert_int_equal(cert_analyze(new, (size_t)l2, NULL, 0, &profiles, NULL, 0, &b), 0);
+	holder_from_certs((const struct cert_info *const[]){a, b}, 2, &h);
+	assert_string_equal(h.name, "新单位");
+	assert_string_equal(h.ca->id, "cfca");
+	holder_from_certs((const struct cert_info *const[]){b, a}, 2, &h);
+	assert_string_equal(h.name, "新单位");
+	cert_info_free(a);
+	cert_info_free(b);
+	OPENSSL_free(old);
+	OPENSSL_free(new);
+	EVP_PKEY_free(k);
+}
+
 static void test_malformed(void **state)
 {
 	static const unsigned char junk[] = {0x30, 0x03, 0x02, 0x01, 0x01};
@@ -337,6 +360,7 @@ int main(void)
 		cmocka_unit_test(test_expiry_states),
 		cmocka_unit_test(test_key_pairing),
 		cmocka_unit_test(test_person_holder),
+		cmocka_unit_test(test_holder_prefers_newest),
 		cmocka_unit_test(test_malformed),
 	};
 
