@@ -126,7 +126,8 @@ static void print_cert(const ukey_cert *c, size_t index)
 		printf(_("        ID %s, SHA-256 %s\n"), ukey_cert_get_id(c), ukey_cert_get_sha256(c));
 		return;
 	}
-	printf("        %s, %s %u, %s\n", usage_text(ukey_cert_get_usage(c)),
+	/* TRANSLATORS: usage, key type and size, whether the key is on the token */
+	printf(_("        %s, %s %u, %s\n"), usage_text(ukey_cert_get_usage(c)),
 	       key_type_text(ukey_cert_get_key_type(c)), ukey_cert_get_key_bits(c),
 	       ukey_cert_has_private_key(c) ? _("key pair on the token")
 					    : _("no matching key on the token"));
