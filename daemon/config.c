@@ -19,6 +19,7 @@ void config_init(struct ukeyd_config *cfg)
 		.ca_profiles = strdup(UKEY_DATADIR "/ca-profiles.conf"),
 		.ca_profiles_dir = strdup(UKEY_SYSCONFDIR "/ca-profiles.d"),
 		.max_clients = 256,
+		.pin_policy = PIN_POLICY_DEFAULTS,
 	};
 }
 
@@ -64,6 +65,19 @@ static int set_string(char **field, const char *value)
 	return 0;
 }
 
+static int parse_bool(const char *value, bool *out)
+{
+	if (!strcmp(value, "yes") || !strcmp(value, "true") || !strcmp(value, "1")) {
+		*out = true;
+		return 1;
+	}
+	if (!strcmp(value, "no") || !strcmp(value, "false") || !strcmp(value, "0")) {
+		*out = false;
+		return 1;
+	}
+	return 0;
+}
+
 /* inih callback: nonzero means the line was understood. */
 static int config_handle(void *user, const char *section, const char *name, const char *value)
 {
@@ -85,6 +99,20 @@ static int config_handle(void *user, const char *section, const char *name, cons
 		return set_string(&cfg->ca_profiles, value) == 0;
 	if (strcmp(name, "ca_profiles_dir") == 0)
 		return set_string(&cfg->ca_profiles_dir, value) == 0;
+	if (strcmp(name, "pin_min_length") == 0) {
+		errno = 0;
+		n = strtoul(value, &end, 10);
+		if (errno || *end || n < 4 || n > 64)
+			return 0;
+		cfg->pin_policy.min_length = (unsigned)n;
+		return 1;
+	}
+	if (strcmp(name, "pin_refuse_default") == 0)
+		return parse_bool(value, &cfg->pin_policy.refuse_default);
+	if (strcmp(name, "pin_refuse_repeated") == 0)
+		return parse_bool(value, &cfg->pin_policy.refuse_repeated);
+	if (strcmp(name, "pin_refuse_sequences") == 0)
+		return parse_bool(value, &cfg->pin_policy.refuse_sequences);
 	if (strcmp(name, "max_clients") == 0) {
 		errno = 0;
 		n = strtoul(value, &end, 10);

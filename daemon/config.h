@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "pin-policy.h"
+
 struct ukeyd_config {
 	char **modules; /* PKCS#11 module paths, in load order */
 	size_t n_modules;
@@ -15,6 +17,7 @@ struct ukeyd_config {
 	char *ca_profiles;     /* the shipped CA profile file */
 	char *ca_profiles_dir; /* an administrator's *.conf additions */
 	unsigned max_clients;
+	struct pin_policy pin_policy;
 	bool verbose;
 };
 

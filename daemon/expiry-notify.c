@@ -2,7 +2,6 @@
 #include "expiry-notify.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <json-c/json.h>
 #include <openssl/sha.h>
 #include <stdbool.h>
@@ -12,6 +11,7 @@
 #include <unistd.h>
 
 #include "certs.h"
+#include "state-file.h"
 #include "token-model.h"
 #include "util.h"
 
@@ -39,19 +39,20 @@ void expiry_state_free(struct expiry_state *s)
 int expiry_state_load(const char *path, struct expiry_state **ret_state)
 {
 	struct expiry_state *s = calloc(1, sizeof(*s));
-	json_object *doc, *certs;
-	int r = 0;
+	json_object *doc = NULL, *certs;
+	int r;
 
 	if (!s || !(s->path = strdup(path))) {
 		free(s);
 		return -ENOMEM;
 	}
-	doc = json_object_from_file(path);
-	if (doc && json_object_object_get_ex(doc, "certs", &certs) &&
-	    json_object_is_type(certs, json_type_object)) {
+	r = state_file_read(path, &doc);
+	if (r == 0 && json_object_object_get_ex(doc, "certs", &certs) &&
+	    json_object_is_type(certs, json_type_object))
 		s->certs = json_object_get(certs);
-	} else {
-		if (doc || access(path, F_OK) == 0)
+	else if (doc) {
+		/* A file without "certs" is new (empty) or not ours (corrupt). */
+		if (r == 0 && json_object_object_length(doc) > 0)
 			r = -EBADMSG;
 		s->certs = json_object_new_object();
 	}
@@ -81,10 +82,8 @@ static bool model_has(const struct token_model *m, const char *key)
 
 int expiry_state_save(struct expiry_state *s, const struct token_model *m, int64_t now)
 {
-	_cleanup_free_ char *tmp = NULL;
 	json_object *doc;
-	int fd, r = 0;
-	const char *text;
+	int r;
 
 	/* Forget certificates long expired, so the file does not grow
 	 * forever; but not those still plugged in, or they would be
@@ -97,26 +96,11 @@ int expiry_state_save(struct expiry_state *s, const struct token_model *m, int64
 			json_object_object_del(s->certs, key);
 	}
 	doc = json_object_new_object();
-	if (!doc || asprintf(&tmp, "%s.tmp", s->path) < 0) {
-		json_object_put(doc);
+	if (!doc)
 		return -ENOMEM;
-	}
 	json_object_object_add(doc, "version", json_object_new_int(1));
 	json_object_object_add(doc, "certs", json_object_get(s->certs));
-	text = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		r = -errno;
-	} else {
-		size_t len = strlen(text);
-		if (write(fd, text, len) != (ssize_t)len || write(fd, "\n", 1) != 1 || fsync(fd) < 0)
-			r = errno ? -errno : -EIO;
-		close(fd);
-		if (r == 0 && rename(tmp, s->path) < 0)
-			r = -errno;
-		if (r < 0)
-			unlink(tmp);
-	}
+	r = state_file_write(s->path, doc);
 	json_object_put(doc);
 	return r;
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "secret.h"
 #include "text-decode.h"
 #include "token-model.h"
 #include "util.h"
@@ -36,6 +37,7 @@ struct p11_worker {
 	uint64_t requested;
 	bool quit;
 	struct p11_scan_result *done;
+	struct p11_job *jobs, *jobs_done; /* queues, oldest first */
 
 	/* owned by the thread */
 	PKCS11_CTX *ctx;
@@ -310,6 +312,7 @@ static CK_RV scan_token(struct p11_worker *w, CK_SLOT_ID slot, struct token **re
 		return CKR_HOST_MEMORY;
 	}
 	t->initialized = info.flags & CKF_TOKEN_INITIALIZED;
+	t->pin_default = -1; /* the loop fills in what it remembers */
 	t->user_pin = pin_state(info.flags, false);
 	t->so_pin = pin_state(info.flags, true);
 	t->pin_min = pin_len(info.ulMinPinLen);
@@ -441,6 +444,121 @@ static struct p11_scan_result *worker_scan(struct p11_worker *w)
 	return r;
 }
 
+void p11_job_free(struct p11_job *j)
+{
+	if (!j)
+		return;
+	ukey_secret_free(j->pin);
+	ukey_secret_free(j->new_pin);
+	free(j->serial);
+	p11_scan_result_free(j->scan);
+	free(j);
+}
+
+static PKCS11_SLOT *find_slot(struct p11_worker *w, const char *serial)
+{
+	for (unsigned i = 0; i < w->n_slots; i++) {
+		PKCS11_TOKEN *t = w->slots[i].token;
+		if (t && t->serialnr && strcmp(t->serialnr, serial) == 0)
+			return &w->slots[i];
+	}
+	return NULL;
+}
+
+/* The CK_RV of libp11's last failure (it files them as the reason). */
+static CK_RV last_ck_rv(void)
+{
+	unsigned long e, last = 0;
+
+	while ((e = ERR_get_error()) != 0)
+		last = e;
+	return last ? (CK_RV)ERR_GET_REASON(last) : CKR_GENERAL_ERROR;
+}
+
+static enum p11_job_outcome outcome_of(CK_RV rv)
+{
+	switch (rv) {
+	case CKR_PIN_INCORRECT:
+	case CKR_PIN_INVALID:
+	case CKR_PIN_LEN_RANGE:
+		return P11_JOB_WRONG_PIN;
+	case CKR_PIN_LOCKED:
+		return P11_JOB_PIN_LOCKED;
+	case CKR_DEVICE_REMOVED:
+	case CKR_TOKEN_NOT_PRESENT:
+	case CKR_SLOT_ID_INVALID:
+		return P11_JOB_TOKEN_REMOVED;
+	default:
+		return P11_JOB_FAILED;
+	}
+}
+
+/* Refuses, before any login, what would spend a try the caller did not
+ * agree to spend. Returns P11_JOB_DONE when the attempt may go ahead. */
+static enum p11_job_outcome lockout_guard(const struct p11_job *j, CK_FLAGS flags)
+{
+	bool so = j->kind == P11_JOB_UNLOCK;
+
+	if (flags & (so ? CKF_SO_PIN_LOCKED : CKF_USER_PIN_LOCKED))
+		return P11_JOB_PIN_LOCKED;
+	/* A probe is a guess: never while any try has failed. */
+	if (j->kind == P11_JOB_PROBE_DEFAULT &&
+	    (flags & (CKF_USER_PIN_COUNT_LOW | CKF_USER_PIN_FINAL_TRY)))
+		return P11_JOB_GUARD_REFUSED;
+	if (!j->force && (flags & (so ? CKF_SO_PIN_FINAL_TRY : CKF_USER_PIN_FINAL_TRY)))
+		return P11_JOB_GUARD_REFUSED;
+	return P11_JOB_DONE;
+}
+
+/* One login, never retried, then the operation. */
+static void run_job(struct p11_worker *w, struct p11_job *j)
+{
+	bool so = j->kind == P11_JOB_UNLOCK;
+	CK_TOKEN_INFO info;
+	PKCS11_SLOT *slot;
+	CK_SLOT_ID id;
+	CK_RV rv;
+
+	j->outcome = P11_JOB_TOKEN_REMOVED;
+	if (!w->fl || !(slot = find_slot(w, j->serial)))
+		return;
+	id = PKCS11_get_slotid_from_slot(slot);
+	/* Fresh flags: libp11's copy is as old as the last enumeration. */
+	rv = w->fl->C_GetTokenInfo(id, &info);
+	if (rv != CKR_OK) {
+		j->rv = rv;
+		j->outcome = outcome_of(rv) == P11_JOB_TOKEN_REMOVED ? P11_JOB_TOKEN_REMOVED
+								      : P11_JOB_FAILED;
+		return;
+	}
+	j->outcome = lockout_guard(j, info.flags);
+	if (j->outcome != P11_JOB_DONE)
+		goto flags;
+
+	/* R/W before any login: an SO login fails while a read-only session
+	 * exists (libp11 pitfall), and C_SetPIN/C_InitPIN need R/W anyway. */
+	if (PKCS11_open_session(slot, 1) < 0 || PKCS11_login(slot, so, j->pin->data) < 0) {
+		j->rv = last_ck_rv();
+		j->outcome = outcome_of(j->rv);
+		goto flags;
+	}
+	if (j->kind == P11_JOB_CHANGE_PIN &&
+	    PKCS11_change_pin(slot, j->pin->data, j->new_pin->data) < 0) {
+		j->rv = last_ck_rv();
+		j->outcome = P11_JOB_FAILED;
+	} else if (j->kind == P11_JOB_UNLOCK && PKCS11_init_pin(slot->token, j->new_pin->data) < 0) {
+		j->rv = last_ck_rv();
+		j->outcome = P11_JOB_FAILED;
+	}
+	(void)PKCS11_logout(slot);
+	ERR_clear_error();
+flags:
+	if (w->fl->C_GetTokenInfo(id, &info) == CKR_OK) {
+		j->user_pin = pin_state(info.flags, false);
+		j->so_pin = pin_state(info.flags, true);
+	}
+}
+
 static void *worker_main(void *arg)
 {
 	struct p11_worker *w = arg;
@@ -450,15 +568,37 @@ static void *worker_main(void *arg)
 		struct p11_scan_result *r;
 		uint64_t target, one = 1;
 
+		struct p11_job *job;
+
 		pthread_mutex_lock(&w->lock);
-		while (!w->quit && w->requested == done)
+		while (!w->quit && w->requested == done && !w->jobs)
 			pthread_cond_wait(&w->wake, &w->lock);
 		if (w->quit) {
 			pthread_mutex_unlock(&w->lock);
 			break;
 		}
+		job = w->jobs;
+		if (job)
+			w->jobs = job->next;
 		target = w->requested;
 		pthread_mutex_unlock(&w->lock);
+
+		if (job) {
+			job->next = NULL;
+			run_job(w, job);
+			/* Re-reading releases libp11's slots, and with them the
+			 * copy of the PIN libp11 keeps after a login. */
+			job->scan = worker_scan(w);
+			pthread_mutex_lock(&w->lock);
+			struct p11_job **tail = &w->jobs_done;
+			while (*tail)
+				tail = &(*tail)->next;
+			*tail = job;
+			pthread_mutex_unlock(&w->lock);
+			if (write(w->event_fd, &one, sizeof(one)) < 0)
+				log_error("%s: cannot wake the event loop: %m", w->module);
+			continue;
+		}
 
 		r = worker_scan(w);
 		if (!r)
@@ -522,6 +662,16 @@ void p11_worker_free(struct p11_worker *w)
 		pthread_join(w->thread, NULL);
 	}
 	p11_scan_result_free(w->done);
+	while (w->jobs) {
+		struct p11_job *j = w->jobs;
+		w->jobs = j->next;
+		p11_job_free(j);
+	}
+	while (w->jobs_done) {
+		struct p11_job *j = w->jobs_done;
+		w->jobs_done = j->next;
+		p11_job_free(j);
+	}
 	if (w->event_fd >= 0)
 		close(w->event_fd);
 	pthread_cond_destroy(&w->wake);
@@ -563,4 +713,28 @@ struct p11_scan_result *p11_worker_take_result(struct p11_worker *w)
 	w->done = NULL;
 	pthread_mutex_unlock(&w->lock);
 	return r;
+}
+
+void p11_worker_submit(struct p11_worker *w, struct p11_job *job)
+{
+	struct p11_job **tail;
+
+	job->next = NULL;
+	pthread_mutex_lock(&w->lock);
+	for (tail = &w->jobs; *tail; tail = &(*tail)->next)
+		;
+	*tail = job;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->lock);
+}
+
+struct p11_job *p11_worker_take_jobs(struct p11_worker *w)
+{
+	struct p11_job *jobs;
+
+	pthread_mutex_lock(&w->lock);
+	jobs = w->jobs_done;
+	w->jobs_done = NULL;
+	pthread_mutex_unlock(&w->lock);
+	return jobs;
 }

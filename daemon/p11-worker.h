@@ -9,7 +9,10 @@
 #pragma once
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
+
+#include "ukey/ukey.h"
 
 struct ca_profiles;
 struct token;
@@ -23,6 +26,44 @@ struct p11_scan_result {
 };
 
 void p11_scan_result_free(struct p11_scan_result *r);
+
+/* PIN work, run on the module's thread. The loop fills the request part,
+ * the worker the outcome; ownership passes with p11_worker_submit() and
+ * comes back with p11_worker_take_jobs(). */
+enum p11_job_kind {
+	P11_JOB_CHANGE_PIN,	/* user login with pin, then C_SetPIN(pin, new_pin) */
+	P11_JOB_UNLOCK,		/* SO login with pin on a R/W session, then C_InitPIN(new_pin) */
+	P11_JOB_PROBE_DEFAULT, /* user login with pin (the CA's default), then logout */
+};
+
+enum p11_job_outcome {
+	P11_JOB_DONE,
+	P11_JOB_WRONG_PIN,     /* the login failed: one try spent */
+	P11_JOB_PIN_LOCKED,    /* locked before or by this attempt */
+	P11_JOB_GUARD_REFUSED, /* final try (or, for a probe, any failed try): not attempted */
+	P11_JOB_TOKEN_REMOVED, /* no such token on the module (any more) */
+	P11_JOB_FAILED,	       /* anything else; rv says what */
+};
+
+struct ukey_secret;
+
+struct p11_job {
+	struct p11_job *next;
+	enum p11_job_kind kind;
+	char *serial;
+	struct ukey_secret *pin;
+	struct ukey_secret *new_pin;
+	bool force; /* the caller accepts spending the final try */
+	void *userdata;
+	/* Filled by the worker. */
+	enum p11_job_outcome outcome;
+	unsigned long rv;
+	enum ukey_pin_state user_pin, so_pin; /* read fresh after the attempt */
+	struct p11_scan_result *scan;	      /* the module as it is afterwards */
+};
+
+/* Wipes the PINs and frees the job (and its scan, if not taken). */
+void p11_job_free(struct p11_job *j);
 
 struct p11_worker;
 
@@ -46,3 +87,9 @@ uint64_t p11_worker_request_scan(struct p11_worker *w);
 /* The newest finished result (older unread ones are dropped), or NULL.
  * The caller owns it. Clears the eventfd. */
 struct p11_scan_result *p11_worker_take_result(struct p11_worker *w);
+
+/* Queues a PIN job; jobs run before scans, in order. */
+void p11_worker_submit(struct p11_worker *w, struct p11_job *job);
+
+/* The finished jobs, oldest first, or NULL. */
+struct p11_job *p11_worker_take_jobs(struct p11_worker *w);

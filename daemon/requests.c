@@ -2,12 +2,20 @@
 /* What each request method does. Answers come from the cached model;
  * only "refresh" makes the workers touch tokens. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <grp.h>
+#include <openssl/crypto.h>
+
+#include "audit.h"
 #include "log.h"
 #include "p11-worker.h"
+#include "pin-memory.h"
+#include "pin-policy.h"
+#include "secret.h"
 #include "proto.h"
 #include "server.h"
 #include "ukeyd.h"
@@ -72,15 +80,415 @@ static void method_refresh(struct ukeyd *d, struct client *c, json_object *id, j
 	client_reply(c, id, NULL);
 }
 
+/* A PIN job's way back to its client. */
+struct pin_request {
+	struct client *client;
+	json_object *id;
+	struct ucred peer;
+	char program[32];
+	size_t module;
+	const char *operation;
+};
+
+static void audit(struct ukeyd *d, const struct ucred *peer, const char *program,
+		  const char *serial, const char *operation, const char *result)
+{
+	int r = audit_append(d->audit_path, peer, program, serial, operation, result);
+
+	if (r < 0)
+		log_error("cannot write the audit log %s: %s", d->audit_path, strerror(-r));
+}
+
+/* Root, or a member of the configured admin group (from the peer's
+ * credentials at connect time). */
+static bool peer_is_admin(struct ukeyd *d, struct client *c)
+{
+	char buf[4096];
+	struct group grp, *g = NULL;
+
+	if (client_get_peer(c)->uid == 0)
+		return true;
+	if (getgrnam_r(d->cfg->admin_group, &grp, buf, sizeof(buf), &g) != 0 || !g)
+		return false;
+	return client_has_group(c, g->gr_gid);
+}
+
+static bool refuse_unless_admin(struct ukeyd *d, struct client *c, json_object *id,
+				const char *serial, const char *operation)
+{
+	if (peer_is_admin(d, c))
+		return false;
+	audit(d, client_get_peer(c), client_get_program(c), serial, operation, "permission_denied");
+	client_reply_error(c, id, UKEY_WIRE_PERMISSION_DENIED,
+			   "only root or members of the admin group may do this");
+	return true;
+}
+
+static const char *param_string(json_object *params, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(params, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static struct ukey_secret *param_secret(json_object *params, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(params, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return ukey_secret_new(json_object_get_string(v), (size_t)json_object_get_string_len(v));
+}
+
+static const struct ca_profile *token_profile(struct ukeyd *d, const struct token *t)
+{
+	return t->holder.ca ? t->holder.ca : ca_profiles_get(&d->profiles, "unknown");
+}
+
+static bool secret_equals(const struct ukey_secret *s, const char *text)
+{
+	return s && strlen(text) == s->len && CRYPTO_memcmp(s->data, text, s->len) == 0;
+}
+
+/* Finds the token and its module for a PIN request, or replies why not. */
+static const struct token *pin_target(struct ukeyd *d, struct client *c, json_object *id,
+				      json_object *params, size_t *ret_module)
+{
+	const char *serial = param_string(params, "serial");
+	const struct token *t;
+
+	if (!d->ready) {
+		client_reply_error(c, id, UKEY_WIRE_BUSY, "still reading the tokens; try again");
+		return NULL;
+	}
+	if (!serial) {
+		client_reply_error(c, id, UKEY_WIRE_INVALID_REQUEST, "a string \"serial\" is needed");
+		return NULL;
+	}
+	t = token_model_find(&d->model, serial);
+	if (!t || !t->initialized) {
+		client_reply_error(c, id, UKEY_WIRE_NOT_FOUND, "no plugged token has that serial");
+		return NULL;
+	}
+	for (size_t i = 0; i < d->n_modules; i++)
+		if (strcmp(p11_worker_get_module(d->modules[i].worker), t->module) == 0) {
+			*ret_module = i;
+			return t;
+		}
+	client_reply_error(c, id, UKEY_WIRE_NOT_FOUND, "the token's module is gone");
+	return NULL;
+}
+
+/* A new PIN the policy refuses never reaches the token. */
+static bool refuse_by_policy(struct ukeyd *d, struct client *c, json_object *id,
+			     const struct token *t, const struct ukey_secret *new_pin,
+			     const struct ukey_secret *old_pin, const char *operation)
+{
+	enum pin_refusal why = pin_policy_check(&d->cfg->pin_policy, new_pin, old_pin,
+						token_profile(d, t)->default_pin, t->pin_min,
+						t->pin_max);
+	json_object *extra;
+
+	if (why == PIN_ACCEPTED)
+		return false;
+	audit(d, client_get_peer(c), client_get_program(c), t->serial, operation,
+	      "refused_by_policy");
+	extra = json_object_new_object();
+	json_object_object_add(extra, "reason", json_object_new_string(pin_refusal_name(why)));
+	json_object_object_add(extra, "min_len",
+			       json_object_new_int64(d->cfg->pin_policy.min_length > t->pin_min
+							     ? d->cfg->pin_policy.min_length
+							     : t->pin_min));
+	json_object_object_add(extra, "max_len", json_object_new_int64((int64_t)t->pin_max));
+	client_reply_error_ext(c, id, UKEY_WIRE_PIN_POLICY, "the new PIN is refused by the PIN policy",
+			       extra);
+	return true;
+}
+
+static void submit_job(struct ukeyd *d, struct client *c, json_object *id, size_t module,
+		       const char *operation, struct p11_job *job)
+{
+	struct pin_request *req = calloc(1, sizeof(*req));
+
+	if (!req) {
+		p11_job_free(job);
+		reply_no_memory(c, id);
+		return;
+	}
+	req->client = client_ref(c);
+	client_owe(c);
+	req->id = json_object_get(id);
+	req->peer = *client_get_peer(c);
+	snprintf(req->program, sizeof(req->program), "%s", client_get_program(c));
+	req->module = module;
+	req->operation = operation;
+	job->userdata = req;
+	p11_worker_submit(d->modules[module].worker, job);
+}
+
+static struct p11_job *new_job(enum p11_job_kind kind, const char *serial, bool force,
+			       struct ukey_secret *pin, struct ukey_secret *new_pin)
+{
+	struct p11_job *j = calloc(1, sizeof(*j));
+
+	if (!j || !(j->serial = strdup(serial)) || !pin) {
+		ukey_secret_free(pin);
+		ukey_secret_free(new_pin);
+		free(j);
+		return NULL;
+	}
+	j->kind = kind;
+	j->force = force;
+	j->pin = pin;
+	j->new_pin = new_pin;
+	return j;
+}
+
+static bool param_force(json_object *params)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(params, "force", &v) && json_object_get_boolean(v);
+}
+
+static void method_pin_change(struct ukeyd *d, struct client *c, json_object *id,
+			      json_object *params)
+{
+	struct ukey_secret *old_pin, *new_pin;
+	const struct token *t;
+	struct p11_job *job;
+	size_t module;
+
+	if (!(t = pin_target(d, c, id, params, &module)))
+		return;
+	old_pin = param_secret(params, "old_pin");
+	new_pin = param_secret(params, "new_pin");
+	if (!old_pin || !new_pin) {
+		ukey_secret_free(old_pin);
+		ukey_secret_free(new_pin);
+		client_reply_error(c, id, UKEY_WIRE_INVALID_REQUEST, "\"old_pin\" and \"new_pin\" are needed");
+		return;
+	}
+	if (refuse_by_policy(d, c, id, t, new_pin, old_pin, "pin_change")) {
+		ukey_secret_free(old_pin);
+		ukey_secret_free(new_pin);
+		return;
+	}
+	job = new_job(P11_JOB_CHANGE_PIN, t->serial, param_force(params), old_pin, new_pin);
+	if (!job) {
+		reply_no_memory(c, id);
+		return;
+	}
+	submit_job(d, c, id, module, "pin_change", job);
+}
+
+static void method_pin_unlock(struct ukeyd *d, struct client *c, json_object *id,
+			      json_object *params)
+{
+	struct ukey_secret *so_pin, *new_pin;
+	const struct token *t;
+	struct p11_job *job;
+	size_t module;
+
+	if (!(t = pin_target(d, c, id, params, &module)))
+		return;
+	if (refuse_unless_admin(d, c, id, t->serial, "pin_unlock"))
+		return;
+	so_pin = param_secret(params, "so_pin");
+	if (!so_pin) {
+		client_reply_error(c, id, UKEY_WIRE_INVALID_REQUEST, "\"so_pin\" is needed");
+		return;
+	}
+	/* Without a new PIN the token goes back to its CA's default, as at
+	 * the counter (解锁). A chosen one must pass the policy. */
+	new_pin = param_secret(params, "new_pin");
+	if (new_pin && refuse_by_policy(d, c, id, t, new_pin, NULL, "pin_unlock")) {
+		ukey_secret_free(so_pin);
+		ukey_secret_free(new_pin);
+		return;
+	}
+	if (!new_pin)
+		new_pin = ukey_secret_new(token_profile(d, t)->default_pin,
+					  strlen(token_profile(d, t)->default_pin));
+	job = new_job(P11_JOB_UNLOCK, t->serial, param_force(params), so_pin, new_pin);
+	if (!job || !job->new_pin) {
+		p11_job_free(job);
+		reply_no_memory(c, id);
+		return;
+	}
+	submit_job(d, c, id, module, "pin_unlock", job);
+}
+
+static void method_pin_probe_default(struct ukeyd *d, struct client *c, json_object *id,
+				     json_object *params)
+{
+	const struct token *t;
+	const char *def;
+	struct p11_job *job;
+	size_t module;
+
+	if (!(t = pin_target(d, c, id, params, &module)))
+		return;
+	def = token_profile(d, t)->default_pin;
+	job = new_job(P11_JOB_PROBE_DEFAULT, t->serial, false, ukey_secret_new(def, strlen(def)),
+		      NULL);
+	if (!job) {
+		reply_no_memory(c, id);
+		return;
+	}
+	submit_job(d, c, id, module, "pin_probe_default", job);
+}
+
+static void method_audit(struct ukeyd *d, struct client *c, json_object *id, json_object *params)
+{
+	json_object *since, *entries = NULL, *result;
+	int64_t from = 0;
+
+	if (refuse_unless_admin(d, c, id, NULL, "audit_read"))
+		return;
+	if (json_object_object_get_ex(params, "since", &since)) {
+		if (!json_object_is_type(since, json_type_int)) {
+			client_reply_error(c, id, UKEY_WIRE_INVALID_REQUEST,
+					   "\"since\" is a Unix time");
+			return;
+		}
+		from = json_object_get_int64(since);
+	}
+	if (audit_read(d->audit_path, from, &entries) < 0 || !(result = json_object_new_object())) {
+		json_object_put(entries);
+		reply_no_memory(c, id);
+		return;
+	}
+	json_object_object_add(result, "entries", entries);
+	client_reply(c, id, result);
+}
+
 static const struct {
 	const char *name;
 	method_fn fn;
 	bool rescans; /* asks every module for a fresh scan first */
+	bool waits;   /* held until the first scan is in */
 } methods[] = {
-	{"list", method_list, false},
-	{"get", method_get, false},
-	{"refresh", method_refresh, true},
+	{"list", method_list, false, true},
+	{"get", method_get, false, true},
+	{"refresh", method_refresh, true, true},
+	{"pin_change", method_pin_change, false, false},
+	{"pin_unlock", method_pin_unlock, false, false},
+	{"pin_probe_default", method_pin_probe_default, false, false},
+	{"audit", method_audit, false, false},
 };
+
+static const char *outcome_wire_code(enum p11_job_outcome o)
+{
+	switch (o) {
+	case P11_JOB_WRONG_PIN:
+		return UKEY_WIRE_PIN_INCORRECT;
+	case P11_JOB_PIN_LOCKED:
+		return UKEY_WIRE_PIN_LOCKED;
+	case P11_JOB_GUARD_REFUSED:
+		return UKEY_WIRE_LOCKOUT_GUARD;
+	case P11_JOB_TOKEN_REMOVED:
+		return UKEY_WIRE_TOKEN_REMOVED;
+	case P11_JOB_DONE:
+	case P11_JOB_FAILED:
+		break;
+	}
+	return UKEY_WIRE_TOKEN_ERROR;
+}
+
+static const char *outcome_message(enum p11_job_outcome o)
+{
+	switch (o) {
+	case P11_JOB_DONE:
+		return "done";
+	case P11_JOB_WRONG_PIN:
+		return "wrong PIN: one try spent";
+	case P11_JOB_PIN_LOCKED:
+		return "the PIN is locked";
+	case P11_JOB_GUARD_REFUSED:
+		return "refused: this attempt could lock the token (ask with force to spend the final try)";
+	case P11_JOB_TOKEN_REMOVED:
+		return "the token was removed";
+	case P11_JOB_FAILED:
+		break;
+	}
+	return "the token failed the operation";
+}
+
+/* What a finished job teaches about the PIN being the CA's default. */
+static void remember_default(struct ukeyd *d, const struct p11_job *j, const char *def)
+{
+	int known = -1, r;
+
+	switch (j->kind) {
+	case P11_JOB_CHANGE_PIN:
+		if (j->outcome == P11_JOB_DONE)
+			known = secret_equals(j->new_pin, def);
+		else if (j->outcome == P11_JOB_WRONG_PIN && secret_equals(j->pin, def))
+			known = 0; /* the default was tried and is wrong */
+		break;
+	case P11_JOB_UNLOCK:
+		if (j->outcome == P11_JOB_DONE)
+			known = secret_equals(j->new_pin, def);
+		break;
+	case P11_JOB_PROBE_DEFAULT:
+		if (j->outcome == P11_JOB_DONE)
+			known = 1;
+		else if (j->outcome == P11_JOB_WRONG_PIN)
+			known = 0;
+		break;
+	}
+	if (known >= 0 && (r = pin_memory_set(d->pin_memory, j->serial, known)) < 0)
+		log_error("cannot save what is known of token %s's PIN: %s", j->serial,
+			  strerror(-r));
+}
+
+void requests_finish_job(struct ukeyd *d, struct p11_job *j)
+{
+	struct pin_request *req = j->userdata;
+	const struct token *t = token_model_find(&d->model, j->serial);
+	const char *def = t ? token_profile(d, t)->default_pin
+			    : ca_profiles_get(&d->profiles, "unknown")->default_pin;
+	json_object *pin;
+
+	if (j->outcome == P11_JOB_FAILED)
+		log_warning("token %s: %s failed: CK_RV 0x%lx", j->serial, req->operation, j->rv);
+	remember_default(d, j, def);
+	audit(d, &req->peer, req->program, j->serial, req->operation,
+	      j->outcome == P11_JOB_DONE ? "done" : outcome_wire_code(j->outcome));
+	/* The model first, so the client's next query sees the new state. */
+	if (j->scan) {
+		ukeyd_apply_scan(d, req->module, j->scan);
+		j->scan = NULL;
+	}
+	if (client_is_connected(req->client)) {
+		pin = json_object_new_object();
+		json_object_object_add(pin, "user", json_object_new_string(ukey_wire_pin_state_name(j->user_pin)));
+		json_object_object_add(pin, "so", json_object_new_string(ukey_wire_pin_state_name(j->so_pin)));
+		if (j->kind == P11_JOB_PROBE_DEFAULT && j->outcome != P11_JOB_GUARD_REFUSED &&
+		    j->outcome != P11_JOB_PIN_LOCKED)
+			json_object_object_add(pin, "default", json_object_new_boolean(j->outcome == P11_JOB_DONE));
+		if (j->outcome == P11_JOB_DONE) {
+			json_object *result = json_object_new_object();
+			json_object_object_add(result, "pin", pin);
+			client_reply(req->client, req->id, result);
+		} else {
+			json_object *extra = json_object_new_object();
+			json_object_object_add(extra, "pin", pin);
+			if (j->outcome == P11_JOB_FAILED)
+				json_object_object_add(extra, "ck_rv", json_object_new_int64((int64_t)j->rv));
+			client_reply_error_ext(req->client, req->id, outcome_wire_code(j->outcome),
+					       outcome_message(j->outcome), extra);
+		}
+	}
+	client_paid(req->client);
+	client_unref(req->client);
+	json_object_put(req->id);
+	free(req);
+	p11_job_free(j);
+}
 
 static bool pending_satisfied(const struct ukeyd *d, const struct pending *p)
 {
@@ -92,6 +500,7 @@ static bool pending_satisfied(const struct ukeyd *d, const struct pending *p)
 
 static void pending_free(struct pending *p)
 {
+	client_paid(p->client);
 	client_unref(p->client);
 	json_object_put(p->id);
 	json_object_put(p->params);
@@ -118,6 +527,7 @@ static int pending_add(struct ukeyd *d, struct client *c, json_object *id, const
 	for (size_t i = 0; i < d->n_modules; i++)
 		p->targets[i] = rescan ? p11_worker_request_scan(d->modules[i].worker) : 1;
 	p->client = client_ref(c);
+	client_owe(c);
 	p->id = json_object_get(id);
 	p->params = json_object_get(params);
 	p->next = d->pending;
@@ -145,7 +555,7 @@ void requests_dispatch(struct client *c, json_object *id, const char *method, js
 			continue;
 		/* Until the first scan is in, an answer would wrongly say "no
 		 * tokens": hold the request until it is. */
-		if (methods[i].rescans || !d->ready) {
+		if (methods[i].rescans || (methods[i].waits && !d->ready)) {
 			if (pending_add(d, c, id, method, params, methods[i].rescans) < 0)
 				reply_no_memory(c, id);
 			else

@@ -2,6 +2,7 @@
 #include "server.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "build-config.h"
 #include "log.h"
 #include "proto.h"
+#include "secret.h"
 #include "util.h"
 
 /* A client that does not read its replies is dropped past this. */
@@ -26,9 +28,14 @@ struct client {
 	int fd;
 	sd_event_source *src;
 	struct ucred peer;
+	gid_t *groups; /* supplementary groups at connect time */
+	int n_groups;
 	struct ukey_linebuf in;
 	char *out;
 	size_t out_len, out_off;
+	char program[32];
+	unsigned owed; /* replies still to come from a worker */
+	bool eof;      /* the peer sent all it will send */
 	bool handshaken;
 	bool closing; /* flush what is queued, then hang up */
 };
@@ -78,6 +85,8 @@ int server_listen_path(const char *path)
 	return TAKE_FD(fd);
 }
 
+static void client_flush(struct client *c);
+
 static void client_hangup(struct client *c)
 {
 	struct server *s = c->server;
@@ -110,6 +119,7 @@ void client_unref(struct client *c)
 {
 	if (!c || --c->refcount > 0)
 		return;
+	free(c->groups);
 	free(c->out);
 	free(c);
 }
@@ -124,11 +134,83 @@ const struct ucred *client_get_peer(const struct client *c)
 	return &c->peer;
 }
 
+const char *client_get_program(const struct client *c)
+{
+	return c->program;
+}
+
+/* After the peer's end of file: hang up once nothing more is owed. */
+static void client_finish(struct client *c)
+{
+	if (c->fd < 0 || !c->eof || c->owed > 0)
+		return;
+	c->closing = true;
+	client_flush(c);
+}
+
+void client_owe(struct client *c)
+{
+	c->owed++;
+}
+
+void client_paid(struct client *c)
+{
+	if (c->owed > 0)
+		c->owed--;
+	client_finish(c);
+}
+
+static void read_peer_program(struct client *c)
+{
+	char path[64];
+	ssize_t n = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)c->peer.pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, c->program, sizeof(c->program) - 1);
+		close(fd);
+	}
+	c->program[n > 0 ? n : 0] = '\0';
+	c->program[strcspn(c->program, "\n")] = '\0';
+}
+
+bool client_has_group(const struct client *c, gid_t gid)
+{
+	if (c->peer.gid == gid)
+		return true;
+	for (int i = 0; i < c->n_groups; i++)
+		if (c->groups[i] == gid)
+			return true;
+	return false;
+}
+
+static void read_peer_groups(struct client *c)
+{
+	socklen_t len = 64 * sizeof(gid_t);
+
+	/* Tried twice: the first call may say how much room it needs. */
+	for (int attempt = 0; attempt < 2; attempt++) {
+		gid_t *g = realloc(c->groups, len ? len : sizeof(gid_t));
+		if (!g)
+			return;
+		c->groups = g;
+		if (getsockopt(c->fd, SOL_SOCKET, SO_PEERGROUPS, g, &len) == 0) {
+			c->n_groups = (int)(len / sizeof(gid_t));
+			return;
+		}
+		if (errno != ERANGE)
+			break;
+	}
+	c->n_groups = 0;
+}
+
 static int client_update_events(struct client *c)
 {
 	uint32_t ev = 0;
 
-	if (!c->closing)
+	if (!c->closing && !c->eof)
 		ev |= EPOLLIN;
 	if (c->out_len > c->out_off)
 		ev |= EPOLLOUT;
@@ -206,8 +288,19 @@ void client_reply(struct client *c, json_object *id, json_object *result)
 
 void client_reply_error(struct client *c, json_object *id, const char *code, const char *message)
 {
+	client_reply_error_ext(c, id, code, message, NULL);
+}
+
+void client_reply_error_ext(struct client *c, json_object *id, const char *code, const char *message,
+			    json_object *extra)
+{
 	json_object *msg = json_object_new_object(), *err = json_object_new_object();
 
+	if (extra && err) {
+		json_object_object_foreach(extra, key, val)
+			json_object_object_add(err, key, json_object_get(val));
+	}
+	json_object_put(extra);
 	if (msg && err) {
 		json_object_object_add(err, "code", json_object_new_string(code));
 		json_object_object_add(err, "message", json_object_new_string(message));
@@ -290,6 +383,8 @@ static void client_handle_line(struct client *c, const char *line, size_t len)
 	else
 		c->server->on_request(c, id, name, params, c->server->userdata);
 out:
+	/* Whatever the method, PINs it carried do not outlive it here. */
+	ukey_json_wipe_pins(msg);
 	json_object_put(msg);
 }
 
@@ -298,6 +393,12 @@ static int client_on_io(sd_event_source *src, int fd, uint32_t revents, void *us
 	struct client *c = userdata;
 
 	client_ref(c);
+	/* Both directions shut: what is owed can no longer be delivered. */
+	if ((revents & EPOLLHUP) && c->eof) {
+		client_hangup(c);
+		client_unref(c);
+		return 0;
+	}
 	if (revents & EPOLLOUT)
 		client_flush(c);
 	for (int i = 0; i < MAX_READS_PER_EVENT && c->fd >= 0 && !c->closing &&
@@ -318,7 +419,13 @@ static int client_on_io(sd_event_source *src, int fd, uint32_t revents, void *us
 			break;
 		}
 		if (n <= 0) {
-			client_hangup(c);
+			/* Gone, or done sending: replies still owed are sent first. */
+			if (n == 0 && c->owed > 0) {
+				c->eof = true;
+				(void)client_update_events(c);
+			} else {
+				client_hangup(c);
+			}
 			break;
 		}
 		while (c->fd >= 0 && !c->closing && ukey_linebuf_next(&c->in, &line, &len) > 0)
@@ -364,9 +471,12 @@ static int server_on_accept(sd_event_source *src, int fd, uint32_t revents, void
 		free(c);
 		return 0;
 	}
+	read_peer_groups(c);
+	read_peer_program(c);
 	r = sd_event_add_io(s->loop, &c->src, cfd, EPOLLIN, client_on_io, c);
 	if (r < 0) {
 		close(cfd);
+		free(c->groups);
 		free(c);
 		return 0;
 	}

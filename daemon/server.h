@@ -37,8 +37,22 @@ void client_unref(struct client *c);
 /* False once the peer is gone; replies to it are then dropped. */
 bool client_is_connected(const struct client *c);
 const struct ucred *client_get_peer(const struct client *c);
+/* The peer's program name (/proc/PID/comm at connect time). */
+const char *client_get_program(const struct client *c);
+
+/* A reply is owed: a peer that stops sending (half-close) still gets it.
+ * Every client_owe() is matched by one client_paid() after the reply. */
+void client_owe(struct client *c);
+void client_paid(struct client *c);
+
+/* Whether the peer had gid as its primary or a supplementary group when
+ * it connected (SO_PEERGROUPS). */
+bool client_has_group(const struct client *c, gid_t gid);
 
 /* Sends {"id":id,"result":result}; takes ownership of result. */
 void client_reply(struct client *c, json_object *id, json_object *result);
 /* Sends {"id":id,"error":{"code":code,"message":message}}. */
 void client_reply_error(struct client *c, json_object *id, const char *code, const char *message);
+/* The same, with the members of extra (taken) added to the error object. */
+void client_reply_error_ext(struct client *c, json_object *id, const char *code, const char *message,
+			    json_object *extra);

@@ -177,6 +177,8 @@ json_object *token_to_json(const struct token *t, int64_t now)
 	json_object_object_add(pin, "so", json_object_new_string(ukey_wire_pin_state_name(t->so_pin)));
 	json_object_object_add(pin, "min_len", json_object_new_int64((int64_t)t->pin_min));
 	json_object_object_add(pin, "max_len", json_object_new_int64((int64_t)t->pin_max));
+	json_object_object_add(pin, "default",
+			       t->pin_default < 0 ? NULL : json_object_new_boolean(t->pin_default));
 	json_object_object_add(o, "pin", pin);
 	for (size_t i = 0; i < t->n_certs; i++)
 		json_object_array_add(certs, cert_to_json(&t->certs[i], now));

@@ -51,6 +51,7 @@ struct token {
 	char *serial, *label, *manufacturer, *model;
 	bool initialized;
 	enum ukey_pin_state user_pin, so_pin;
+	int pin_default; /* 1, 0, or -1 unknown: ukeyd's memory, not the token's */
 	unsigned long pin_min, pin_max;
 	struct token_cert *certs;
 	size_t n_certs;

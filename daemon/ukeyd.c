@@ -12,6 +12,7 @@
 
 #include "build-config.h"
 #include "expiry-notify.h"
+#include "pin-memory.h"
 #include "log.h"
 #include "p11-worker.h"
 #include "server.h"
@@ -111,34 +112,49 @@ static void ukeyd_check_ready(struct ukeyd *d)
 	(void)sd_notify(0, "READY=1\nSTATUS=Serving");
 }
 
-static int on_worker_result(sd_event_source *src, int fd, uint32_t revents, void *userdata)
+void ukeyd_apply_scan(struct ukeyd *d, size_t module_index, struct p11_scan_result *r)
 {
-	struct ukeyd *d = userdata;
-	struct module *m = NULL;
-	struct p11_scan_result *r;
+	const char *module = p11_worker_get_module(d->modules[module_index].worker);
 
-	for (size_t i = 0; i < d->n_modules; i++)
-		if (d->modules[i].src == src)
-			m = &d->modules[i];
-	if (!m)
-		return 0;
-	r = p11_worker_take_result(m->worker);
-	if (!r)
-		return 0;
 	if (r->error < 0)
-		log_error("%s: %s; its tokens are not served", p11_worker_get_module(m->worker),
+		log_error("%s: %s; its tokens are not served", module,
 			  r->error_msg ? r->error_msg : strerror(-r->error));
-	log_token_changes(d, p11_worker_get_module(m->worker), r->tokens, r->n_tokens);
-	if (token_model_replace_module(&d->model, p11_worker_get_module(m->worker),
-				       (unsigned)(m - d->modules), r->tokens, r->n_tokens) == 0) {
+	log_token_changes(d, module, r->tokens, r->n_tokens);
+	for (size_t i = 0; i < r->n_tokens; i++)
+		r->tokens[i]->pin_default = pin_memory_get(d->pin_memory, r->tokens[i]->serial);
+	if (token_model_replace_module(&d->model, module, (unsigned)module_index, r->tokens,
+				       r->n_tokens) == 0) {
 		r->tokens = NULL; /* the model owns them now */
 		r->n_tokens = 0;
 	} else {
-		log_error("%s: out of memory updating the token model",
-			  p11_worker_get_module(m->worker));
+		log_error("%s: out of memory updating the token model", module);
 	}
-	m->completed = r->seq;
 	p11_scan_result_free(r);
+}
+
+static int on_worker_result(sd_event_source *src, int fd, uint32_t revents, void *userdata)
+{
+	struct ukeyd *d = userdata;
+	struct p11_scan_result *r;
+	struct p11_job *jobs;
+	size_t i;
+
+	for (i = 0; i < d->n_modules; i++)
+		if (d->modules[i].src == src)
+			break;
+	if (i == d->n_modules)
+		return 0;
+	r = p11_worker_take_result(d->modules[i].worker);
+	if (r) {
+		d->modules[i].completed = r->seq;
+		ukeyd_apply_scan(d, i, r);
+	}
+	jobs = p11_worker_take_jobs(d->modules[i].worker);
+	while (jobs) {
+		struct p11_job *next = jobs->next;
+		requests_finish_job(d, jobs);
+		jobs = next;
+	}
 	ukeyd_check_expiry(d);
 	ukeyd_check_ready(d);
 	requests_run_pending(d);
@@ -193,6 +209,22 @@ static int load_expiry_state(struct ukeyd *d)
 	return r;
 }
 
+static int load_pin_memory(struct ukeyd *d)
+{
+	_cleanup_free_ char *path = NULL;
+	int r;
+
+	if (asprintf(&path, "%s/pin-default.json", d->cfg->state_dir) < 0 ||
+	    asprintf(&d->audit_path, "%s/audit.log", d->cfg->state_dir) < 0)
+		return -ENOMEM;
+	r = pin_memory_load(path, &d->pin_memory);
+	if (r == -EBADMSG) {
+		log_warning("%s is corrupt; whether PINs are the default is unknown again", path);
+		r = 0;
+	}
+	return r;
+}
+
 static int open_listen_socket(struct ukeyd *d, bool *ret_owned)
 {
 	int n = sd_listen_fds(true);
@@ -225,6 +257,8 @@ static void ukeyd_release(struct ukeyd *d)
 	free(d->modules);
 	sd_event_source_disable_unref(d->expiry_timer);
 	expiry_state_free(d->expiry);
+	pin_memory_free(d->pin_memory);
+	free(d->audit_path);
 	token_model_release(&d->model);
 	ca_profiles_release(&d->profiles);
 	sd_event_unref(d->loop);
@@ -247,6 +281,9 @@ int ukeyd_run(struct ukeyd_config *cfg)
 	if (r < 0)
 		goto out;
 	r = load_expiry_state(&d);
+	if (r < 0)
+		goto out;
+	r = load_pin_memory(&d);
 	if (r < 0)
 		goto out;
 	r = sd_event_default(&d.loop);

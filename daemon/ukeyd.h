@@ -16,6 +16,9 @@
 struct server;
 struct client;
 struct p11_worker;
+struct p11_job;
+struct p11_scan_result;
+struct pin_memory;
 
 struct module {
 	struct p11_worker *worker;
@@ -42,6 +45,8 @@ struct ukeyd {
 	struct token_model model;
 	struct ca_profiles profiles;
 	struct expiry_state *expiry;
+	struct pin_memory *pin_memory;
+	char *audit_path;
 	sd_event_source *expiry_timer;
 	struct pending *pending;
 	bool ready; /* every module has finished its first scan */
@@ -59,3 +64,9 @@ void requests_run_pending(struct ukeyd *d);
 
 /* requests.c: drops every pending request (shutdown). */
 void requests_drop_pending(struct ukeyd *d);
+
+/* requests.c: answers a finished PIN job and frees it. */
+void requests_finish_job(struct ukeyd *d, struct p11_job *job);
+
+/* ukeyd.c: applies a module's fresh scan to the model (takes r). */
+void ukeyd_apply_scan(struct ukeyd *d, size_t module_index, struct p11_scan_result *r);

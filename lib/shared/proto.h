@@ -65,6 +65,13 @@ char *ukey_msg_format(json_object *obj, size_t *ret_len);
 #define UKEY_WIRE_NOT_FOUND "not_found"
 #define UKEY_WIRE_INTERNAL "internal"
 #define UKEY_WIRE_BUSY "busy"
+#define UKEY_WIRE_PERMISSION_DENIED "permission_denied"
+#define UKEY_WIRE_PIN_POLICY "pin_policy"
+#define UKEY_WIRE_PIN_INCORRECT "pin_incorrect"
+#define UKEY_WIRE_PIN_LOCKED "pin_locked"
+#define UKEY_WIRE_LOCKOUT_GUARD "lockout_guard"
+#define UKEY_WIRE_TOKEN_REMOVED "token_removed"
+#define UKEY_WIRE_TOKEN_ERROR "token_error"
 
 /* PIN states on the wire: "ok", "count_low", "final_try", "locked". */
 const char *ukey_wire_pin_state_name(enum ukey_pin_state state);

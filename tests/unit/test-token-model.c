@@ -25,6 +25,7 @@ static struct token *make_token(const char *module, unsigned long slot, const ch
 	t->initialized = true;
 	t->pin_min = 4;
 	t->pin_max = 16;
+	t->pin_default = -1;
 	return t;
 }
 
@@ -118,6 +119,9 @@ static void test_token_json_contract(void **state)
 	assert_string_equal(json_object_get_string(v), "locked");
 	assert_true(json_object_object_get_ex(pin, "max_len", &v));
 	assert_int_equal(json_object_get_int(v), 16);
+	/* Unknown default-PIN state is null, not false. */
+	assert_true(json_object_object_get_ex(pin, "default", &v));
+	assert_null(v);
 	assert_true(json_object_object_get_ex(o, "certs", &certs));
 	v = json_object_array_get_idx(certs, 0);
 	assert_string_equal(json_object_get_string(json_object_object_get(v, "id")), "01ab");

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "secret.h"
+
+#include <openssl/crypto.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+struct ukey_secret *ukey_secret_new(const char *s, size_t len)
+{
+	struct ukey_secret *r = malloc(sizeof(*r) + len + 1);
+
+	if (!r)
+		return NULL;
+	r->len = len;
+	memcpy(r->data, s, len);
+	r->data[len] = '\0';
+	return r;
+}
+
+void ukey_secret_free(struct ukey_secret *s)
+{
+	if (!s)
+		return;
+	OPENSSL_cleanse(s, sizeof(*s) + s->len + 1);
+	free(s);
+}
+
+void ukey_json_wipe_string(json_object *s)
+{
+	if (!json_object_is_type(s, json_type_string))
+		return;
+	/* json-c hands out its own buffer; the cast is how it is wiped. */
+	OPENSSL_cleanse((char *)json_object_get_string(s), (size_t)json_object_get_string_len(s));
+}
+
+void ukey_json_wipe_pins(json_object *obj)
+{
+	static const char *const keys[] = {"pin", "old_pin", "new_pin", "so_pin"};
+	json_object *params, *v;
+	const char *text;
+
+	if (!json_object_is_type(obj, json_type_object))
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+		if (json_object_object_get_ex(obj, keys[i], &v))
+			ukey_json_wipe_string(v);
+	/* Requests carry them one level down, in "params". */
+	if (json_object_object_get_ex(obj, "params", &params))
+		ukey_json_wipe_pins(params);
+	/* An earlier rendering of obj lives in its print buffer. Rendering
+	 * again (the PINs now zeros, each escaped longer than it was) reuses
+	 * and overwrites that buffer; then the new text is wiped too. */
+	text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN);
+	if (text)
+		OPENSSL_cleanse((char *)text, strlen(text));
+}

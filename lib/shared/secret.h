@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * PINs in memory: held in their own buffers, wiped before they are freed,
+ * and wiped out of the JSON objects and print buffers that carried them.
+ */
+#pragma once
+
+#include <json-c/json.h>
+#include <stddef.h>
+
+struct ukey_secret {
+	size_t len;
+	char data[]; /* NUL-terminated */
+};
+
+/* A copy of s[0..len) (it may contain no NUL). NULL on ENOMEM. */
+struct ukey_secret *ukey_secret_new(const char *s, size_t len);
+/* Wipes and frees; NULL is allowed. */
+void ukey_secret_free(struct ukey_secret *s);
+
+/* Wipes the text of a JSON string object in place (json-c keeps it in the
+ * object until the object is freed). Other types are left alone. */
+void ukey_json_wipe_string(json_object *s);
+
+/* Wipes every string member of obj whose key names a PIN ("pin",
+ * "old_pin", "new_pin", "so_pin"), then json-c's print buffer of obj.
+ * Call it before json_object_put() on a message that carried PINs. */
+void ukey_json_wipe_pins(json_object *obj);
