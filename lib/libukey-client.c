@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The connection to ukeyd: handshake, requests and their replies. */
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include "build-config.h"
 #include "libukey-private.h"
 #include "proto.h"
+#include "secret.h"
 #include "util.h"
 
 #define DEFAULT_TIMEOUT_MS 60000u
@@ -25,6 +27,7 @@ struct ukey_client {
 	int64_t next_id;
 	unsigned timeout_ms;
 	char *daemon_version;
+	char *error_reason; /* of the last failed request */
 };
 
 static int64_t now_ms(void)
@@ -131,6 +134,14 @@ static enum ukey_error error_from_wire(json_object *err)
 		{UKEY_WIRE_UNKNOWN_METHOD, UKEY_E_REFUSED},
 		{UKEY_WIRE_HANDSHAKE_REQUIRED, UKEY_E_REFUSED},
 		{UKEY_WIRE_MESSAGE_TOO_LARGE, UKEY_E_REFUSED},
+		{UKEY_WIRE_PIN_INCORRECT, UKEY_E_PIN_INCORRECT},
+		{UKEY_WIRE_PIN_LOCKED, UKEY_E_PIN_LOCKED},
+		{UKEY_WIRE_PIN_POLICY, UKEY_E_PIN_POLICY},
+		{UKEY_WIRE_LOCKOUT_GUARD, UKEY_E_LOCKOUT_GUARD},
+		{UKEY_WIRE_PERMISSION_DENIED, UKEY_E_PERMISSION},
+		{UKEY_WIRE_TOKEN_REMOVED, UKEY_E_TOKEN_REMOVED},
+		{UKEY_WIRE_TOKEN_ERROR, UKEY_E_TOKEN},
+		{UKEY_WIRE_BUSY, UKEY_E_BUSY},
 	};
 	json_object *code;
 
@@ -174,11 +185,16 @@ static enum ukey_error client_call(ukey_client *c, const char *method, json_obje
 	if (params)
 		json_object_object_add(req, "params", params);
 	line = ukey_msg_format(req, &len);
+	/* PINs in the request: wiped from every copy json-c made. */
+	ukey_json_wipe_pins(req);
 	json_object_put(req);
 	if (!line)
 		return UKEY_E_NO_MEMORY;
 
+	free(c->error_reason);
+	c->error_reason = NULL;
 	e = client_send(c, line, len, deadline);
+	OPENSSL_cleanse(line, len);
 	while (e == UKEY_OK) {
 		json_object *v, *err, *result;
 
@@ -193,7 +209,11 @@ static enum ukey_error client_call(ukey_client *c, const char *method, json_obje
 			continue;
 		}
 		if (json_object_object_get_ex(msg, "error", &err)) {
+			json_object *reason;
 			e = error_from_wire(err);
+			if (json_object_object_get_ex(err, "reason", &reason) &&
+			    json_object_is_type(reason, json_type_string))
+				c->error_reason = strdup(json_object_get_string(reason));
 		} else if (json_object_object_get_ex(msg, "result", &result)) {
 			*ret_result = json_object_get(result);
 		} else {
@@ -292,6 +312,7 @@ UKEY_EXPORT ukey_client *ukey_client_unref(ukey_client *c)
 		return NULL;
 	client_disconnect(c);
 	free(c->daemon_version);
+	free(c->error_reason);
 	free(c);
 	return NULL;
 }
@@ -359,5 +380,115 @@ UKEY_EXPORT enum ukey_error ukey_client_refresh(ukey_client *c)
 		return UKEY_E_INVALID_ARGUMENT;
 	e = client_call(c, "refresh", NULL, &result);
 	json_object_put(result);
+	return e;
+}
+
+UKEY_EXPORT const char *ukey_client_get_error_reason(ukey_client *c)
+{
+	return c ? c->error_reason : NULL;
+}
+
+static json_object *pin_params(const char *serial, unsigned flags)
+{
+	json_object *p = json_object_new_object();
+
+	if (!p)
+		return NULL;
+	json_object_object_add(p, "serial", json_object_new_string(serial));
+	if (flags & UKEY_PIN_FORCE)
+		json_object_object_add(p, "force", json_object_new_boolean(true));
+	return p;
+}
+
+/* Runs a PIN request; params (taken) already hold the PINs. */
+static enum ukey_error pin_call(ukey_client *c, const char *method, json_object *params,
+				json_object **ret_result)
+{
+	json_object *result = NULL;
+	enum ukey_error e;
+
+	if (!params)
+		return UKEY_E_NO_MEMORY;
+	e = client_call(c, method, params, &result);
+	if (e == UKEY_OK && ret_result)
+		*ret_result = result;
+	else
+		json_object_put(result);
+	return e;
+}
+
+UKEY_EXPORT enum ukey_error ukey_client_change_pin(ukey_client *c, const char *serial,
+						   const char *old_pin, const char *new_pin,
+						   unsigned flags)
+{
+	json_object *p;
+
+	if (!c || !serial || !*serial || !old_pin || !new_pin)
+		return UKEY_E_INVALID_ARGUMENT;
+	p = pin_params(serial, flags);
+	if (p) {
+		json_object_object_add(p, "old_pin", json_object_new_string(old_pin));
+		json_object_object_add(p, "new_pin", json_object_new_string(new_pin));
+	}
+	return pin_call(c, "pin_change", p, NULL);
+}
+
+UKEY_EXPORT enum ukey_error ukey_client_unlock_pin(ukey_client *c, const char *serial,
+						   const char *so_pin, const char *new_pin,
+						   unsigned flags)
+{
+	json_object *p;
+
+	if (!c || !serial || !*serial || !so_pin)
+		return UKEY_E_INVALID_ARGUMENT;
+	p = pin_params(serial, flags);
+	if (p) {
+		json_object_object_add(p, "so_pin", json_object_new_string(so_pin));
+		if (new_pin)
+			json_object_object_add(p, "new_pin", json_object_new_string(new_pin));
+	}
+	return pin_call(c, "pin_unlock", p, NULL);
+}
+
+UKEY_EXPORT enum ukey_error ukey_client_probe_default_pin(ukey_client *c, const char *serial,
+							  bool *ret_is_default)
+{
+	json_object *result = NULL;
+	enum ukey_error e;
+
+	if (!c || !serial || !*serial || !ret_is_default)
+		return UKEY_E_INVALID_ARGUMENT;
+	e = pin_call(c, "pin_probe_default", pin_params(serial, 0), &result);
+	json_object_put(result);
+	if (e == UKEY_OK)
+		*ret_is_default = true;
+	return e;
+}
+
+UKEY_EXPORT enum ukey_error ukey_client_get_audit(ukey_client *c, int64_t since, char **ret_json)
+{
+	json_object *params, *result = NULL, *entries;
+	enum ukey_error e;
+	char *text = NULL;
+
+	if (!c || !ret_json)
+		return UKEY_E_INVALID_ARGUMENT;
+	params = json_object_new_object();
+	if (!params)
+		return UKEY_E_NO_MEMORY;
+	json_object_object_add(params, "since", json_object_new_int64(since));
+	e = client_call(c, "audit", params, &result);
+	if (e != UKEY_OK)
+		return e;
+	if (json_object_object_get_ex(result, "entries", &entries))
+		text = strdup(json_object_to_json_string_ext(entries, JSON_C_TO_STRING_PLAIN |
+									  JSON_C_TO_STRING_NOSLASHESCAPE));
+	else
+		e = UKEY_E_PROTOCOL;
+	json_object_put(result);
+	if (e == UKEY_OK && !text)
+		e = UKEY_E_NO_MEMORY;
+	if (e == UKEY_OK)
+		*ret_json = text;
 	return e;
 }

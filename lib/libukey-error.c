@@ -17,6 +17,14 @@ UKEY_EXPORT const char *ukey_strerror(enum ukey_error err)
 		[UKEY_E_NOT_FOUND] = "no such token",
 		[UKEY_E_DAEMON] = "ukeyd failed the request",
 		[UKEY_E_REFUSED] = "ukeyd refused the request",
+		[UKEY_E_PIN_INCORRECT] = "wrong PIN",
+		[UKEY_E_PIN_LOCKED] = "the PIN is locked",
+		[UKEY_E_PIN_POLICY] = "the new PIN is refused by the PIN policy",
+		[UKEY_E_LOCKOUT_GUARD] = "not attempted: it could lock the token",
+		[UKEY_E_PERMISSION] = "permission denied",
+		[UKEY_E_TOKEN_REMOVED] = "the token was removed",
+		[UKEY_E_TOKEN] = "the token failed the operation",
+		[UKEY_E_BUSY] = "ukeyd is busy",
 	};
 
 	if ((unsigned)err < ARRAY_SIZE(names) && names[err])

@@ -34,6 +34,7 @@ struct ukey_token {
 	const char *serial, *label, *manufacturer, *model, *module;
 	bool initialized;
 	enum ukey_pin_state user_pin, so_pin;
+	int pin_default;
 	unsigned long pin_min, pin_max;
 	struct ukey_cert *certs;
 	size_t n_certs;
@@ -159,7 +160,7 @@ static void token_free(ukey_token *t)
 
 ukey_token *ukey_token_new_from_json(json_object *obj)
 {
-	json_object *pin, *arr, *holder;
+	json_object *pin = NULL, *arr, *holder, *v;
 	ukey_token *t;
 	size_t n;
 
@@ -183,6 +184,10 @@ ukey_token *ukey_token_new_from_json(json_object *obj)
 		t->pin_min = (unsigned long)json_int(pin, "min_len");
 		t->pin_max = (unsigned long)json_int(pin, "max_len");
 	}
+	t->pin_default = -1;
+	if (pin && json_object_object_get_ex(pin, "default", &v) &&
+	    json_object_is_type(v, json_type_boolean))
+		t->pin_default = json_object_get_boolean(v) ? 1 : 0;
 
 	if (json_object_object_get_ex(obj, "holder", &holder)) {
 		static const char *const kinds[] = {"unknown", "unit", "person"};
@@ -279,6 +284,11 @@ UKEY_EXPORT enum ukey_pin_state ukey_token_get_user_pin_state(const ukey_token *
 UKEY_EXPORT enum ukey_pin_state ukey_token_get_so_pin_state(const ukey_token *t)
 {
 	return t ? t->so_pin : UKEY_PIN_OK;
+}
+
+UKEY_EXPORT int ukey_token_get_pin_is_default(const ukey_token *t)
+{
+	return t ? t->pin_default : -1;
 }
 
 UKEY_EXPORT unsigned long ukey_token_get_pin_min_len(const ukey_token *t)

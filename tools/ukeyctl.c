@@ -15,6 +15,8 @@ static const struct ctl_command commands[] = {
 	{"list", "", N_("list the plugged tokens"), cmd_list},
 	{"status", "SERIAL", N_("show one token in detail"), cmd_status},
 	{"expiry", "[--days N]", N_("list certificates due for renewal (exit 1 if any)"), cmd_expiry},
+	{"pin", "change|unlock|probe-default", N_("change, unlock (counter) or check the PIN"), cmd_pin},
+	{"audit", "[--since DATE]", N_("show the audit log of PIN operations (admin)"), cmd_audit},
 };
 
 static void usage(FILE *f)
@@ -41,7 +43,13 @@ static void usage(FILE *f)
 		     "  2  usage error\n"
 		     "  3  ukeyd is not reachable\n"
 		     "  4  no plugged token has that serial\n"
-		     "  5  any other error\n"));
+		     "  5  any other error\n"
+		     "  10 wrong PIN (one try spent)\n"
+		     "  11 PIN locked\n"
+		     "  12 new PIN refused by the PIN policy\n"
+		     "  13 refused by the lockout guard (nothing was tried)\n"
+		     "  14 permission denied\n"
+		     "  15 token removed\n"));
 }
 
 static const char *effective_socket(const struct ctl *ctl)
@@ -109,16 +117,62 @@ int ctl_fail(enum ukey_error err, const char *what)
 		[UKEY_E_NOT_FOUND] = N_("no such token"),
 		[UKEY_E_DAEMON] = N_("ukeyd failed the request"),
 		[UKEY_E_REFUSED] = N_("ukeyd refused the request"),
+		[UKEY_E_PIN_INCORRECT] = N_("wrong PIN: one try was spent"),
+		[UKEY_E_PIN_LOCKED] = N_("the PIN is locked; the CA counter can unlock it (解锁)"),
+		[UKEY_E_PIN_POLICY] = N_("the new PIN is refused by the PIN policy"),
+		[UKEY_E_LOCKOUT_GUARD] = N_("refused: a wrong PIN now would lock the token"),
+		[UKEY_E_PERMISSION] = N_("permission denied: only root or the ukey admin group may do this"),
+		[UKEY_E_TOKEN_REMOVED] = N_("the token was removed"),
+		[UKEY_E_TOKEN] = N_("the token failed the operation"),
+		[UKEY_E_BUSY] = N_("ukeyd is busy; try again"),
+	};
+	static const int codes[] = {
+		[UKEY_E_NOT_FOUND] = EXIT_NOT_FOUND,	   [UKEY_E_UNREACHABLE] = EXIT_UNREACHABLE,
+		[UKEY_E_PIN_INCORRECT] = EXIT_WRONG_PIN,   [UKEY_E_PIN_LOCKED] = EXIT_PIN_LOCKED,
+		[UKEY_E_PIN_POLICY] = EXIT_POLICY,	   [UKEY_E_LOCKOUT_GUARD] = EXIT_GUARD,
+		[UKEY_E_PERMISSION] = EXIT_PERMISSION,	   [UKEY_E_TOKEN_REMOVED] = EXIT_REMOVED,
 	};
 	const char *msg = (unsigned)err < ARRAY_LEN(words) && words[err] ? _(words[err])
 									  : ukey_strerror(err);
 
 	fprintf(stderr, _("Error %s: %s\n"), what, msg);
-	if (err == UKEY_E_NOT_FOUND)
-		return EXIT_NOT_FOUND;
-	if (err == UKEY_E_UNREACHABLE)
-		return EXIT_UNREACHABLE;
+	if ((unsigned)err < ARRAY_LEN(codes) && codes[err])
+		return codes[err];
 	return EXIT_ERROR;
+}
+
+int ctl_pick_serial(ukey_client *client, const char *given, ukey_token **ret_token)
+{
+	ukey_token_list *list = NULL;
+	ukey_token *only = NULL;
+	size_t n = 0;
+	enum ukey_error e;
+
+	if (given) {
+		e = ukey_client_get_token(client, given, ret_token);
+		if (e == UKEY_E_NOT_FOUND) {
+			fprintf(stderr, _("No plugged token has serial %s. See 'ukeyctl list'.\n"), given);
+			return EXIT_NOT_FOUND;
+		}
+		return e == UKEY_OK ? EXIT_OK : ctl_fail(e, _("reading the token"));
+	}
+	e = ukey_client_list_tokens(client, &list);
+	if (e != UKEY_OK)
+		return ctl_fail(e, _("listing tokens"));
+	for (size_t i = 0; i < ukey_token_list_get_count(list); i++)
+		if (ukey_token_is_initialized(ukey_token_list_get(list, i))) {
+			only = ukey_token_list_get(list, i);
+			n++;
+		}
+	if (n == 1)
+		*ret_token = ukey_token_ref(only);
+	ukey_token_list_unref(list);
+	if (n == 1)
+		return EXIT_OK;
+	fprintf(stderr, n == 0 ? _("No token is plugged in.\n")
+			       : _("Several tokens are plugged in: name one by its serial (see "
+				   "'ukeyctl list').\n"));
+	return n == 0 ? EXIT_NOT_FOUND : EXIT_USAGE;
 }
 
 int main(int argc, char **argv)

@@ -20,6 +20,12 @@ enum {
 	EXIT_UNREACHABLE = 3, /* ukeyd is not running or not reachable */
 	EXIT_NOT_FOUND = 4,   /* no plugged token has that serial */
 	EXIT_ERROR = 5,	      /* any other failure */
+	EXIT_WRONG_PIN = 10,  /* the PIN was wrong: one try spent */
+	EXIT_PIN_LOCKED = 11, /* the PIN is locked */
+	EXIT_POLICY = 12,     /* the new PIN is refused by the PIN policy */
+	EXIT_GUARD = 13,      /* refused by the lockout guard: nothing was tried */
+	EXIT_PERMISSION = 14, /* permission denied */
+	EXIT_REMOVED = 15,    /* the token was removed */
 };
 
 struct ctl {
@@ -47,6 +53,14 @@ int ctl_fail(enum ukey_error err, const char *what);
 /* cmd-tokens.c */
 int cmd_list(struct ctl *ctl, int argc, char **argv);
 int cmd_status(struct ctl *ctl, int argc, char **argv);
+
+/* cmd-pin.c, cmd-audit.c */
+int cmd_pin(struct ctl *ctl, int argc, char **argv);
+int cmd_audit(struct ctl *ctl, int argc, char **argv);
+
+/* The serial to act on: the given one, else the only initialized token
+ * plugged in. Prints why not and returns an exit code on failure. */
+int ctl_pick_serial(ukey_client *client, const char *given, ukey_token **ret_token);
 
 /* cmd-expiry.c */
 int cmd_expiry(struct ctl *ctl, int argc, char **argv);

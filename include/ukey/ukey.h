@@ -48,6 +48,14 @@ enum ukey_error {
 	UKEY_E_NOT_FOUND = 8,	     /**< no plugged token has that serial */
 	UKEY_E_DAEMON = 9,	     /**< ukeyd failed the request */
 	UKEY_E_REFUSED = 10,	     /**< ukeyd refused the request as malformed */
+	UKEY_E_PIN_INCORRECT = 11,   /**< wrong PIN: one try was spent */
+	UKEY_E_PIN_LOCKED = 12,	     /**< the PIN is locked; the CA counter can unlock it */
+	UKEY_E_PIN_POLICY = 13,	     /**< the new PIN is refused; see ukey_client_get_error_reason() */
+	UKEY_E_LOCKOUT_GUARD = 14,   /**< not attempted: it could lock the token (UKEY_PIN_FORCE) */
+	UKEY_E_PERMISSION = 15,	     /**< only root or the admin group may do this */
+	UKEY_E_TOKEN_REMOVED = 16,   /**< the token was pulled out */
+	UKEY_E_TOKEN = 17,	     /**< the token failed the operation */
+	UKEY_E_BUSY = 18,	     /**< ukeyd is still starting, or has too many clients */
 };
 
 /**
@@ -178,6 +186,73 @@ size_t ukey_token_list_get_count(const ukey_token_list *list);
  */
 ukey_token *ukey_token_list_get(const ukey_token_list *list, size_t index);
 
+/* ------------------------------------------------------------------- PIN */
+
+/** Flags of the PIN operations. */
+enum ukey_pin_flags {
+	/**
+	 * Spend the final try. Without it, ukeyd refuses (UKEY_E_LOCKOUT_GUARD)
+	 * a login that would lock the token if the PIN were wrong. For the SO
+	 * PIN a wrong final try makes the token unusable for good.
+	 */
+	UKEY_PIN_FORCE = 1 << 0,
+};
+
+/**
+ * ukey_client_change_pin - change the user PIN (bidders): one login with
+ * @old_pin, then C_SetPIN. The new PIN must pass ukeyd's PIN policy
+ * (not the CA default 123456, not the old PIN, not one character
+ * repeated, not a run like 123456 or 654321, at least 6 characters and
+ * the token's minimum, at most its maximum); a refusal leaves the token
+ * untouched. ukeyd never retries a failed login.
+ * Returns UKEY_OK, UKEY_E_PIN_INCORRECT, UKEY_E_PIN_LOCKED,
+ * UKEY_E_PIN_POLICY, UKEY_E_LOCKOUT_GUARD, UKEY_E_NOT_FOUND,
+ * UKEY_E_TOKEN_REMOVED, ... libukey wipes its copies of the PINs; the
+ * caller wipes its own.
+ * Thread safety: not thread safe (the client's thread).
+ */
+enum ukey_error ukey_client_change_pin(ukey_client *client, const char *serial,
+				       const char *old_pin, const char *new_pin, unsigned flags);
+
+/**
+ * ukey_client_unlock_pin - counter unlock (解锁): SO login on a
+ * read-write session with @so_pin, then C_InitPIN. The user PIN becomes
+ * @new_pin (which must pass the PIN policy), or the CA's default PIN when
+ * @new_pin is NULL. Needs root or the admin group (UKEY_E_PERMISSION);
+ * every attempt and refusal is audited.
+ * Thread safety: not thread safe (the client's thread).
+ */
+enum ukey_error ukey_client_unlock_pin(ukey_client *client, const char *serial,
+				       const char *so_pin, const char *new_pin, unsigned flags);
+
+/**
+ * ukey_client_probe_default_pin - find out, by logging in with it, whether
+ * the user PIN is still the CA's default. A wrong guess costs one try, so
+ * ukeyd refuses (UKEY_E_LOCKOUT_GUARD) while any try has failed. On
+ * UKEY_OK *ret_is_default is true; on UKEY_E_PIN_INCORRECT the PIN is not
+ * the default (and *ret_is_default is untouched).
+ * Thread safety: not thread safe (the client's thread).
+ */
+enum ukey_error ukey_client_probe_default_pin(ukey_client *client, const char *serial,
+					      bool *ret_is_default);
+
+/**
+ * ukey_client_get_error_reason - why the last request failed, in a word
+ * when ukeyd gave one: for UKEY_E_PIN_POLICY "too_short", "too_long",
+ * "default", "same_as_old", "repeated" or "sequence". NULL otherwise.
+ * Valid until the next request. Thread safety: the client's thread.
+ */
+const char *ukey_client_get_error_reason(ukey_client *client);
+
+/**
+ * ukey_client_get_audit - the audit log of PIN operations since @since
+ * (Unix time; 0 for all), as a JSON array of objects with "time", "uid",
+ * "pid", "program", "serial", "operation" and "result". Needs root or the
+ * admin group. *ret_json is malloc'ed; free() it.
+ * Thread safety: not thread safe (the client's thread).
+ */
+enum ukey_error ukey_client_get_audit(ukey_client *client, int64_t since, char **ret_json);
+
 /* ----------------------------------------------------------------- token */
 
 /** Thread safety: safe from any thread. */
@@ -202,6 +277,13 @@ bool ukey_token_is_initialized(const ukey_token *token);
 enum ukey_pin_state ukey_token_get_user_pin_state(const ukey_token *token);
 /** Thread safety: safe from any thread. */
 enum ukey_pin_state ukey_token_get_so_pin_state(const ukey_token *token);
+/**
+ * Whether the user PIN is still the CA's default (123456): 1 yes, 0 no,
+ * -1 unknown. PKCS#11 cannot tell; this is what ukeyd saw (a PIN given
+ * for an operation, a change or unlock it made, a probe).
+ * Thread safety: safe from any thread.
+ */
+int ukey_token_get_pin_is_default(const ukey_token *token);
 /** PIN length limits the token accepts. Thread safety: safe from any thread. */
 unsigned long ukey_token_get_pin_min_len(const ukey_token *token);
 unsigned long ukey_token_get_pin_max_len(const ukey_token *token);
