@@ -35,24 +35,35 @@ void ukey_json_wipe_string(json_object *s)
 	OPENSSL_cleanse((char *)json_object_get_string(s), (size_t)json_object_get_string_len(s));
 }
 
-void ukey_json_wipe_pins(json_object *obj)
+/* Overwrites the PIN strings of obj (and of its "params") with c. */
+static void fill_pins(json_object *obj, int c)
 {
 	static const char *const keys[] = {"pin", "old_pin", "new_pin", "so_pin"};
 	json_object *params, *v;
-	const char *text;
 
 	if (!json_object_is_type(obj, json_type_object))
 		return;
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
-		if (json_object_object_get_ex(obj, keys[i], &v))
-			ukey_json_wipe_string(v);
+		if (json_object_object_get_ex(obj, keys[i], &v) &&
+		    json_object_is_type(v, json_type_string))
+			memset((char *)json_object_get_string(v), c,
+			       (size_t)json_object_get_string_len(v));
 	/* Requests carry them one level down, in "params". */
 	if (json_object_object_get_ex(obj, "params", &params))
-		ukey_json_wipe_pins(params);
+		fill_pins(params, c);
+}
+
+void ukey_json_wipe_pins(json_object *obj)
+{
+	const char *text;
+
 	/* An earlier rendering of obj lives in its print buffer. Rendering
-	 * again (the PINs now zeros, each escaped longer than it was) reuses
-	 * and overwrites that buffer; then the new text is wiped too. */
+	 * again with each PIN replaced by as many 'x' gives text of the same
+	 * length, so json-c reuses that buffer in place (no realloc leaving
+	 * the old one behind) and overwrites every byte of it. */
+	fill_pins(obj, 'x');
 	text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN);
 	if (text)
 		OPENSSL_cleanse((char *)text, strlen(text));
+	fill_pins(obj, 0);
 }

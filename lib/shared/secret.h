@@ -22,7 +22,9 @@ void ukey_secret_free(struct ukey_secret *s);
  * object until the object is freed). Other types are left alone. */
 void ukey_json_wipe_string(json_object *s);
 
-/* Wipes every string member of obj whose key names a PIN ("pin",
- * "old_pin", "new_pin", "so_pin"), then json-c's print buffer of obj.
- * Call it before json_object_put() on a message that carried PINs. */
+/* Wipes every string member of obj (or of its "params") whose key names
+ * a PIN ("pin", "old_pin", "new_pin", "so_pin"), and json-c's print buffer
+ * of obj, where the text of an earlier rendering stays. Call it before
+ * json_object_put() on a message that carried PINs; render that message
+ * with JSON_C_TO_STRING_PLAIN only. */
 void ukey_json_wipe_pins(json_object *obj);

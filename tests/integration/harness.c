@@ -48,10 +48,11 @@ int harness_setup(struct harness *h, const char *which)
 
 	memset(h, 0, sizeof(*h));
 	snprintf(h->dir, sizeof(h->dir), "/tmp/ukey-test.XXXXXX");
-	if (!mkdtemp(h->dir)) {
+	if (!mkdtemp(h->dir) || chmod(h->dir, 0755) < 0) {
 		perror("mkdtemp");
 		return -1;
 	}
+	/* 0755: tests also connect as an unprivileged user. */
 	snprintf(h->socket, sizeof(h->socket), "%s/ukeyd.sock", h->dir);
 	snprintf(h->softhsm_conf, sizeof(h->softhsm_conf), "%s/hsm/softhsm2.conf", h->dir);
 	snprintf(h->log, sizeof(h->log), "%s/ukeyd.log", h->dir);
@@ -198,17 +199,27 @@ void harness_teardown(struct harness *h)
 
 char *harness_run(const char *const *argv, const char *const *env, int *ret_status)
 {
-	int pipefd[2], status;
+	return harness_run_input(argv, env, NULL, ret_status);
+}
+
+char *harness_run_input(const char *const *argv, const char *const *env, const char *input,
+			int *ret_status)
+{
+	int pipefd[2], inpipe[2], status;
 	size_t len = 0, cap = 4096;
 	char *out = malloc(cap);
 	pid_t pid;
 
-	if (!out || pipe2(pipefd, O_CLOEXEC) < 0)
+	if (!out || pipe2(pipefd, O_CLOEXEC) < 0 || pipe2(inpipe, O_CLOEXEC) < 0)
 		abort();
+	/* Small inputs fit the pipe: written before the child even starts. */
+	if (input && write(inpipe[1], input, strlen(input)) != (ssize_t)strlen(input))
+		abort();
+	close(inpipe[1]);
 	pid = fork();
 	if (pid == 0) {
 		int devnull = open("/dev/null", O_RDONLY);
-		dup2(devnull, STDIN_FILENO);
+		dup2(input ? inpipe[0] : devnull, STDIN_FILENO);
 		dup2(pipefd[1], STDOUT_FILENO);
 		for (size_t i = 0; env && env[i]; i++)
 			putenv((char *)env[i]);
@@ -216,6 +227,7 @@ char *harness_run(const char *const *argv, const char *const *env, int *ret_stat
 		_exit(127);
 	}
 	close(pipefd[1]);
+	close(inpipe[0]);
 	for (;;) {
 		ssize_t n;
 		if (len + 1 >= cap) {
@@ -258,5 +270,45 @@ bool harness_file_contains(const char *path, const char *needle)
 		found = strstr(buf, needle) != NULL;
 	free(buf);
 	fclose(f);
+	return found;
+}
+
+int harness_memory_contains(pid_t pid, const char *needle)
+{
+	char path[64], line[512];
+	size_t nlen = strlen(needle);
+	int found = 0, mem;
+	FILE *maps;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	maps = fopen(path, "re");
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
+	mem = open(path, O_RDONLY | O_CLOEXEC);
+	if (!maps || mem < 0) {
+		if (maps)
+			fclose(maps);
+		if (mem >= 0)
+			close(mem);
+		return -1;
+	}
+	while (!found && fgets(line, sizeof(line), maps)) {
+		unsigned long start, end;
+		char perms[8];
+		char *buf;
+
+		/* Heap, stacks and data: where a copy of a PIN could linger. */
+		if (sscanf(line, "%lx-%lx %7s", &start, &end, perms) != 3 || perms[0] != 'r' ||
+		    perms[1] != 'w' || end - start > 512ul * 1024 * 1024)
+			continue;
+		buf = malloc(end - start);
+		if (!buf)
+			continue;
+		ssize_t n = pread(mem, buf, end - start, (off_t)start);
+		if (n > 0 && memmem(buf, (size_t)n, needle, nlen))
+			found = 1;
+		free(buf);
+	}
+	fclose(maps);
+	close(mem);
 	return found;
 }

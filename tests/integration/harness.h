@@ -50,6 +50,14 @@ void harness_teardown(struct harness *h);
  * returns its stdout (malloc'ed) and exit status. */
 char *harness_run(const char *const *argv, const char *const *env, int *ret_status);
 
+/* Like harness_run, with input written to the command's stdin. */
+char *harness_run_input(const char *const *argv, const char *const *env, const char *input,
+			int *ret_status);
+
+/* Whether the process's writable memory holds needle: 1 yes, 0 no, -1
+ * when it cannot be read (not root). */
+int harness_memory_contains(pid_t pid, const char *needle);
+
 /* Like harness_run but through /bin/sh -c. */
 char *harness_sh(const char *cmd, int *ret_status);
 

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "proto.h"
+#include "secret.h"
 #include "util.h"
 
 static void feed(int fd, const char *s)
@@ -165,6 +166,46 @@ static void test_hex_encode(void **state)
 	free(s);
 }
 
+static void test_wipe_pins_in_json(void **state)
+{
+	json_object *msg = json_object_new_object(), *params = json_object_new_object();
+	const char *text, *pin;
+
+	json_object_object_add(params, "serial", json_object_new_string("S1"));
+	json_object_object_add(params, "old_pin", json_object_new_string("7301952846139027"));
+	json_object_object_add(params, "so_pin", json_object_new_string("5720381694026153"));
+	json_object_object_add(msg, "id", json_object_new_int(1));
+	json_object_object_add(msg, "params", params);
+	/* Rendered once, as sending does: the text sits in the print buffer. */
+	text = json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN);
+	assert_non_null(strstr(text, "7301952846139027"));
+
+	ukey_json_wipe_pins(msg);
+	pin = json_object_get_string(json_object_object_get(params, "old_pin"));
+	for (int i = 0; i < 16; i++)
+		assert_int_equal(pin[i], 0);
+	pin = json_object_get_string(json_object_object_get(params, "so_pin"));
+	assert_int_equal(pin[0], 0);
+	/* Not a PIN: left alone. */
+	assert_string_equal(json_object_get_string(json_object_object_get(params, "serial")), "S1");
+	/* The same print buffer (not a reallocated one: ASan would object to
+	 * this read) now holds no PIN, nor anything else. */
+	for (size_t i = 0; i < 64; i++)
+		assert_int_equal(text[i], 0);
+	json_object_put(msg);
+}
+
+static void test_secret_copy(void **state)
+{
+	struct ukey_secret *s = ukey_secret_new("123\0" "456", 7);
+
+	assert_int_equal(s->len, 7);
+	assert_int_equal(s->data[7], '\0');
+	assert_memory_equal(s->data, "123\0" "456", 7);
+	ukey_secret_free(s);
+	ukey_secret_free(NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -176,6 +217,8 @@ int main(void)
 		cmocka_unit_test(test_pin_state_names_round_trip),
 		cmocka_unit_test(test_utf8_validation),
 		cmocka_unit_test(test_hex_encode),
+		cmocka_unit_test(test_wipe_pins_in_json),
+		cmocka_unit_test(test_secret_copy),
 	};
 
 	return cmocka_run_group_tests_name("proto", tests, NULL, NULL);
