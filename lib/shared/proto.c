@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "proto.h"
 
+#include <json-c/printbuf.h>
+
 #include <errno.h>
 #include <openssl/crypto.h>
 #include <stdlib.h>
@@ -134,6 +136,11 @@ int ukey_msg_parse(const char *line, size_t len, json_object **ret_obj)
 		}
 	}
 	json_object_put(obj);
+	/* The tokener gathers each string's text, PINs included, in a print
+	 * buffer it frees unwiped. json-c 0.16 offers no way to wipe it but
+	 * its (deprecated) public fields. */
+	if (tok->pb && tok->pb->buf)
+		OPENSSL_cleanse(tok->pb->buf, (size_t)tok->pb->size);
 	json_tokener_free(tok);
 	return r;
 }
