@@ -366,8 +366,10 @@ static int worker_load(struct p11_worker *w, char **ret_msg)
 	}
 	/* libp11 hides data objects and the function list; the module it
 	 * loaded is already mapped, so this dlopen finds the same copy, and
-	 * the function list is already initialized. */
-	w->dl = dlopen(w->module, RTLD_NOW | RTLD_NOLOAD);
+	 * the function list is already initialized. NODELETE keeps the module
+	 * mapped after unloading: opencryptoki, for one, leaves exit-time
+	 * hooks behind that crash the process if its code is gone. */
+	w->dl = dlopen(w->module, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
 	get_fl = w->dl ? (CK_C_GetFunctionList)dlsym(w->dl, "C_GetFunctionList") : NULL;
 	if (!get_fl || get_fl(&w->fl) != CKR_OK || !w->fl) {
 		if (asprintf(ret_msg, "module has no usable C_GetFunctionList") < 0)
@@ -556,6 +558,10 @@ flags:
 	if (w->fl->C_GetTokenInfo(id, &info) == CKR_OK) {
 		j->user_pin = pin_state(info.flags, false);
 		j->so_pin = pin_state(info.flags, true);
+		/* A wrong PIN on the final try: say what it did. */
+		if (j->outcome == P11_JOB_WRONG_PIN &&
+		    (so ? j->so_pin : j->user_pin) == UKEY_PIN_LOCKED)
+			j->outcome = P11_JOB_PIN_LOCKED;
 	}
 }
 

@@ -64,7 +64,7 @@ int harness_setup(struct harness *h, const char *which)
 	}
 	snprintf(cmd, sizeof(cmd), "%s/provision-softhsm.sh %s/hsm %s >/dev/null",
 		 getenv("FIXTURES"), h->dir, which);
-	r = system(cmd);
+	r = strcmp(which, "none") == 0 ? 0 : system(cmd);
 	if (r != 0) {
 		fprintf(stderr, "provisioning failed (%d)\n", r);
 		return -1;

@@ -25,8 +25,8 @@ struct harness {
 /* Why a test cannot run here (a tool is missing), or NULL. */
 const char *harness_missing_tools(void);
 
-/* Makes the temporary directory and provisions tokens ("both" or
- * "primary"). Returns 0, or -1 with the reason on stderr. */
+/* Makes the temporary directory and provisions SoftHSM tokens ("both",
+ * "primary", or "none"). Returns 0, or -1 with the reason on stderr. */
 int harness_setup(struct harness *h, const char *which);
 
 /* Starts ukeyd with extra arguments (NULL-terminated, may be NULL) after
