@@ -118,7 +118,7 @@ int ctl_fail(enum ukey_error err, const char *what)
 		[UKEY_E_DAEMON] = N_("ukeyd failed the request"),
 		[UKEY_E_REFUSED] = N_("ukeyd refused the request"),
 		[UKEY_E_PIN_INCORRECT] = N_("wrong PIN: one try was spent"),
-		[UKEY_E_PIN_LOCKED] = N_("the PIN is locked; the CA counter can unlock it (解锁)"),
+		[UKEY_E_PIN_LOCKED] = N_("the PIN is locked; the CA counter can unlock it"),
 		[UKEY_E_PIN_POLICY] = N_("the new PIN is refused by the PIN policy"),
 		[UKEY_E_LOCKOUT_GUARD] = N_("refused: a wrong PIN now would lock the token"),
 		[UKEY_E_PERMISSION] = N_("permission denied: only root or the ukey admin group may do this"),
