@@ -74,8 +74,7 @@ static int confirm_final_try(struct pin_input *in, ukey_token *t, bool so, bool 
 	if (st == UKEY_PIN_LOCKED) {
 		fprintf(stderr, so ? _("The SO PIN of token %s is locked: only the CA can replace the "
 				       "token.\n")
-				   : _("The PIN of token %s is locked. Unlock it at the CA counter "
-				       "(解锁).\n"),
+				   : _("The PIN of token %s is locked. Unlock it at the CA counter.\n"),
 			ukey_token_get_serial(t));
 		return EXIT_PIN_LOCKED;
 	}
