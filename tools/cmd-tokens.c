@@ -213,26 +213,20 @@ int cmd_status(struct ctl *ctl, int argc, char **argv)
 {
 	ukey_client *client = NULL;
 	ukey_token *tok = NULL;
-	enum ukey_error e;
 	int r, first;
 
 	first = ctl_parse_options(ctl, argc, argv);
-	if (first < 0 || argc - first != 1 || !*argv[first]) {
-		fprintf(stderr, _("Usage: ukeyctl [--socket PATH] [--json] status SERIAL\n"));
+	if (first < 0 || argc - first > 1 || (argc - first == 1 && !*argv[first])) {
+		fprintf(stderr, _("Usage: ukeyctl [--socket PATH] [--json] status [SERIAL]\n"));
 		return EXIT_USAGE;
 	}
 	r = ctl_connect(ctl, &client);
 	if (r != EXIT_OK)
 		return r;
-	e = ukey_client_get_token(client, argv[first], &tok);
+	r = ctl_pick_serial(client, argc - first == 1 ? argv[first] : NULL, &tok);
 	ukey_client_unref(client);
-	if (e == UKEY_E_NOT_FOUND) {
-		fprintf(stderr, _("No plugged token has serial %s. See 'ukeyctl list'.\n"),
-			argv[first]);
-		return EXIT_NOT_FOUND;
-	}
-	if (e != UKEY_OK)
-		return ctl_fail(e, _("reading the token"));
+	if (r != EXIT_OK)
+		return r;
 	if (ctl->json)
 		printf("%s\n", ukey_token_get_json(tok));
 	else

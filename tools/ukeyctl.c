@@ -13,7 +13,7 @@
 
 static const struct ctl_command commands[] = {
 	{"list", "", N_("list the plugged tokens"), cmd_list},
-	{"status", "SERIAL", N_("show one token in detail"), cmd_status},
+	{"status", "[SERIAL]", N_("show one token in detail"), cmd_status},
 	{"expiry", "[--days N]", N_("list certificates due for renewal (exit 1 if any)"), cmd_expiry},
 	{"pin", "change|unlock|probe-default", N_("change, unlock (counter) or check the PIN"), cmd_pin},
 	{"audit", "[--since DATE]", N_("show the audit log of PIN operations (admin)"), cmd_audit},

@@ -312,7 +312,10 @@ static void test_ukeyctl_exit_codes(void **state)
 
 	free(ukeyctl(&status, NULL, "status", "no-such-serial", NULL));
 	assert_int_equal(status, 4);
+	/* Without a serial and with two tokens plugged: which one? */
 	free(ukeyctl(&status, NULL, "status", NULL));
+	assert_int_equal(status, 2);
+	free(ukeyctl(&status, NULL, "status", "a", "b", NULL));
 	assert_int_equal(status, 2);
 	free(ukeyctl(&status, NULL, "frobnicate", NULL));
 	assert_int_equal(status, 2);
