@@ -103,7 +103,9 @@ static void test_weak_pins_refused(void **state)
 	}
 	/* The token was never touched: the old PIN works, nothing was spent. */
 	assert_true(witness_login("7301952846139027"));
-	assert_string_equal(json_object_get_string(json_object_object_get(pin_json(), "user")), "ok");
+	json_object *pin = pin_json();
+	assert_string_equal(json_object_get_string(json_object_object_get(pin, "user")), "ok");
+	json_object_put(pin);
 
 	/* The same through libukey, with the reason. */
 	assert_int_equal(ukey_client_new(h.socket, &c), UKEY_OK);
