@@ -35,14 +35,18 @@ static const char *field(json_object *e, const char *key, char *buf, size_t size
 	return buf;
 }
 
+static int parse_since_option(int c, const char *arg, void *userdata)
+{
+	if (parse_since(arg, userdata) < 0) {
+		fprintf(stderr, _("ukeyctl audit: --since takes a date, YYYY-MM-DD\n"));
+		return -1;
+	}
+	return 0;
+}
+
 int cmd_audit(struct ctl *ctl, int argc, char **argv)
 {
-	static const struct option options[] = {
-		{"since", required_argument, NULL, 'S'},
-		{"socket", required_argument, NULL, 's'},
-		{"json", no_argument, NULL, 'j'},
-		{0},
-	};
+	static const struct option options[] = {{"since", required_argument, NULL, 'S'}, {0}};
 	const char *headers[] = {_("TIME"), _("UID"), _("PID"), _("PROGRAM"), _("SERIAL"),
 				 _("OPERATION"), _("RESULT")};
 	ukey_client *client = NULL;
@@ -51,29 +55,9 @@ int cmd_audit(struct ctl *ctl, int argc, char **argv)
 	char *json = NULL;
 	int64_t since = 0;
 	enum ukey_error e;
-	int c, r;
+	int r;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "s:j", options, NULL)) != -1) {
-		switch (c) {
-		case 'S':
-			if (parse_since(optarg, &since) < 0) {
-				fprintf(stderr, _("ukeyctl audit: --since takes a date, YYYY-MM-DD\n"));
-				return EXIT_USAGE;
-			}
-			break;
-		case 's':
-			ctl->socket = optarg;
-			break;
-		case 'j':
-			ctl->json = true;
-			break;
-		default:
-			fprintf(stderr, _("Usage: ukeyctl [--json] audit [--since DATE]\n"));
-			return EXIT_USAGE;
-		}
-	}
-	if (optind != argc) {
+	if (ctl_parse_options_ext(ctl, argc, argv, options, parse_since_option, &since) != argc) {
 		fprintf(stderr, _("Usage: ukeyctl [--json] audit [--since DATE]\n"));
 		return EXIT_USAGE;
 	}

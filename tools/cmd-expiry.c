@@ -49,59 +49,39 @@ static json_object *cert_entry(ukey_token *t, const ukey_cert *c)
 	return o;
 }
 
+static int parse_days(int c, const char *arg, void *userdata)
+{
+	long *days = userdata;
+	char *end;
+
+	errno = 0;
+	*days = strtol(arg, &end, 10);
+	if (errno || *end || *days < 0 || *days > 36500) {
+		fprintf(stderr, _("ukeyctl expiry: --days takes a number of days\n"));
+		return -1;
+	}
+	return 0;
+}
+
 int cmd_expiry(struct ctl *ctl, int argc, char **argv)
 {
-	static const struct option options[] = {
-		{"days", required_argument, NULL, 'd'},
-		{"socket", required_argument, NULL, 's'},
-		{"json", no_argument, NULL, 'j'},
-		{0},
-	};
+	static const struct option options[] = {{"days", required_argument, NULL, 'd'}, {0}};
 	const char *headers[] = {_("SERIAL"), _("TOKEN"), _("CERTIFICATE"), _("CA"), _("EXPIRES"),
 				 _("STATUS")};
-	ukey_client *client = NULL;
 	ukey_token_list *list = NULL;
 	json_object *out = NULL;
 	struct table *table = NULL;
 	long days = -1;
 	size_t listed = 0;
-	enum ukey_error e;
-	int c, r;
+	int r;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "d:s:j", options, NULL)) != -1) {
-		char *end;
-		switch (c) {
-		case 'd':
-			errno = 0;
-			days = strtol(optarg, &end, 10);
-			if (errno || *end || days < 0 || days > 36500) {
-				fprintf(stderr, _("ukeyctl expiry: --days takes a number of days\n"));
-				return EXIT_USAGE;
-			}
-			break;
-		case 's':
-			ctl->socket = optarg;
-			break;
-		case 'j':
-			ctl->json = true;
-			break;
-		default:
-			fprintf(stderr, _("Usage: ukeyctl [--socket PATH] [--json] expiry [--days N]\n"));
-			return EXIT_USAGE;
-		}
-	}
-	if (optind != argc) {
+	if (ctl_parse_options_ext(ctl, argc, argv, options, parse_days, &days) != argc) {
 		fprintf(stderr, _("Usage: ukeyctl [--socket PATH] [--json] expiry [--days N]\n"));
 		return EXIT_USAGE;
 	}
-	r = ctl_connect(ctl, &client);
+	r = ctl_list_tokens(ctl, &list);
 	if (r != EXIT_OK)
 		return r;
-	e = ukey_client_list_tokens(client, &list);
-	ukey_client_unref(client);
-	if (e != UKEY_OK)
-		return ctl_fail(e, _("listing tokens"));
 
 	if (ctl->json)
 		out = json_object_new_array();

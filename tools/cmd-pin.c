@@ -15,50 +15,47 @@ struct pin_options {
 	const char *serial;
 };
 
+static int handle_pin_option(int c, const char *arg, void *userdata)
+{
+	struct pin_options *o = userdata;
+	char *end;
+
+	switch (c) {
+	case 'f':
+		o->force = true;
+		return 0;
+	case 'n':
+		o->new_pin = true;
+		return 0;
+	case 'p':
+		o->pin_fd = (int)strtol(arg, &end, 10);
+		return *end || o->pin_fd < 0 ? -1 : 0;
+	}
+	return -1;
+}
+
 static int parse_pin_options(struct ctl *ctl, int argc, char **argv, bool allow_new_pin,
 			     struct pin_options *o)
 {
-	static const struct option options[] = {
+	static const struct option with_new_pin[] = {
 		{"force", no_argument, NULL, 'f'},
-		{"new-pin", no_argument, NULL, 'n'},
 		{"pin-fd", required_argument, NULL, 'p'},
-		{"socket", required_argument, NULL, 's'},
-		{"json", no_argument, NULL, 'j'},
+		{"new-pin", no_argument, NULL, 'n'},
 		{0},
 	};
-	int c;
+	static const struct option without_new_pin[] = {
+		{"force", no_argument, NULL, 'f'},
+		{"pin-fd", required_argument, NULL, 'p'},
+		{0},
+	};
+	int first;
 
 	*o = (struct pin_options){.pin_fd = -1};
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "s:j", options, NULL)) != -1) {
-		char *end;
-		switch (c) {
-		case 'f':
-			o->force = true;
-			break;
-		case 'n':
-			if (!allow_new_pin)
-				return -1;
-			o->new_pin = true;
-			break;
-		case 'p':
-			o->pin_fd = (int)strtol(optarg, &end, 10);
-			if (*end || o->pin_fd < 0)
-				return -1;
-			break;
-		case 's':
-			ctl->socket = optarg;
-			break;
-		case 'j':
-			ctl->json = true;
-			break;
-		default:
-			return -1;
-		}
-	}
-	if (argc - optind > 1)
+	first = ctl_parse_options_ext(ctl, argc, argv, allow_new_pin ? with_new_pin : without_new_pin,
+				      handle_pin_option, o);
+	if (first < 0 || argc - first > 1)
 		return -1;
-	o->serial = optind < argc ? argv[optind] : NULL;
+	o->serial = first < argc ? argv[first] : NULL;
 	return 0;
 }
 

@@ -26,9 +26,7 @@ int cmd_list(struct ctl *ctl, int argc, char **argv)
 {
 	const char *headers[] = {_("SERIAL"), _("LABEL"), _("MANUFACTURER"), _("MODEL"),
 				 _("USER PIN"), _("CERTS"), _("OBJECTS")};
-	ukey_client *client = NULL;
 	ukey_token_list *list = NULL;
-	enum ukey_error e;
 	struct table *t;
 	size_t n;
 	int r;
@@ -37,13 +35,9 @@ int cmd_list(struct ctl *ctl, int argc, char **argv)
 		fprintf(stderr, _("Usage: ukeyctl [--socket PATH] [--json] list\n"));
 		return EXIT_USAGE;
 	}
-	r = ctl_connect(ctl, &client);
+	r = ctl_list_tokens(ctl, &list);
 	if (r != EXIT_OK)
 		return r;
-	e = ukey_client_list_tokens(client, &list);
-	ukey_client_unref(client);
-	if (e != UKEY_OK)
-		return ctl_fail(e, _("listing tokens"));
 
 	if (ctl->json) {
 		print_token_json_list(list);

@@ -61,29 +61,47 @@ static const char *effective_socket(const struct ctl *ctl)
 	return env && *env ? env : UKEY_DEFAULT_SOCKET;
 }
 
-int ctl_parse_options(struct ctl *ctl, int argc, char **argv)
+int ctl_parse_options_ext(struct ctl *ctl, int argc, char **argv, const struct option *extra,
+			  ctl_option_fn handle, void *userdata)
 {
-	static const struct option options[] = {
+	struct option options[16] = {
 		{"socket", required_argument, NULL, 's'},
 		{"json", no_argument, NULL, 'j'},
-		{0},
 	};
+	size_t n = 2;
 	int c;
 
+	for (; extra && extra->name && n < ARRAY_LEN(options) - 1; extra++)
+		options[n++] = *extra;
 	optind = 0; /* 0, not 1: also resets the "+" mode main() parsed with */
 	while ((c = getopt_long(argc, argv, "s:j", options, NULL)) != -1) {
-		switch (c) {
-		case 's':
+		if (c == 's')
 			ctl->socket = optarg;
-			break;
-		case 'j':
+		else if (c == 'j')
 			ctl->json = true;
-			break;
-		default:
+		else if (c == '?' || !handle || handle(c, optarg, userdata) < 0)
 			return -1;
-		}
 	}
 	return optind;
+}
+
+int ctl_parse_options(struct ctl *ctl, int argc, char **argv)
+{
+	return ctl_parse_options_ext(ctl, argc, argv, NULL, NULL, NULL);
+}
+
+int ctl_list_tokens(struct ctl *ctl, ukey_token_list **ret_list)
+{
+	ukey_client *client = NULL;
+	enum ukey_error e;
+	int r;
+
+	r = ctl_connect(ctl, &client);
+	if (r != EXIT_OK)
+		return r;
+	e = ukey_client_list_tokens(client, ret_list);
+	ukey_client_unref(client);
+	return e == UKEY_OK ? EXIT_OK : ctl_fail(e, _("listing tokens"));
 }
 
 int ctl_connect(struct ctl *ctl, ukey_client **ret_client)

@@ -42,8 +42,18 @@ struct ctl_command {
 
 /* Parses a command's arguments, where the global --socket and --json may
  * stand too (ukeyctl status SERIAL --json). Returns the index of the first
- * operand in the permuted argv, or -1 after printing a usage error. */
+ * operand in the permuted argv, or -1 on a bad option. */
 int ctl_parse_options(struct ctl *ctl, int argc, char **argv);
+
+/* The same, with the command's own options: handle gets each of them
+ * (its val and argument) and returns a negative number to reject it. */
+typedef int (*ctl_option_fn)(int c, const char *arg, void *userdata);
+struct option;
+int ctl_parse_options_ext(struct ctl *ctl, int argc, char **argv, const struct option *extra,
+			  ctl_option_fn handle, void *userdata);
+
+/* Connects and lists; prints why not and returns an exit code on failure. */
+int ctl_list_tokens(struct ctl *ctl, ukey_token_list **ret_list);
 
 /* Connects to ukeyd; prints why not and returns an exit code on failure. */
 int ctl_connect(struct ctl *ctl, ukey_client **ret_client);
