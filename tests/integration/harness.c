@@ -16,6 +16,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <cmocka.h>
+#include <ukey/ukey.h>
+
 bool harness_daemon_failed;
 
 static bool have_program(const char *name)
@@ -311,4 +316,40 @@ int harness_memory_contains(pid_t pid, const char *needle)
 	fclose(maps);
 	close(mem);
 	return found;
+}
+
+int harness_token_serial(const struct harness *h, const char *label, char *out, size_t size)
+{
+	ukey_client *c = NULL;
+	ukey_token_list *list = NULL;
+	int r = -1;
+
+	if (ukey_client_new(h->socket, &c) != UKEY_OK || ukey_client_list_tokens(c, &list) != UKEY_OK) {
+		ukey_client_unref(c);
+		return -1;
+	}
+	for (size_t i = 0; r < 0 && i < ukey_token_list_get_count(list); i++) {
+		ukey_token *t = ukey_token_list_get(list, i);
+		if (label ? strcmp(ukey_token_get_label(t), label) == 0 : ukey_token_is_initialized(t)) {
+			snprintf(out, size, "%s", ukey_token_get_serial(t));
+			r = 0;
+		}
+	}
+	ukey_token_list_unref(list);
+	ukey_client_unref(c);
+	return r;
+}
+
+int harness_run_tests(const char *name, const struct CMUnitTest *tests, size_t n,
+		      int (*setup)(void **), int (*teardown)(void **))
+{
+	const char *why = harness_missing_tools();
+	int failed;
+
+	if (why) {
+		printf("1..0 # SKIP %s\n", why);
+		return 0;
+	}
+	failed = _cmocka_run_group_tests(name, tests, n, setup, teardown);
+	return failed || harness_daemon_failed ? 1 : 0;
 }

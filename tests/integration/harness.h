@@ -43,6 +43,19 @@ extern bool harness_daemon_failed;
  * not stop within 10 s (it is killed then) or died from a signal. */
 int harness_stop_daemon(struct harness *h);
 
+/* The serial of the token with that label, or of the first initialized
+ * one when label is NULL, as ukeyd lists it. Returns 0 or -1. */
+int harness_token_serial(const struct harness *h, const char *label, char *out, size_t size);
+
+/* An integration test's main(): skips loudly (TAP "1..0 # SKIP") when a
+ * tool is missing, runs the group, and fails when ukeyd did not stop
+ * cleanly (cmocka 1.1 exits 0 after a failed group teardown). */
+struct CMUnitTest;
+int harness_run_tests(const char *name, const struct CMUnitTest *tests, size_t n,
+		      int (*setup)(void **), int (*teardown)(void **));
+#define HARNESS_RUN_TESTS(name, tests, setup, teardown) \
+	harness_run_tests(name, tests, sizeof(tests) / sizeof((tests)[0]), setup, teardown)
+
 /* Removes the directory. */
 void harness_teardown(struct harness *h);
 

@@ -287,13 +287,5 @@ int main(void)
 		cmocka_unit_test(test_disconnect_mid_request),
 		cmocka_unit_test(test_many_clients),
 	};
-	const char *why = harness_missing_tools();
-
-	if (why) {
-		printf("1..0 # SKIP %s\n", why);
-		return 0;
-	}
-	int failed = cmocka_run_group_tests_name("bad-input", tests, group_setup, group_teardown);
-
-	return failed || harness_daemon_failed ? 1 : 0;
+	return HARNESS_RUN_TESTS("bad-input", tests, group_setup, group_teardown);
 }

@@ -286,13 +286,5 @@ int main(void)
 		cmocka_unit_test(test_ukeyctl_expiry),
 		cmocka_unit_test(test_notices_across_restarts),
 	};
-	const char *why = harness_missing_tools();
-
-	if (why) {
-		printf("1..0 # SKIP %s\n", why);
-		return 0;
-	}
-	int failed = cmocka_run_group_tests_name("certificates", tests, group_setup, group_teardown);
-
-	return failed || harness_daemon_failed ? 1 : 0;
+	return HARNESS_RUN_TESTS("certificates", tests, group_setup, group_teardown);
 }

@@ -146,13 +146,5 @@ int main(void)
 		cmocka_unit_test(test_bad_config_is_refused),
 		cmocka_unit_test(test_socket_activation),
 	};
-	const char *why = harness_missing_tools();
-
-	if (why) {
-		printf("1..0 # SKIP %s\n", why);
-		return 0;
-	}
-	int failed = cmocka_run_group_tests_name("daemon-options", tests, group_setup, group_teardown);
-
-	return failed || harness_daemon_failed ? 1 : 0;
+	return HARNESS_RUN_TESTS("daemon-options", tests, group_setup, group_teardown);
 }

@@ -390,13 +390,5 @@ int main(void)
 		cmocka_unit_test(test_ukeyctl_chinese),
 		cmocka_unit_test(test_refresh_rereads_tokens),
 	};
-	const char *why = harness_missing_tools();
-
-	if (why) {
-		printf("1..0 # SKIP %s\n", why);
-		return 0;
-	}
-	int failed = cmocka_run_group_tests_name("inventory", tests, group_setup, group_teardown);
-
-	return failed || harness_daemon_failed ? 1 : 0;
+	return HARNESS_RUN_TESTS("inventory", tests, group_setup, group_teardown);
 }

@@ -184,21 +184,11 @@ static void test_so_pin_guard(void **state)
 static int group_setup(void **state)
 {
 	const char *const args[] = {"--module", getenv("OCK_MODULE"), NULL};
-	ukey_client *c = NULL;
-	ukey_token_list *list = NULL;
 
 	/* No SoftHSM here: only the harness's directory and daemon. */
 	if (harness_setup(&h, "none") < 0 || harness_start_daemon(&h, args, NULL) < 0)
 		return -1;
-	if (ukey_client_new(h.socket, &c) != UKEY_OK || ukey_client_list_tokens(c, &list) != UKEY_OK)
-		return -1;
-	for (size_t i = 0; i < ukey_token_list_get_count(list); i++)
-		if (strcmp(ukey_token_get_label(ukey_token_list_get(list, i)), "ock-test") == 0)
-			snprintf(serial, sizeof(serial), "%s",
-				 ukey_token_get_serial(ukey_token_list_get(list, i)));
-	ukey_token_list_unref(list);
-	ukey_client_unref(c);
-	return serial[0] ? 0 : -1;
+	return harness_token_serial(&h, "ock-test", serial, sizeof(serial));
 }
 
 static int group_teardown(void **state)
@@ -219,17 +209,9 @@ int main(void)
 		cmocka_unit_test(test_unlock_with_so_pin),
 		cmocka_unit_test(test_so_pin_guard),
 	};
-	const char *why = harness_missing_tools();
-
-	if (why) {
-		printf("1..0 # SKIP %s\n", why);
-		return 0;
-	}
 	if (!getenv("OCK_MODULE")) {
 		printf("1..0 # SKIP run through tests/fixtures/opencryptoki-ns.sh\n");
 		return 0;
 	}
-	int failed = cmocka_run_group_tests_name("pin-opencryptoki", tests, group_setup, group_teardown);
-
-	return failed || harness_daemon_failed ? 1 : 0;
+	return HARNESS_RUN_TESTS("pin-opencryptoki", tests, group_setup, group_teardown);
 }

@@ -295,20 +295,10 @@ static void test_no_pin_left_behind(void **state)
 static int group_setup(void **state)
 {
 	const char *const args[] = {"--module", SOFTHSM_MODULE, NULL};
-	ukey_client *c = NULL;
-	ukey_token_list *list = NULL;
 
 	if (harness_setup(&h, "primary") < 0 || harness_start_daemon(&h, args, NULL) < 0)
 		return -1;
-	if (ukey_client_new(h.socket, &c) != UKEY_OK || ukey_client_list_tokens(c, &list) != UKEY_OK)
-		return -1;
-	for (size_t i = 0; i < ukey_token_list_get_count(list); i++)
-		if (ukey_token_is_initialized(ukey_token_list_get(list, i)))
-			snprintf(serial, sizeof(serial), "%s",
-				 ukey_token_get_serial(ukey_token_list_get(list, i)));
-	ukey_token_list_unref(list);
-	ukey_client_unref(c);
-	return serial[0] ? 0 : -1;
+	return harness_token_serial(&h, NULL, serial, sizeof(serial));
 }
 
 static int group_teardown(void **state)
@@ -333,13 +323,5 @@ int main(void)
 		cmocka_unit_test(test_audit_log),
 		cmocka_unit_test(test_no_pin_left_behind),
 	};
-	const char *why = harness_missing_tools();
-
-	if (why) {
-		printf("1..0 # SKIP %s\n", why);
-		return 0;
-	}
-	int failed = cmocka_run_group_tests_name("pin", tests, group_setup, group_teardown);
-
-	return failed || harness_daemon_failed ? 1 : 0;
+	return HARNESS_RUN_TESTS("pin", tests, group_setup, group_teardown);
 }
