@@ -353,3 +353,11 @@ int harness_run_tests(const char *name, const struct CMUnitTest *tests, size_t n
 	failed = _cmocka_run_group_tests(name, tests, n, setup, teardown);
 	return failed || harness_daemon_failed ? 1 : 0;
 }
+
+int harness_finish(struct harness *h)
+{
+	int status = h->daemon > 0 ? harness_stop_daemon(h) : 0;
+
+	harness_teardown(h);
+	return status == 0 ? 0 : -1;
+}

@@ -56,6 +56,10 @@ int harness_run_tests(const char *name, const struct CMUnitTest *tests, size_t n
 #define HARNESS_RUN_TESTS(name, tests, setup, teardown) \
 	harness_run_tests(name, tests, sizeof(tests) / sizeof((tests)[0]), setup, teardown)
 
+/* A group teardown: stops ukeyd, removes the directory; -1 when ukeyd
+ * did not exit cleanly. */
+int harness_finish(struct harness *h);
+
 /* Removes the directory. */
 void harness_teardown(struct harness *h);
 

@@ -193,10 +193,7 @@ static int group_setup(void **state)
 
 static int group_teardown(void **state)
 {
-	int status = harness_stop_daemon(&h);
-
-	harness_teardown(&h);
-	return status == 0 ? 0 : -1;
+	return harness_finish(&h);
 }
 
 int main(void)
