@@ -260,8 +260,8 @@ static CK_RV read_data_objects(CK_FUNCTION_LIST_PTR fl, CK_SESSION_HANDLE s, str
 	return CKR_OK;
 }
 
-/* What the token's raw objects mean: every certificate analyzed, and the
- * holder named. Done here so the event loop only ever copies results. */
+/* What the token's raw objects mean: every certificate analyzed, the
+ * holder named, the seals found. Done here so the event loop only ever copies results. */
 static int analyze_token(struct token *t, const struct ca_profiles *profiles)
 {
 	_cleanup_free_ const struct cert_info **infos = calloc(t->n_certs + 1, sizeof(*infos));
@@ -277,6 +277,13 @@ static int analyze_token(struct token *t, const struct ca_profiles *profiles)
 		infos[i] = c->info; /* NULL for an object that is no certificate */
 	}
 	holder_from_certs(infos, t->n_certs, &t->holder);
+	/* A seal is any data object whose value parses as one, whatever its
+	 * label or application says. */
+	for (size_t i = 0; i < t->n_objects; i++) {
+		struct token_object *o = &t->objects[i];
+		if (o->value && seal_parse(o->value, o->value_len, &o->seal) == -ENOMEM)
+			return -ENOMEM;
+	}
 	return 0;
 }
 

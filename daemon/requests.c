@@ -13,7 +13,7 @@
 #include "audit.h"
 #include "log.h"
 #include "p11-worker.h"
-#include "pin-memory.h"
+#include "token-memory.h"
 #include "pin-policy.h"
 #include "secret.h"
 #include "proto.h"
@@ -440,7 +440,7 @@ static void remember_default(struct ukeyd *d, const struct p11_job *j, const cha
 			known = 0;
 		break;
 	}
-	if (known >= 0 && (r = pin_memory_set(d->pin_memory, j->serial, known)) < 0)
+	if (known >= 0 && (r = token_memory_set(d->memory, j->serial, TOKEN_FACT_PIN_DEFAULT, known)) < 0)
 		log_error("cannot save what is known of token %s's PIN: %s", j->serial,
 			  strerror(-r));
 }

@@ -34,6 +34,7 @@ void token_free(struct token *t)
 		free(t->objects[i].label);
 		free(t->objects[i].application);
 		free(t->objects[i].value);
+		seal_info_free(t->objects[i].seal);
 	}
 	free(t->objects);
 	free(t->module);
@@ -125,6 +126,78 @@ static json_object *cert_to_json(const struct token_cert *c, int64_t now)
 	return o;
 }
 
+bool token_has_seal(const struct token *t)
+{
+	for (size_t i = 0; i < t->n_objects; i++)
+		if (t->objects[i].seal)
+			return true;
+	return false;
+}
+
+/* The status needs the token's certificates, for the binding. */
+static enum seal_status token_seal_status(const struct token *t, const struct seal_info *seal,
+					  int64_t now)
+{
+	const uint8_t *certs[64];
+	size_t lens[64], n = 0;
+
+	for (size_t i = 0; i < t->n_certs && n < 64; i++) {
+		certs[n] = t->certs[i].der;
+		lens[n++] = t->certs[i].der_len;
+	}
+	/* A token without certificates binds nothing: not_bound, not skipped. */
+	if (n == 0) {
+		certs[0] = (const uint8_t *)"";
+		lens[0] = 0;
+		n = 1;
+	}
+	return seal_status(seal, certs, lens, n, now);
+}
+
+static json_object *seal_to_json(const struct token *t, const struct token_object *o, int64_t now)
+{
+	const struct seal_info *s = o->seal;
+	json_object *j = json_object_new_object();
+
+	json_object_object_add(j, "object_label", json_string_or_empty(o->label));
+	json_object_object_add(j, "status",
+			       json_object_new_string(seal_status_name(token_seal_status(t, s, now))));
+	if (s->layout == 0)
+		return j; /* malformed: nothing more can be said */
+	json_object_object_add(j, "kind", json_object_new_string(seal_kind_name(s->kind)));
+	json_object_object_add(j, "name", json_object_new_string(s->name));
+	json_object_object_add(j, "esid", json_object_new_string(s->esid));
+	json_object_object_add(j, "version", json_object_new_int(s->layout));
+	json_object_object_add(j, "type", json_object_new_int64(s->property_type));
+	json_object_object_add(j, "vendor", json_object_new_string(s->vendor));
+	json_object_object_add(j, "valid_from", iso8601(s->valid_from));
+	json_object_object_add(j, "valid_to", iso8601(s->valid_to));
+	json_object_object_add(j, "picture_type", json_object_new_string(s->picture_type));
+	json_object_object_add(j, "picture_size", json_object_new_int64((int64_t)s->picture_len));
+	return j;
+}
+
+static void seals_to_json(const struct token *t, int64_t now, json_object *o)
+{
+	json_object *arr = json_object_new_array();
+	bool any = false, usable = false;
+
+	for (size_t i = 0; i < t->n_objects; i++) {
+		if (!t->objects[i].seal)
+			continue;
+		any = true;
+		usable |= token_seal_status(t, t->objects[i].seal, now) == SEAL_VALID;
+		json_object_array_add(arr, seal_to_json(t, &t->objects[i], now));
+	}
+	/* A primary carries the seal; a token once seen with one that shows
+	 * none now is a primary that lost it, not a secondary. */
+	json_object_object_add(o, "role",
+			       json_object_new_string(any || t->was_primary ? "primary" : "secondary"));
+	json_object_object_add(o, "seal_missing", json_object_new_boolean(!any && t->was_primary));
+	json_object_object_add(o, "seal_usable", json_object_new_boolean(usable));
+	json_object_object_add(o, "seals", arr);
+}
+
 static json_object *holder_to_json(const struct holder *h)
 {
 	json_object *o = json_object_new_object();
@@ -187,6 +260,8 @@ json_object *token_to_json(const struct token *t, int64_t now)
 		json_object_array_add(objects, object_to_json(&t->objects[i]));
 	json_object_object_add(o, "objects", objects);
 	json_object_object_add(o, "holder", holder_to_json(&t->holder));
+	if (t->initialized)
+		seals_to_json(t, now, o);
 	if (t->holder.ca)
 		ca_json(t->holder.ca, o);
 	else
@@ -278,12 +353,22 @@ static int64_t model_next_change(const struct token_model *m, int64_t now)
 {
 	int64_t next = INT64_MAX;
 
-	for (size_t i = 0; i < m->n_tokens; i++)
-		for (size_t k = 0; k < m->tokens[i]->n_certs; k++) {
-			const struct cert_info *c = m->tokens[i]->certs[k].info;
+	for (size_t i = 0; i < m->n_tokens; i++) {
+		const struct token *t = m->tokens[i];
+		for (size_t k = 0; k < t->n_certs; k++) {
+			const struct cert_info *c = t->certs[k].info;
 			if (c && cert_next_change(c, now) < next)
 				next = cert_next_change(c, now);
 		}
+		/* A seal's status turns at its validity edges. */
+		for (size_t k = 0; k < t->n_objects; k++) {
+			const struct seal_info *s = t->objects[k].seal;
+			if (s && now < s->valid_from && s->valid_from < next)
+				next = s->valid_from;
+			if (s && now <= s->valid_to && s->valid_to + 1 < next)
+				next = s->valid_to + 1;
+		}
+	}
 	return next;
 }
 

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "certs.h"
+#include "seals.h"
 #include "ukey/ukey.h"
 
 struct token_cert {
@@ -28,6 +29,7 @@ struct token_object {
 	char *application;
 	uint8_t *value;
 	size_t value_len;
+	struct seal_info *seal; /* the value parsed as an SESeal, or NULL */
 };
 
 /* A key object as the token shows it without login: usually public keys
@@ -60,7 +62,11 @@ struct token {
 	struct token_key *keys;
 	size_t n_keys;
 	struct holder holder; /* points into certs[].info */
+	bool was_primary;     /* ukeyd's memory: it carried a seal once */
 };
+
+/* Whether the token carries a seal (usable or not). */
+bool token_has_seal(const struct token *t);
 
 void token_free(struct token *t);
 

@@ -12,7 +12,7 @@
 
 #include "build-config.h"
 #include "expiry-notify.h"
-#include "pin-memory.h"
+#include "token-memory.h"
 #include "log.h"
 #include "p11-worker.h"
 #include "server.h"
@@ -120,8 +120,21 @@ void ukeyd_apply_scan(struct ukeyd *d, size_t module_index, struct p11_scan_resu
 		log_error("%s: %s; its tokens are not served", module,
 			  r->error_msg ? r->error_msg : strerror(-r->error));
 	log_token_changes(d, module, r->tokens, r->n_tokens);
-	for (size_t i = 0; i < r->n_tokens; i++)
-		r->tokens[i]->pin_default = pin_memory_get(d->pin_memory, r->tokens[i]->serial);
+	for (size_t i = 0; i < r->n_tokens; i++) {
+		struct token *t = r->tokens[i];
+		int err;
+
+		if (!t->initialized)
+			continue;
+		if (token_has_seal(t) &&
+		    (err = token_memory_set(d->memory, t->serial, TOKEN_FACT_PRIMARY, true)) < 0)
+			log_error("cannot remember token %s as a primary: %s", t->serial,
+				  strerror(-err));
+		t->pin_default = token_memory_get(d->memory, t->serial, TOKEN_FACT_PIN_DEFAULT);
+		t->was_primary = token_memory_get(d->memory, t->serial, TOKEN_FACT_PRIMARY) == 1;
+		if (t->was_primary && !token_has_seal(t))
+			log_warning("token %s was a primary (主锁) but shows no seal now", t->serial);
+	}
 	if (token_model_replace_module(&d->model, module, (unsigned)module_index, r->tokens,
 				       r->n_tokens) == 0) {
 		r->tokens = NULL; /* the model owns them now */
@@ -209,17 +222,17 @@ static int load_expiry_state(struct ukeyd *d)
 	return r;
 }
 
-static int load_pin_memory(struct ukeyd *d)
+static int load_token_memory(struct ukeyd *d)
 {
 	_cleanup_free_ char *path = NULL;
 	int r;
 
-	if (asprintf(&path, "%s/pin-default.json", d->cfg->state_dir) < 0 ||
+	if (asprintf(&path, "%s/tokens.json", d->cfg->state_dir) < 0 ||
 	    asprintf(&d->audit_path, "%s/audit.log", d->cfg->state_dir) < 0)
 		return -ENOMEM;
-	r = pin_memory_load(path, &d->pin_memory);
+	r = token_memory_load(path, &d->memory);
 	if (r == -EBADMSG) {
-		log_warning("%s is corrupt; whether PINs are the default is unknown again", path);
+		log_warning("%s is corrupt; what ukeyd knew of each token is forgotten", path);
 		r = 0;
 	}
 	return r;
@@ -257,7 +270,7 @@ static void ukeyd_release(struct ukeyd *d)
 	free(d->modules);
 	sd_event_source_disable_unref(d->expiry_timer);
 	expiry_state_free(d->expiry);
-	pin_memory_free(d->pin_memory);
+	token_memory_free(d->memory);
 	free(d->audit_path);
 	token_model_release(&d->model);
 	ca_profiles_release(&d->profiles);
@@ -283,7 +296,7 @@ int ukeyd_run(struct ukeyd_config *cfg)
 	r = load_expiry_state(&d);
 	if (r < 0)
 		goto out;
-	r = load_pin_memory(&d);
+	r = load_token_memory(&d);
 	if (r < 0)
 		goto out;
 	r = sd_event_default(&d.loop);

@@ -18,7 +18,7 @@ struct client;
 struct p11_worker;
 struct p11_job;
 struct p11_scan_result;
-struct pin_memory;
+struct token_memory;
 
 struct module {
 	struct p11_worker *worker;
@@ -45,7 +45,7 @@ struct ukeyd {
 	struct token_model model;
 	struct ca_profiles profiles;
 	struct expiry_state *expiry;
-	struct pin_memory *pin_memory;
+	struct token_memory *memory;
 	char *audit_path;
 	sd_event_source *expiry_timer;
 	struct pending *pending;
