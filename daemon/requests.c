@@ -9,6 +9,7 @@
 
 #include <grp.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "audit.h"
 #include "log.h"
@@ -26,6 +27,15 @@ typedef void (*method_fn)(struct ukeyd *d, struct client *c, json_object *id, js
 static void reply_no_memory(struct client *c, json_object *id)
 {
 	client_reply_error(c, id, UKEY_WIRE_INTERNAL, "out of memory");
+}
+
+static const char *param_string(json_object *params, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(params, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
 }
 
 static void method_list(struct ukeyd *d, struct client *c, json_object *id, json_object *params)
@@ -72,6 +82,46 @@ static void method_get(struct ukeyd *d, struct client *c, json_object *id, json_
 		return;
 	}
 	client_reply_error(c, id, UKEY_WIRE_NOT_FOUND, "no plugged token has that serial");
+}
+
+/* A seal's picture, exactly as stored, base64 (it never travels in a
+ * listing: pictures are large). */
+static void method_seal_picture(struct ukeyd *d, struct client *c, json_object *id,
+				json_object *params)
+{
+	const char *serial = param_string(params, "serial");
+	const struct token *t = serial ? token_model_find(&d->model, serial) : NULL;
+	json_object *index, *result;
+	const struct seal_info *seal = NULL;
+	unsigned char *b64;
+	int64_t want;
+
+	if (!serial || !json_object_object_get_ex(params, "index", &index) ||
+	    !json_object_is_type(index, json_type_int)) {
+		client_reply_error(c, id, UKEY_WIRE_INVALID_REQUEST,
+				   "seal_picture needs \"serial\" and an integer \"index\"");
+		return;
+	}
+	want = json_object_get_int64(index);
+	for (size_t i = 0; t && i < t->n_objects && !seal; i++)
+		if (t->objects[i].seal && want-- == 0)
+			seal = t->objects[i].seal;
+	if (!seal || seal->layout == 0) {
+		client_reply_error(c, id, UKEY_WIRE_NOT_FOUND, "no such seal, or it has no picture");
+		return;
+	}
+	b64 = malloc(4 * ((seal->picture_len + 2) / 3) + 1);
+	result = b64 ? json_object_new_object() : NULL;
+	if (!result) {
+		free(b64);
+		reply_no_memory(c, id);
+		return;
+	}
+	EVP_EncodeBlock(b64, seal->picture, (int)seal->picture_len);
+	json_object_object_add(result, "type", json_object_new_string(seal->picture_type));
+	json_object_object_add(result, "data", json_object_new_string((char *)b64));
+	free(b64);
+	client_reply(c, id, result);
 }
 
 static void method_refresh(struct ukeyd *d, struct client *c, json_object *id, json_object *params)
@@ -122,15 +172,6 @@ static bool refuse_unless_admin(struct ukeyd *d, struct client *c, json_object *
 	client_reply_error(c, id, UKEY_WIRE_PERMISSION_DENIED,
 			   "only root or members of the admin group may do this");
 	return true;
-}
-
-static const char *param_string(json_object *params, const char *key)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(params, key, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
 }
 
 static struct ukey_secret *param_secret(json_object *params, const char *key)
@@ -374,6 +415,7 @@ static const struct {
 	{"list", method_list, false, true},
 	{"get", method_get, false, true},
 	{"refresh", method_refresh, true, true},
+	{"seal_picture", method_seal_picture, false, true},
 	{"pin_change", method_pin_change, false, false},
 	{"pin_unlock", method_pin_unlock, false, false},
 	{"pin_probe_default", method_pin_probe_default, false, false},

@@ -2,6 +2,7 @@
 /* The connection to ukeyd: handshake, requests and their replies. */
 #include <errno.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -491,4 +492,47 @@ UKEY_EXPORT enum ukey_error ukey_client_get_audit(ukey_client *c, int64_t since,
 	if (e == UKEY_OK)
 		*ret_json = text;
 	return e;
+}
+
+UKEY_EXPORT enum ukey_error ukey_client_get_seal_picture(ukey_client *c, const char *serial,
+							 size_t index, uint8_t **ret_data,
+							 size_t *ret_len)
+{
+	json_object *params, *result = NULL, *data;
+	enum ukey_error e;
+	const char *b64;
+	uint8_t *out;
+	size_t len, pad = 0;
+	int n;
+
+	if (!c || !serial || !*serial || !ret_data || !ret_len)
+		return UKEY_E_INVALID_ARGUMENT;
+	params = json_object_new_object();
+	if (!params)
+		return UKEY_E_NO_MEMORY;
+	json_object_object_add(params, "serial", json_object_new_string(serial));
+	json_object_object_add(params, "index", json_object_new_int64((int64_t)index));
+	e = client_call(c, "seal_picture", params, &result);
+	if (e != UKEY_OK)
+		return e;
+	if (!json_object_object_get_ex(result, "data", &data) ||
+	    !json_object_is_type(data, json_type_string) ||
+	    (len = (size_t)json_object_get_string_len(data)) % 4 != 0) {
+		json_object_put(result);
+		return UKEY_E_PROTOCOL;
+	}
+	b64 = json_object_get_string(data);
+	/* EVP_DecodeBlock counts the padding as zero bytes: take them off. */
+	while (pad < 2 && len > pad && b64[len - 1 - pad] == '=')
+		pad++;
+	out = malloc(len / 4 * 3 + 1);
+	n = out ? EVP_DecodeBlock(out, (const unsigned char *)b64, (int)len) : -1;
+	json_object_put(result);
+	if (n < 0 || (size_t)n < pad) {
+		free(out);
+		return out ? UKEY_E_PROTOCOL : UKEY_E_NO_MEMORY;
+	}
+	*ret_data = out;
+	*ret_len = (size_t)n - pad;
+	return UKEY_OK;
 }

@@ -21,6 +21,16 @@ struct ukey_cert {
 	bool has_private_key;
 };
 
+struct ukey_seal {
+	enum ukey_seal_status status;
+	enum ukey_seal_kind kind;
+	const char *name, *esid, *vendor, *picture_type, *object_label;
+	int version;
+	long type;
+	int64_t valid_from, valid_to;
+	size_t picture_size;
+};
+
 struct ukey_object {
 	const char *label;
 	const char *application;
@@ -43,6 +53,10 @@ struct ukey_token {
 	enum ukey_holder_kind holder_kind;
 	const char *holder_name, *credit_code, *id_masked; /* NULL when absent */
 	const char *ca, *ca_en, *ca_zh;
+	enum ukey_role role;
+	bool seal_missing, seal_usable;
+	struct ukey_seal *seals;
+	size_t n_seals;
 };
 
 struct ukey_token_list {
@@ -140,6 +154,28 @@ static void read_cert(json_object *c, struct ukey_cert *out)
 	read_ca(c, &out->ca, &out->ca_en, &out->ca_zh);
 }
 
+static void read_seal(json_object *j, struct ukey_seal *out)
+{
+	static const char *const kinds[] = {"other", "official", "legal_rep", "signature"};
+	static const char *const states[] = {"valid", "expired", "not_yet_valid", "bad_signature",
+					     "maker_cert_expired", "not_bound", "malformed"};
+
+	*out = (struct ukey_seal){
+		.status = json_enum(j, "status", states, 7, UKEY_SEAL_MALFORMED),
+		.kind = json_enum(j, "kind", kinds, 4, UKEY_SEAL_OTHER),
+		.name = json_str(j, "name"),
+		.esid = json_str(j, "esid"),
+		.vendor = json_str(j, "vendor"),
+		.picture_type = json_str(j, "picture_type"),
+		.object_label = json_str(j, "object_label"),
+		.version = (int)json_int(j, "version"),
+		.type = (long)json_int(j, "type"),
+		.valid_from = json_time(j, "valid_from"),
+		.valid_to = json_time(j, "valid_to"),
+		.picture_size = (size_t)json_int(j, "picture_size"),
+	};
+}
+
 static json_object *json_array(json_object *obj, const char *key)
 {
 	json_object *v;
@@ -151,6 +187,7 @@ static json_object *json_array(json_object *obj, const char *key)
 
 static void token_free(ukey_token *t)
 {
+	free(t->seals);
 	free(t->certs);
 	free(t->objects);
 	free(t->json_text);
@@ -197,6 +234,25 @@ ukey_token *ukey_token_new_from_json(json_object *obj)
 		t->id_masked = json_str_or_null(holder, "id_masked");
 	}
 	read_ca(obj, &t->ca, &t->ca_en, &t->ca_zh);
+
+	{
+		static const char *const roles[] = {"", "primary", "secondary"};
+		t->role = json_enum(obj, "role", roles, 3, UKEY_ROLE_UNKNOWN);
+		t->seal_missing = json_object_object_get_ex(obj, "seal_missing", &v) &&
+				  json_object_get_boolean(v);
+		t->seal_usable = json_object_object_get_ex(obj, "seal_usable", &v) &&
+				 json_object_get_boolean(v);
+	}
+	arr = json_array(obj, "seals");
+	n = arr ? json_object_array_length(arr) : 0;
+	if (n > 0) {
+		t->seals = calloc(n, sizeof(*t->seals));
+		if (!t->seals)
+			goto fail;
+		for (size_t i = 0; i < n; i++)
+			read_seal(json_object_array_get_idx(arr, i), &t->seals[i]);
+		t->n_seals = n;
+	}
 
 	arr = json_array(obj, "certs");
 	n = arr ? json_object_array_length(arr) : 0;
@@ -546,4 +602,89 @@ UKEY_EXPORT size_t ukey_token_list_get_count(const ukey_token_list *l)
 UKEY_EXPORT ukey_token *ukey_token_list_get(const ukey_token_list *l, size_t index)
 {
 	return l && index < l->n_tokens ? l->tokens[index] : NULL;
+}
+
+UKEY_EXPORT enum ukey_role ukey_token_get_role(const ukey_token *t)
+{
+	return t ? t->role : UKEY_ROLE_UNKNOWN;
+}
+
+UKEY_EXPORT bool ukey_token_is_seal_missing(const ukey_token *t)
+{
+	return t && t->seal_missing;
+}
+
+UKEY_EXPORT bool ukey_token_is_seal_usable(const ukey_token *t)
+{
+	return t && t->seal_usable;
+}
+
+UKEY_EXPORT size_t ukey_token_get_seal_count(const ukey_token *t)
+{
+	return t ? t->n_seals : 0;
+}
+
+UKEY_EXPORT const ukey_seal *ukey_token_get_seal(const ukey_token *t, size_t index)
+{
+	return t && index < t->n_seals ? &t->seals[index] : NULL;
+}
+
+UKEY_EXPORT enum ukey_seal_status ukey_seal_get_status(const ukey_seal *s)
+{
+	return s ? s->status : UKEY_SEAL_MALFORMED;
+}
+
+UKEY_EXPORT enum ukey_seal_kind ukey_seal_get_kind(const ukey_seal *s)
+{
+	return s ? s->kind : UKEY_SEAL_OTHER;
+}
+
+UKEY_EXPORT const char *ukey_seal_get_name(const ukey_seal *s)
+{
+	return s ? s->name : "";
+}
+
+UKEY_EXPORT const char *ukey_seal_get_esid(const ukey_seal *s)
+{
+	return s ? s->esid : "";
+}
+
+UKEY_EXPORT int ukey_seal_get_version(const ukey_seal *s)
+{
+	return s ? s->version : 0;
+}
+
+UKEY_EXPORT long ukey_seal_get_type(const ukey_seal *s)
+{
+	return s ? s->type : 0;
+}
+
+UKEY_EXPORT const char *ukey_seal_get_vendor(const ukey_seal *s)
+{
+	return s ? s->vendor : "";
+}
+
+UKEY_EXPORT int64_t ukey_seal_get_valid_from(const ukey_seal *s)
+{
+	return s ? s->valid_from : 0;
+}
+
+UKEY_EXPORT int64_t ukey_seal_get_valid_to(const ukey_seal *s)
+{
+	return s ? s->valid_to : 0;
+}
+
+UKEY_EXPORT const char *ukey_seal_get_picture_type(const ukey_seal *s)
+{
+	return s ? s->picture_type : "";
+}
+
+UKEY_EXPORT size_t ukey_seal_get_picture_size(const ukey_seal *s)
+{
+	return s ? s->picture_size : 0;
+}
+
+UKEY_EXPORT const char *ukey_seal_get_object_label(const ukey_seal *s)
+{
+	return s ? s->object_label : "";
 }

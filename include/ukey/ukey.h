@@ -104,11 +104,39 @@ enum ukey_holder_kind {
 	UKEY_HOLDER_PERSON = 2,
 };
 
+/** A token's role: the primary (主锁) carries the electronic seal, a
+ * secondary (副锁) has none but otherwise works the same. */
+enum ukey_role {
+	UKEY_ROLE_UNKNOWN = 0, /**< a blank token */
+	UKEY_ROLE_PRIMARY = 1,
+	UKEY_ROLE_SECONDARY = 2,
+};
+
+/** What an electronic seal is for. */
+enum ukey_seal_kind {
+	UKEY_SEAL_OTHER = 0,
+	UKEY_SEAL_OFFICIAL = 1,	 /**< 单位公章 */
+	UKEY_SEAL_LEGAL_REP = 2, /**< 法人章 */
+	UKEY_SEAL_SIGNATURE = 3, /**< 手写签名 */
+};
+
+/** A seal's state, from the first check that fails (GM/T 0031 order). */
+enum ukey_seal_status {
+	UKEY_SEAL_VALID = 0,
+	UKEY_SEAL_EXPIRED = 1,
+	UKEY_SEAL_NOT_YET_VALID = 2,
+	UKEY_SEAL_BAD_SIGNATURE = 3,
+	UKEY_SEAL_MAKER_CERT_EXPIRED = 4, /**< maker certificate not valid at creation */
+	UKEY_SEAL_NOT_BOUND = 5,	  /**< the token's certificate is not its signer */
+	UKEY_SEAL_MALFORMED = 6,
+};
+
 typedef struct ukey_client ukey_client;
 typedef struct ukey_token_list ukey_token_list;
 typedef struct ukey_token ukey_token;
 typedef struct ukey_cert ukey_cert;
 typedef struct ukey_object ukey_object;
+typedef struct ukey_seal ukey_seal;
 
 /* ---------------------------------------------------------------- client */
 
@@ -185,6 +213,15 @@ size_t ukey_token_list_get_count(const ukey_token_list *list);
  * Thread safety: safe from any thread.
  */
 ukey_token *ukey_token_list_get(const ukey_token_list *list, size_t index);
+
+/**
+ * ukey_client_get_seal_picture - the picture of the token's seal @index
+ * (as in ukey_token_get_seal()), exactly as stored in the seal: PNG, JPG,
+ * GIF, BMP or OFD (ukey_seal_get_picture_type()). *ret_data is malloc'ed;
+ * free() it. Thread safety: not thread safe (the client's thread).
+ */
+enum ukey_error ukey_client_get_seal_picture(ukey_client *client, const char *serial, size_t index,
+					     uint8_t **ret_data, size_t *ret_len);
 
 /* ------------------------------------------------------------------- PIN */
 
@@ -309,6 +346,20 @@ const char *ukey_token_get_holder_id_masked(const ukey_token *token);
 const char *ukey_token_get_ca(const ukey_token *token);
 const char *ukey_token_get_ca_name(const ukey_token *token, const char *language);
 
+/**
+ * The token's role. A token once seen with a seal that shows none now is
+ * still UKEY_ROLE_PRIMARY, with ukey_token_is_seal_missing() true.
+ * ukey_token_is_seal_usable() is true when at least one seal is valid.
+ * Thread safety: safe from any thread.
+ */
+enum ukey_role ukey_token_get_role(const ukey_token *token);
+bool ukey_token_is_seal_missing(const ukey_token *token);
+bool ukey_token_is_seal_usable(const ukey_token *token);
+/** Number of seals (data objects that are SESeals). Thread safety: any thread. */
+size_t ukey_token_get_seal_count(const ukey_token *token);
+/** The seal at @index (borrowed), or NULL. Thread safety: any thread. */
+const ukey_seal *ukey_token_get_seal(const ukey_token *token, size_t index);
+
 /** Number of certificate objects. Thread safety: safe from any thread. */
 size_t ukey_token_get_cert_count(const ukey_token *token);
 /** The certificate at @index (borrowed), or NULL. Thread safety: any thread. */
@@ -371,6 +422,28 @@ bool ukey_cert_has_private_key(const ukey_cert *cert);
  * ukey_token_get_ca_name()). Thread safety: safe from any thread. */
 const char *ukey_cert_get_ca(const ukey_cert *cert);
 const char *ukey_cert_get_ca_name(const ukey_cert *cert, const char *language);
+
+/* ------------------------------------------------------------------ seal */
+
+/**
+ * What a seal says. A malformed seal has only its status and object label;
+ * the rest is "" or 0. Times are Unix time. Thread safety: any thread.
+ */
+enum ukey_seal_status ukey_seal_get_status(const ukey_seal *seal);
+enum ukey_seal_kind ukey_seal_get_kind(const ukey_seal *seal);
+const char *ukey_seal_get_name(const ukey_seal *seal);
+const char *ukey_seal_get_esid(const ukey_seal *seal);
+/** Layout: 1 (GM/T 0031), 4 (GB/T 38540), 5 (with a time stamp). */
+int ukey_seal_get_version(const ukey_seal *seal);
+long ukey_seal_get_type(const ukey_seal *seal);
+const char *ukey_seal_get_vendor(const ukey_seal *seal);
+int64_t ukey_seal_get_valid_from(const ukey_seal *seal);
+int64_t ukey_seal_get_valid_to(const ukey_seal *seal);
+/** "png", "jpg", "gif", "bmp", "ofd", ... */
+const char *ukey_seal_get_picture_type(const ukey_seal *seal);
+size_t ukey_seal_get_picture_size(const ukey_seal *seal);
+/** The CKA_LABEL of the data object holding the seal. */
+const char *ukey_seal_get_object_label(const ukey_seal *seal);
 
 /* ----------------------------------------------------------- data object */
 
