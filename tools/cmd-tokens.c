@@ -152,6 +152,24 @@ static void print_cert(const ukey_cert *c, size_t index)
 	}
 }
 
+static void print_seal(const ukey_seal *s, size_t index)
+{
+	char from[16], to[16];
+
+	if (ukey_seal_get_status(s) == UKEY_SEAL_MALFORMED) {
+		printf(_("    [%zu] a damaged seal (object \"%s\")\n"), index,
+		       ukey_seal_get_object_label(s));
+		return;
+	}
+	format_date(ukey_seal_get_valid_from(s), from, sizeof(from));
+	format_date(ukey_seal_get_valid_to(s), to, sizeof(to));
+	printf("    [%zu] %s: %s, %s\n", index, ukey_seal_get_name(s),
+	       seal_kind_text(ukey_seal_get_kind(s)), seal_status_text(ukey_seal_get_status(s)));
+	printf(_("        valid %s to %s, picture %s (%zu bytes), object \"%s\"\n"), from, to,
+	       ukey_seal_get_picture_type(s), ukey_seal_get_picture_size(s),
+	       ukey_seal_get_object_label(s));
+}
+
 static void print_token(ukey_token *tok)
 {
 	char buf[256];
@@ -181,6 +199,8 @@ static void print_token(ukey_token *tok)
 	}
 	if (ukey_token_get_ca(tok))
 		print_field(_("CA:"), ukey_token_get_ca_name(tok, ctl_language()));
+	if (ukey_token_is_initialized(tok))
+		print_field(_("Role:"), role_text(tok));
 	print_field(_("User PIN:"), pin_state_text(ukey_token_get_user_pin_state(tok)));
 	print_field(_("SO PIN:"), pin_state_text(ukey_token_get_so_pin_state(tok)));
 	snprintf(buf, sizeof(buf), _("%lu to %lu characters"), ukey_token_get_pin_min_len(tok),
@@ -192,6 +212,14 @@ static void print_token(ukey_token *tok)
 	print_field(_("Certificates:"), buf);
 	for (size_t i = 0; i < n; i++)
 		print_cert(ukey_token_get_cert(tok, i), i + 1);
+	n = ukey_token_get_seal_count(tok);
+	snprintf(buf, sizeof(buf), "%zu", n);
+	print_field(_("Seals:"), buf);
+	for (size_t i = 0; i < n; i++)
+		print_seal(ukey_token_get_seal(tok, i), i + 1);
+	if (ukey_token_is_seal_missing(tok))
+		printf(_("    ! This primary token carried an electronic seal and shows none now. "
+			 "Have the CA counter check it before you sign.\n"));
 	n = ukey_token_get_object_count(tok);
 	snprintf(buf, sizeof(buf), "%zu", n);
 	print_field(_("Data objects:"), buf);

@@ -72,6 +72,13 @@ int cmd_audit(struct ctl *ctl, int argc, char **argv);
  * plugged in. Prints why not and returns an exit code on failure. */
 int ctl_pick_serial(ukey_client *client, const char *given, ukey_token **ret_token);
 
+/* cmd-seal.c, cmd-holders.c */
+int cmd_seal(struct ctl *ctl, int argc, char **argv);
+int cmd_holders(struct ctl *ctl, int argc, char **argv);
+const char *seal_kind_text(enum ukey_seal_kind k);
+const char *seal_status_text(enum ukey_seal_status st);
+const char *role_text(const ukey_token *t);
+
 /* cmd-expiry.c */
 int cmd_expiry(struct ctl *ctl, int argc, char **argv);
 
