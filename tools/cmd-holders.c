@@ -59,12 +59,12 @@ int cmd_holders(struct ctl *ctl, int argc, char **argv)
 				       ukey_token_get_serial(t), role_text(t));
 			}
 		if (primaries > 1) {
-			printf(_("  ! More than one primary token (主锁) of this holder is plugged in; "
+			printf(_("  ! More than one primary token of this holder is plugged in; "
 				 "a holder has only one.\n"));
 			warned = true;
 		}
 		if (secondaries > 2) {
-			printf(_("  ! More than two secondary tokens (副锁) of this holder are plugged in; "
+			printf(_("  ! More than two secondary tokens of this holder are plugged in; "
 				 "a holder may have at most two.\n"));
 			warned = true;
 		}
