@@ -123,15 +123,18 @@ static CK_RV read_text_attribute(CK_FUNCTION_LIST_PTR fl, CK_SESSION_HANDLE s, C
 	return *ret ? CKR_OK : CKR_HOST_MEMORY;
 }
 
+/* Objects of a class; only the private ones when private_only (which
+ * needs a logged-in session to find any). */
 static CK_RV find_objects(CK_FUNCTION_LIST_PTR fl, CK_SESSION_HANDLE s, CK_OBJECT_CLASS cls,
-			  CK_OBJECT_HANDLE **ret, size_t *ret_n)
+			  bool private_only, CK_OBJECT_HANDLE **ret, size_t *ret_n)
 {
-	CK_ATTRIBUTE tmpl = {CKA_CLASS, &cls, sizeof(cls)};
+	CK_BBOOL yes = CK_TRUE;
+	CK_ATTRIBUTE tmpl[] = {{CKA_CLASS, &cls, sizeof(cls)}, {CKA_PRIVATE, &yes, sizeof(yes)}};
 	CK_OBJECT_HANDLE *handles = NULL;
 	size_t n = 0;
 	CK_RV rv;
 
-	rv = fl->C_FindObjectsInit(s, &tmpl, 1);
+	rv = fl->C_FindObjectsInit(s, tmpl, private_only ? 2 : 1);
 	if (rv != CKR_OK)
 		return rv;
 	handles = calloc(MAX_OBJECTS_PER_CLASS, sizeof(*handles));
@@ -162,7 +165,7 @@ static CK_RV read_certs(CK_FUNCTION_LIST_PTR fl, CK_SESSION_HANDLE s, struct tok
 	size_t n = 0;
 	CK_RV rv;
 
-	rv = find_objects(fl, s, CKO_CERTIFICATE, &h, &n);
+	rv = find_objects(fl, s, CKO_CERTIFICATE, false, &h, &n);
 	if (rv != CKR_OK || n == 0)
 		return rv;
 	t->certs = calloc(n, sizeof(*t->certs));
@@ -198,7 +201,7 @@ static CK_RV read_keys(CK_FUNCTION_LIST_PTR fl, CK_SESSION_HANDLE s, struct toke
 	size_t count = 0;
 	CK_RV rv;
 
-	rv = find_objects(fl, s, cls, &h, &count);
+	rv = find_objects(fl, s, cls, false, &h, &count);
 	if (rv != CKR_OK || count == 0)
 		return rv;
 	n = realloc(t->keys, (t->n_keys + count) * sizeof(*n));
@@ -228,13 +231,14 @@ static CK_RV read_keys(CK_FUNCTION_LIST_PTR fl, CK_SESSION_HANDLE s, struct toke
 	return CKR_OK;
 }
 
-static CK_RV read_data_objects(CK_FUNCTION_LIST_PTR fl, CK_SESSION_HANDLE s, struct token *t)
+static CK_RV read_data_objects(CK_FUNCTION_LIST_PTR fl, CK_SESSION_HANDLE s, struct token *t,
+				bool private_only)
 {
 	_cleanup_free_ CK_OBJECT_HANDLE *h = NULL;
 	size_t n = 0;
 	CK_RV rv;
 
-	rv = find_objects(fl, s, CKO_DATA, &h, &n);
+	rv = find_objects(fl, s, CKO_DATA, private_only, &h, &n);
 	if (rv != CKR_OK || n == 0)
 		return rv;
 	t->objects = calloc(n, sizeof(*t->objects));
@@ -260,6 +264,18 @@ static CK_RV read_data_objects(CK_FUNCTION_LIST_PTR fl, CK_SESSION_HANDLE s, str
 	return CKR_OK;
 }
 
+/* A seal is any data object whose value parses as one, whatever its label
+ * or application says. */
+static int find_seals(struct token *t)
+{
+	for (size_t i = 0; i < t->n_objects; i++) {
+		struct token_object *o = &t->objects[i];
+		if (o->value && seal_parse(o->value, o->value_len, &o->seal) == -ENOMEM)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 /* What the token's raw objects mean: every certificate analyzed, the
  * holder named, the seals found. Done here so the event loop only ever copies results. */
 static int analyze_token(struct token *t, const struct ca_profiles *profiles)
@@ -277,14 +293,7 @@ static int analyze_token(struct token *t, const struct ca_profiles *profiles)
 		infos[i] = c->info; /* NULL for an object that is no certificate */
 	}
 	holder_from_certs(infos, t->n_certs, &t->holder);
-	/* A seal is any data object whose value parses as one, whatever its
-	 * label or application says. */
-	for (size_t i = 0; i < t->n_objects; i++) {
-		struct token_object *o = &t->objects[i];
-		if (o->value && seal_parse(o->value, o->value_len, &o->seal) == -ENOMEM)
-			return -ENOMEM;
-	}
-	return 0;
+	return find_seals(t);
 }
 
 /* Reads one token without logging in. Returns CKR_OK with *ret NULL when
@@ -332,7 +341,7 @@ static CK_RV scan_token(struct p11_worker *w, CK_SLOT_ID slot, struct token **re
 		if (rv == CKR_OK) {
 			rv = read_certs(fl, s, t);
 			if (rv == CKR_OK)
-				rv = read_data_objects(fl, s, t);
+				rv = read_data_objects(fl, s, t, false);
 			if (rv == CKR_OK)
 				rv = read_keys(fl, s, t, CKO_PRIVATE_KEY);
 			if (rv == CKR_OK)
@@ -461,6 +470,7 @@ void p11_job_free(struct p11_job *j)
 	ukey_secret_free(j->new_pin);
 	free(j->serial);
 	p11_scan_result_free(j->scan);
+	token_free(j->private_objects);
 	free(j);
 }
 
@@ -519,6 +529,27 @@ static enum p11_job_outcome lockout_guard(const struct p11_job *j, CK_FLAGS flag
 	return P11_JOB_DONE;
 }
 
+/* The private data objects, seen only while logged in (the login is the
+ * token's, so a session of our own sees them too). */
+static CK_RV read_private_objects(struct p11_worker *w, CK_SLOT_ID id, struct p11_job *j)
+{
+	CK_SESSION_HANDLE s;
+	CK_RV rv;
+
+	j->private_objects = calloc(1, sizeof(*j->private_objects));
+	if (!j->private_objects || !(j->private_objects->module = strdup(w->module)) ||
+	    !(j->private_objects->serial = strdup(j->serial)))
+		return CKR_HOST_MEMORY;
+	rv = w->fl->C_OpenSession(id, CKF_SERIAL_SESSION, NULL, NULL, &s);
+	if (rv != CKR_OK)
+		return rv;
+	rv = read_data_objects(w->fl, s, j->private_objects, true);
+	w->fl->C_CloseSession(s);
+	if (rv == CKR_OK && find_seals(j->private_objects) < 0)
+		rv = CKR_HOST_MEMORY;
+	return rv;
+}
+
 /* One login, never retried, then the operation. */
 static void run_job(struct p11_worker *w, struct p11_job *j)
 {
@@ -558,6 +589,11 @@ static void run_job(struct p11_worker *w, struct p11_job *j)
 	} else if (j->kind == P11_JOB_UNLOCK && PKCS11_init_pin(slot->token, j->new_pin->data) < 0) {
 		j->rv = last_ck_rv();
 		j->outcome = P11_JOB_FAILED;
+	} else if (j->kind == P11_JOB_READ_PRIVATE) {
+		j->rv = read_private_objects(w, id, j);
+		if (j->rv != CKR_OK)
+			j->outcome = outcome_of(j->rv) == P11_JOB_TOKEN_REMOVED ? P11_JOB_TOKEN_REMOVED
+										: P11_JOB_FAILED;
 	}
 	(void)PKCS11_logout(slot);
 	ERR_clear_error();

@@ -34,6 +34,7 @@ enum p11_job_kind {
 	P11_JOB_CHANGE_PIN,	/* user login with pin, then C_SetPIN(pin, new_pin) */
 	P11_JOB_UNLOCK,		/* SO login with pin on a R/W session, then C_InitPIN(new_pin) */
 	P11_JOB_PROBE_DEFAULT, /* user login with pin (the CA's default), then logout */
+	P11_JOB_READ_PRIVATE,  /* user login with pin, read the private data objects, logout */
 };
 
 enum p11_job_outcome {
@@ -60,6 +61,7 @@ struct p11_job {
 	unsigned long rv;
 	enum ukey_pin_state user_pin, so_pin; /* read fresh after the attempt */
 	struct p11_scan_result *scan;	      /* the module as it is afterwards */
+	struct token *private_objects;	      /* READ_PRIVATE: objects[] only, seals parsed */
 };
 
 /* Wipes the PINs and frees the job (and its scan, if not taken). */

@@ -51,11 +51,19 @@ static void method_list(struct ukeyd *d, struct client *c, json_object *id, json
 	client_reply(c, id, result);
 }
 
+static void method_get_private(struct ukeyd *d, struct client *c, json_object *id,
+			       json_object *params);
+
 static void method_get(struct ukeyd *d, struct client *c, json_object *id, json_object *params)
 {
 	json_object *serial, *tokens, *result;
 	const char *want;
 
+	/* With the caller's PIN, private objects are read for this reply. */
+	if (json_object_object_get_ex(params, "pin", NULL)) {
+		method_get_private(d, c, id, params);
+		return;
+	}
 	if (!json_object_object_get_ex(params, "serial", &serial) ||
 	    !json_object_is_type(serial, json_type_string)) {
 		client_reply_error(c, id, UKEY_WIRE_INVALID_REQUEST, "get needs a string \"serial\"");
@@ -382,6 +390,24 @@ static void method_pin_probe_default(struct ukeyd *d, struct client *c, json_obj
 	submit_job(d, c, id, module, "pin_probe_default", job);
 }
 
+static void method_get_private(struct ukeyd *d, struct client *c, json_object *id,
+			       json_object *params)
+{
+	const struct token *t;
+	struct p11_job *job;
+	size_t module;
+
+	if (!(t = pin_target(d, c, id, params, &module)))
+		return;
+	job = new_job(P11_JOB_READ_PRIVATE, t->serial, param_force(params), param_secret(params, "pin"),
+		      NULL);
+	if (!job) {
+		client_reply_error(c, id, UKEY_WIRE_INVALID_REQUEST, "\"pin\" must be a string");
+		return;
+	}
+	submit_job(d, c, id, module, "read_private", job);
+}
+
 static void method_audit(struct ukeyd *d, struct client *c, json_object *id, json_object *params)
 {
 	json_object *since, *entries = NULL, *result;
@@ -481,6 +507,13 @@ static void remember_default(struct ukeyd *d, const struct p11_job *j, const cha
 		else if (j->outcome == P11_JOB_WRONG_PIN)
 			known = 0;
 		break;
+	case P11_JOB_READ_PRIVATE:
+		/* A PIN the user gave settles it, right or wrong. */
+		if (j->outcome == P11_JOB_DONE)
+			known = secret_equals(j->pin, def);
+		else if (j->outcome == P11_JOB_WRONG_PIN && secret_equals(j->pin, def))
+			known = 0;
+		break;
 	}
 	if (known >= 0 && (r = token_memory_set(d->memory, j->serial, TOKEN_FACT_PIN_DEFAULT, known)) < 0)
 		log_error("cannot save what is known of token %s's PIN: %s", j->serial,
@@ -512,7 +545,23 @@ void requests_finish_job(struct ukeyd *d, struct p11_job *j)
 		if (j->kind == P11_JOB_PROBE_DEFAULT && j->outcome != P11_JOB_GUARD_REFUSED &&
 		    j->outcome != P11_JOB_PIN_LOCKED)
 			json_object_object_add(pin, "default", json_object_new_boolean(j->outcome == P11_JOB_DONE));
-		if (j->outcome == P11_JOB_DONE) {
+		if (j->outcome == P11_JOB_DONE && j->kind == P11_JOB_READ_PRIVATE) {
+			/* Never cached: the private seals are for this caller only. */
+			const struct token *now_t = token_model_find(&d->model, j->serial);
+			json_object *result = json_object_new_object();
+			json_object_put(pin);
+			if (now_t)
+				json_object_object_add(result, "token",
+						       token_to_json_with_private(now_t, j->private_objects,
+										  time(NULL)));
+			if (now_t)
+				client_reply(req->client, req->id, result);
+			else {
+				json_object_put(result);
+				client_reply_error(req->client, req->id, UKEY_WIRE_TOKEN_REMOVED,
+						   "the token was removed");
+			}
+		} else if (j->outcome == P11_JOB_DONE) {
 			json_object *result = json_object_new_object();
 			json_object_object_add(result, "pin", pin);
 			client_reply(req->client, req->id, result);
@@ -596,7 +645,13 @@ void requests_dispatch(struct client *c, json_object *id, const char *method, js
 		if (strcmp(methods[i].name, method) != 0)
 			continue;
 		/* Until the first scan is in, an answer would wrongly say "no
-		 * tokens": hold the request until it is. */
+		 * tokens": hold the request until it is. Not one that carries a
+		 * PIN: the server wipes PINs once this returns, and a held
+		 * request would later spend a try with a wiped one. */
+		if (!d->ready && methods[i].waits && json_object_object_get_ex(params, "pin", NULL)) {
+			client_reply_error(c, id, UKEY_WIRE_BUSY, "still reading the tokens; try again");
+			return;
+		}
 		if (methods[i].rescans || (methods[i].waits && !d->ready)) {
 			if (pending_add(d, c, id, method, params, methods[i].rescans) < 0)
 				reply_no_memory(c, id);

@@ -177,17 +177,26 @@ static json_object *seal_to_json(const struct token *t, const struct token_objec
 	return j;
 }
 
-static void seals_to_json(const struct token *t, int64_t now, json_object *o)
+static void seals_to_json(const struct token *t, const struct token *priv, int64_t now,
+			  json_object *o)
 {
 	json_object *arr = json_object_new_array();
 	bool any = false, usable = false;
 
-	for (size_t i = 0; i < t->n_objects; i++) {
-		if (!t->objects[i].seal)
-			continue;
-		any = true;
-		usable |= token_seal_status(t, t->objects[i].seal, now) == SEAL_VALID;
-		json_object_array_add(arr, seal_to_json(t, &t->objects[i], now));
+	/* Public objects, then the private ones the caller's PIN opened. */
+	for (int pass = 0; pass < 2; pass++) {
+		const struct token *from = pass == 0 ? t : priv;
+		for (size_t i = 0; from && i < from->n_objects; i++) {
+			json_object *j;
+			if (!from->objects[i].seal)
+				continue;
+			any = true;
+			usable |= token_seal_status(t, from->objects[i].seal, now) == SEAL_VALID;
+			j = seal_to_json(t, &from->objects[i], now);
+			if (pass == 1)
+				json_object_object_add(j, "private", json_object_new_boolean(true));
+			json_object_array_add(arr, j);
+		}
 	}
 	/* A primary carries the seal; a token once seen with one that shows
 	 * none now is a primary that lost it, not a secondary. */
@@ -226,6 +235,12 @@ static json_object *object_to_json(const struct token_object *d)
 
 json_object *token_to_json(const struct token *t, int64_t now)
 {
+	return token_to_json_with_private(t, NULL, now);
+}
+
+json_object *token_to_json_with_private(const struct token *t, const struct token *private_objects,
+					int64_t now)
+{
 	json_object *o = json_object_new_object(), *pin, *certs, *objects;
 
 	if (!o)
@@ -261,7 +276,7 @@ json_object *token_to_json(const struct token *t, int64_t now)
 	json_object_object_add(o, "objects", objects);
 	json_object_object_add(o, "holder", holder_to_json(&t->holder));
 	if (t->initialized)
-		seals_to_json(t, now, o);
+		seals_to_json(t, private_objects, now, o);
 	if (t->holder.ca)
 		ca_json(t->holder.ca, o);
 	else

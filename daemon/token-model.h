@@ -74,6 +74,11 @@ void token_free(struct token *t);
  * counts and expiry states as of now. NULL on ENOMEM. */
 json_object *token_to_json(const struct token *t, int64_t now);
 
+/* The same, with the seals among private objects (read with the caller's
+ * PIN, for one reply) added to seals[] with "private": true. */
+json_object *token_to_json_with_private(const struct token *t, const struct token *private_objects,
+					int64_t now);
+
 struct token_model {
 	struct token **tokens; /* ordered by module load order, then slot */
 	size_t n_tokens;

@@ -372,6 +372,34 @@ UKEY_EXPORT enum ukey_error ukey_client_get_token(ukey_client *c, const char *se
 	return UKEY_OK;
 }
 
+static json_object *pin_params(const char *serial, unsigned flags);
+
+UKEY_EXPORT enum ukey_error ukey_client_get_token_with_pin(ukey_client *c, const char *serial,
+							   const char *pin, unsigned flags,
+							   ukey_token **ret_token)
+{
+	json_object *params, *result = NULL, *tok;
+	ukey_token *t = NULL;
+	enum ukey_error e;
+
+	if (!c || !serial || !*serial || !pin || !ret_token)
+		return UKEY_E_INVALID_ARGUMENT;
+	params = pin_params(serial, flags);
+	if (!params)
+		return UKEY_E_NO_MEMORY;
+	json_object_object_add(params, "pin", json_object_new_string(pin));
+	e = client_call(c, "get", params, &result);
+	if (e != UKEY_OK)
+		return e;
+	if (json_object_object_get_ex(result, "token", &tok))
+		t = ukey_token_new_from_json(tok);
+	json_object_put(result);
+	if (!t)
+		return UKEY_E_PROTOCOL;
+	*ret_token = t;
+	return UKEY_OK;
+}
+
 UKEY_EXPORT enum ukey_error ukey_client_refresh(ukey_client *c)
 {
 	json_object *result = NULL;

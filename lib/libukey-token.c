@@ -29,6 +29,7 @@ struct ukey_seal {
 	long type;
 	int64_t valid_from, valid_to;
 	size_t picture_size;
+	bool is_private;
 };
 
 struct ukey_object {
@@ -173,6 +174,7 @@ static void read_seal(json_object *j, struct ukey_seal *out)
 		.valid_from = json_time(j, "valid_from"),
 		.valid_to = json_time(j, "valid_to"),
 		.picture_size = (size_t)json_int(j, "picture_size"),
+		.is_private = json_object_get_boolean(json_object_object_get(j, "private")),
 	};
 }
 
@@ -687,4 +689,9 @@ UKEY_EXPORT size_t ukey_seal_get_picture_size(const ukey_seal *s)
 UKEY_EXPORT const char *ukey_seal_get_object_label(const ukey_seal *s)
 {
 	return s ? s->object_label : "";
+}
+
+UKEY_EXPORT bool ukey_seal_is_private(const ukey_seal *s)
+{
+	return s && s->is_private;
 }

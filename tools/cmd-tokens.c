@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pin-input.h"
 #include "ukeyctl.h"
 
 static void print_token_json_list(ukey_token_list *list)
@@ -163,8 +164,9 @@ static void print_seal(const ukey_seal *s, size_t index)
 	}
 	format_date(ukey_seal_get_valid_from(s), from, sizeof(from));
 	format_date(ukey_seal_get_valid_to(s), to, sizeof(to));
-	printf("    [%zu] %s: %s, %s\n", index, ukey_seal_get_name(s),
-	       seal_kind_text(ukey_seal_get_kind(s)), seal_status_text(ukey_seal_get_status(s)));
+	printf("    [%zu] %s: %s, %s%s\n", index, ukey_seal_get_name(s),
+	       seal_kind_text(ukey_seal_get_kind(s)), seal_status_text(ukey_seal_get_status(s)),
+	       ukey_seal_is_private(s) ? _(" (private object)") : "");
 	printf(_("        valid %s to %s, picture %s (%zu bytes), object \"%s\"\n"), from, to,
 	       ukey_seal_get_picture_type(s), ukey_seal_get_picture_size(s),
 	       ukey_seal_get_object_label(s));
@@ -231,24 +233,75 @@ static void print_token(ukey_token *tok)
 	}
 }
 
+struct status_options {
+	bool private_objects;
+	int pin_fd;
+};
+
+static int handle_status_option(int c, const char *arg, void *userdata)
+{
+	struct status_options *o = userdata;
+	char *end;
+
+	if (c == 'P') {
+		o->private_objects = true;
+		return 0;
+	}
+	o->pin_fd = (int)strtol(arg, &end, 10);
+	return *end || o->pin_fd < 0 ? -1 : 0;
+}
+
+/* --private: the token's private objects too, opened with the PIN. */
+static int get_with_pin(ukey_client *client, ukey_token **tok, int pin_fd)
+{
+	struct pin_input in;
+	struct ukey_secret *pin;
+	ukey_token *full = NULL;
+	enum ukey_error e;
+
+	pin_input_open(&in, pin_fd);
+	pin = pin_input_read(&in, _("PIN: "));
+	if (!pin) {
+		fprintf(stderr, _("No PIN given. Nothing was changed.\n"));
+		return EXIT_USAGE;
+	}
+	e = ukey_client_get_token_with_pin(client, ukey_token_get_serial(*tok), pin->data, 0, &full);
+	ukey_secret_free(pin);
+	if (e != UKEY_OK)
+		return ctl_fail(e, _("reading the token"));
+	ukey_token_unref(*tok);
+	*tok = full;
+	return EXIT_OK;
+}
+
 int cmd_status(struct ctl *ctl, int argc, char **argv)
 {
+	static const struct option options[] = {
+		{"private", no_argument, NULL, 'P'},
+		{"pin-fd", required_argument, NULL, 'F'},
+		{0},
+	};
+	struct status_options o = {.pin_fd = -1};
 	ukey_client *client = NULL;
 	ukey_token *tok = NULL;
 	int r, first;
 
-	first = ctl_parse_options(ctl, argc, argv);
+	first = ctl_parse_options_ext(ctl, argc, argv, options, handle_status_option, &o);
 	if (first < 0 || argc - first > 1 || (argc - first == 1 && !*argv[first])) {
-		fprintf(stderr, _("Usage: ukeyctl [--socket PATH] [--json] status [SERIAL]\n"));
+		fprintf(stderr, _("Usage: ukeyctl [--socket PATH] [--json] status [SERIAL] [--private [--pin-fd N]]\n"));
 		return EXIT_USAGE;
 	}
 	r = ctl_connect(ctl, &client);
 	if (r != EXIT_OK)
 		return r;
 	r = ctl_pick_serial(client, argc - first == 1 ? argv[first] : NULL, &tok);
+	if (r == EXIT_OK && o.private_objects)
+		r = get_with_pin(client, &tok, o.pin_fd);
 	ukey_client_unref(client);
-	if (r != EXIT_OK)
+	if (r != EXIT_OK) {
+		ukey_token_unref(tok);
 		return r;
+	}
 	if (ctl->json)
 		printf("%s\n", ukey_token_get_json(tok));
 	else

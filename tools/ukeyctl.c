@@ -13,7 +13,7 @@
 
 static const struct ctl_command commands[] = {
 	{"list", "", N_("list the plugged tokens"), cmd_list},
-	{"status", "[SERIAL]", N_("show one token in detail"), cmd_status},
+	{"status", "[SERIAL] [--private]", N_("show one token in detail (--private: asks the PIN)"), cmd_status},
 	{"expiry", "[--days N]", N_("list certificates due for renewal (exit 1 if any)"), cmd_expiry},
 	{"holders", "", N_("group the plugged tokens by holder: primary and secondaries"), cmd_holders},
 	{"seal", "export|inspect", N_("save a seal's picture, or check a seal file"), cmd_seal},

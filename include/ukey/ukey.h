@@ -193,6 +193,17 @@ enum ukey_error ukey_client_get_token(ukey_client *client, const char *serial,
 				      ukey_token **ret_token);
 
 /**
+ * ukey_client_get_token_with_pin - one token, with its private data
+ * objects read too: ukeyd logs in once with @pin (the lockout guard
+ * applies: UKEY_PIN_FORCE to spend a final try), reads them, logs out.
+ * Seals found among them are in the snapshot (their data never enters
+ * ukeyd's cache). Errors as ukey_client_change_pin().
+ * Thread safety: not thread safe (the client's thread).
+ */
+enum ukey_error ukey_client_get_token_with_pin(ukey_client *client, const char *serial,
+					       const char *pin, unsigned flags, ukey_token **ret_token);
+
+/**
  * ukey_client_refresh - ask ukeyd to re-read every token, and wait until
  * it has. Use it after changing a token with another program.
  * Thread safety: not thread safe (the client's thread).
@@ -444,6 +455,8 @@ const char *ukey_seal_get_picture_type(const ukey_seal *seal);
 size_t ukey_seal_get_picture_size(const ukey_seal *seal);
 /** The CKA_LABEL of the data object holding the seal. */
 const char *ukey_seal_get_object_label(const ukey_seal *seal);
+/** Whether the seal is in a private object (read with the caller's PIN). */
+bool ukey_seal_is_private(const ukey_seal *seal);
 
 /* ----------------------------------------------------------- data object */
 

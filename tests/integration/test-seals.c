@@ -209,6 +209,48 @@ static void test_holders(void **state)
 	free(out);
 }
 
+static void test_private_seal_needs_the_pin(void **state)
+{
+	ukey_client *c = NULL;
+	ukey_token *t = NULL;
+	const ukey_seal *seal;
+	int status;
+	char *out;
+
+	assert_int_equal(ukey_client_new(h.socket, &c), UKEY_OK);
+	/* With the PIN: the private seal, bound to this token's certificate. */
+	assert_int_equal(ukey_client_get_token_with_pin(c, secondary, "123456", 0, &t), UKEY_OK);
+	assert_int_equal(ukey_token_get_seal_count(t), 1);
+	seal = ukey_token_get_seal(t, 0);
+	assert_true(ukey_seal_is_private(seal));
+	assert_int_equal(ukey_seal_get_status(seal), UKEY_SEAL_VALID);
+	assert_int_equal(ukey_seal_get_kind(seal), UKEY_SEAL_LEGAL_REP);
+	assert_int_equal(ukey_token_get_role(t), UKEY_ROLE_PRIMARY);
+	ukey_token_unref(t);
+	t = NULL;
+	/* A wrong PIN reads nothing. */
+	assert_int_equal(ukey_client_get_token_with_pin(c, secondary, "99887766", 0, &t),
+			 UKEY_E_PIN_INCORRECT);
+	assert_null(t);
+	ukey_client_unref(c);
+	/* Without the PIN, and in the cache others see: nothing private. */
+	t = get(secondary);
+	assert_int_equal(ukey_token_get_seal_count(t), 0);
+	assert_int_equal(ukey_token_get_role(t), UKEY_ROLE_SECONDARY);
+	ukey_token_unref(t);
+	/* The same through ukeyctl, the PIN on stdin. */
+	{
+		const char *argv[] = {getenv("UKEYCTL"), "--socket", h.socket, "status", secondary,
+				      "--private", NULL};
+		const char *env[] = {"LANG=C.UTF-8", "LC_ALL=", "LANGUAGE=", NULL};
+		out = harness_run_input(argv, env, "123456\n", &status);
+	}
+	assert_int_equal(status, 0);
+	assert_non_null(strstr(out, "测试投标单位法定代表人章"));
+	assert_non_null(strstr(out, "private object"));
+	free(out);
+}
+
 /* Last: the primary loses its seal object. */
 static void test_remembered_primary_loses_its_seal(void **state)
 {
@@ -273,6 +315,7 @@ int main(void)
 		cmocka_unit_test(test_export_picture),
 		cmocka_unit_test(test_inspect_files),
 		cmocka_unit_test(test_holders),
+		cmocka_unit_test(test_private_seal_needs_the_pin),
 		cmocka_unit_test(test_remembered_primary_loses_its_seal),
 	};
 
