@@ -347,19 +347,13 @@ UKEY_EXPORT enum ukey_error ukey_client_list_tokens(ukey_client *c, ukey_token_l
 	return e;
 }
 
-UKEY_EXPORT enum ukey_error ukey_client_get_token(ukey_client *c, const char *serial,
-						  ukey_token **ret_token)
+/* A "get" request (params taken) and the token snapshot it answers. */
+static enum ukey_error call_get(ukey_client *c, json_object *params, ukey_token **ret_token)
 {
-	json_object *params, *result = NULL, *tok;
+	json_object *result = NULL, *tok;
 	enum ukey_error e;
 	ukey_token *t = NULL;
 
-	if (!c || !serial || !*serial || !ret_token)
-		return UKEY_E_INVALID_ARGUMENT;
-	params = json_object_new_object();
-	if (!params)
-		return UKEY_E_NO_MEMORY;
-	json_object_object_add(params, "serial", json_object_new_string(serial));
 	e = client_call(c, "get", params, &result);
 	if (e != UKEY_OK)
 		return e;
@@ -372,15 +366,27 @@ UKEY_EXPORT enum ukey_error ukey_client_get_token(ukey_client *c, const char *se
 	return UKEY_OK;
 }
 
+UKEY_EXPORT enum ukey_error ukey_client_get_token(ukey_client *c, const char *serial,
+						  ukey_token **ret_token)
+{
+	json_object *params;
+
+	if (!c || !serial || !*serial || !ret_token)
+		return UKEY_E_INVALID_ARGUMENT;
+	params = json_object_new_object();
+	if (!params)
+		return UKEY_E_NO_MEMORY;
+	json_object_object_add(params, "serial", json_object_new_string(serial));
+	return call_get(c, params, ret_token);
+}
+
 static json_object *pin_params(const char *serial, unsigned flags);
 
 UKEY_EXPORT enum ukey_error ukey_client_get_token_with_pin(ukey_client *c, const char *serial,
 							   const char *pin, unsigned flags,
 							   ukey_token **ret_token)
 {
-	json_object *params, *result = NULL, *tok;
-	ukey_token *t = NULL;
-	enum ukey_error e;
+	json_object *params;
 
 	if (!c || !serial || !*serial || !pin || !ret_token)
 		return UKEY_E_INVALID_ARGUMENT;
@@ -388,16 +394,7 @@ UKEY_EXPORT enum ukey_error ukey_client_get_token_with_pin(ukey_client *c, const
 	if (!params)
 		return UKEY_E_NO_MEMORY;
 	json_object_object_add(params, "pin", json_object_new_string(pin));
-	e = client_call(c, "get", params, &result);
-	if (e != UKEY_OK)
-		return e;
-	if (json_object_object_get_ex(result, "token", &tok))
-		t = ukey_token_new_from_json(tok);
-	json_object_put(result);
-	if (!t)
-		return UKEY_E_PROTOCOL;
-	*ret_token = t;
-	return UKEY_OK;
+	return call_get(c, params, ret_token);
 }
 
 UKEY_EXPORT enum ukey_error ukey_client_refresh(ukey_client *c)
