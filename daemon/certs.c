@@ -28,6 +28,8 @@ void cert_info_free(struct cert_info *c)
 	free(c->subject);
 	free(c->issuer);
 	free(c->serial);
+	free(c->issuer_der);
+	free(c->skid);
 	for (size_t i = 0; i < c->n_ext_key_usage; i++)
 		free(c->ext_key_usage[i]);
 	free(c->ext_key_usage);
@@ -132,6 +134,28 @@ static char *serial_hex(const X509 *x)
 	r = strdup(hex);
 	OPENSSL_free(hex);
 	return r;
+}
+
+/* What an encrypted bid (CMS) names its recipient by: issuer and serial,
+ * or the subject key identifier. */
+static char *issuer_der_hex(X509 *x)
+{
+	unsigned char *der = NULL;
+	int n = i2d_X509_NAME(X509_get_issuer_name(x), &der);
+	char *hex;
+
+	if (n <= 0)
+		return NULL;
+	hex = ukey_hex_encode(der, (size_t)n);
+	OPENSSL_free(der);
+	return hex;
+}
+
+static char *skid_hex(X509 *x)
+{
+	const ASN1_OCTET_STRING *id = X509_get0_subject_key_id(x);
+
+	return id ? ukey_hex_encode(ASN1_STRING_get0_data(id), (size_t)ASN1_STRING_length(id)) : NULL;
 }
 
 static void read_key_type(X509 *x, struct cert_info *c)
@@ -337,7 +361,9 @@ int cert_analyze(const uint8_t *der, size_t len, const uint8_t *id, size_t id_le
 	c->subject = name_text(X509_get_subject_name(x));
 	c->issuer = name_text(X509_get_issuer_name(x));
 	c->serial = serial_hex(x);
-	if (!c->subject || !c->issuer || !c->serial)
+	c->issuer_der = issuer_der_hex(x);
+	c->skid = skid_hex(x);
+	if (!c->subject || !c->issuer || !c->serial || !c->issuer_der)
 		goto out;
 	c->subject_o = name_first(X509_get_subject_name(x), NID_organizationName);
 	c->subject_cn = name_first(X509_get_subject_name(x), NID_commonName);

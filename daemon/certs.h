@@ -36,6 +36,8 @@ enum cert_expiry {
 struct cert_info {
 	char *subject, *issuer; /* one line, certificate order, UTF-8 */
 	char *serial;		/* lower-case hex */
+	char *issuer_der;	/* hex of the issuer Name's DER: with serial, what CMS names */
+	char *skid;		/* subject key identifier, hex, or NULL */
 	int64_t not_before, not_after; /* Unix time */
 	enum cert_key_type key_type;
 	int key_bits;

@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 
 #include "audit.h"
+#include "check.h"
 #include "log.h"
 #include "p11-worker.h"
 #include "token-memory.h"
@@ -129,6 +130,61 @@ static void method_seal_picture(struct ukeyd *d, struct client *c, json_object *
 	json_object_object_add(result, "type", json_object_new_string(seal->picture_type));
 	json_object_object_add(result, "data", json_object_new_string((char *)b64));
 	free(b64);
+	client_reply(c, id, result);
+}
+
+/* Reads "recipients":[{"issuer_der","serial","skid"}] (hex strings). */
+static struct bid_recipient *read_recipients(json_object *params, size_t *ret_n)
+{
+	json_object *arr;
+	struct bid_recipient *r;
+	size_t n;
+
+	*ret_n = 0;
+	if (!json_object_object_get_ex(params, "recipients", &arr) ||
+	    !json_object_is_type(arr, json_type_array))
+		return NULL;
+	n = json_object_array_length(arr);
+	r = calloc(n + 1, sizeof(*r));
+	for (size_t i = 0; r && i < n; i++) {
+		json_object *o = json_object_array_get_idx(arr, i);
+		r[i] = (struct bid_recipient){param_string(o, "issuer_der"), param_string(o, "serial"),
+					      param_string(o, "skid")};
+	}
+	*ret_n = r ? n : 0;
+	return r;
+}
+
+static void method_check(struct ukeyd *d, struct client *c, json_object *id, json_object *params)
+{
+	const char *serial = param_string(params, "serial"), *verdict = "ready";
+	json_object *v, *tokens = json_object_new_array(), *result;
+	struct check_options o = {.now = time(NULL)};
+	_cleanup_free_ struct bid_recipient *recipients = NULL;
+
+	if (json_object_object_get_ex(params, "opening", &v))
+		o.opening = json_object_get_int64(v);
+	o.bid_given = json_object_object_get_ex(params, "bid", &v) && json_object_get_boolean(v);
+	recipients = read_recipients(params, &o.n_recipients);
+	o.recipients = recipients;
+	if (serial) {
+		const struct token *t = token_model_find(&d->model, serial);
+		json_object_array_add(tokens, t && t->initialized ? check_token(t, &o)
+								   : check_not_found(serial));
+	} else {
+		for (size_t i = 0; i < d->model.n_tokens; i++)
+			if (d->model.tokens[i]->initialized)
+				json_object_array_add(tokens, check_token(d->model.tokens[i], &o));
+		if (json_object_array_length(tokens) == 0)
+			json_object_array_add(tokens, check_not_found(NULL));
+	}
+	for (size_t i = 0; i < json_object_array_length(tokens); i++)
+		verdict = check_worse_verdict(
+			verdict, json_object_get_string(json_object_object_get(
+					 json_object_array_get_idx(tokens, i), "verdict")));
+	result = json_object_new_object();
+	json_object_object_add(result, "verdict", json_object_new_string(verdict));
+	json_object_object_add(result, "tokens", tokens);
 	client_reply(c, id, result);
 }
 
@@ -442,6 +498,7 @@ static const struct {
 	{"get", method_get, false, true},
 	{"refresh", method_refresh, true, true},
 	{"seal_picture", method_seal_picture, false, true},
+	{"check", method_check, false, true},
 	{"pin_change", method_pin_change, false, false},
 	{"pin_unlock", method_pin_unlock, false, false},
 	{"pin_probe_default", method_pin_probe_default, false, false},

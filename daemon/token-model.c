@@ -93,6 +93,9 @@ static void cert_info_to_json(const struct cert_info *c, int64_t now, json_objec
 	json_object_object_add(o, "subject", json_object_new_string(c->subject));
 	json_object_object_add(o, "issuer", json_object_new_string(c->issuer));
 	json_object_object_add(o, "serial", json_object_new_string(c->serial));
+	json_object_object_add(o, "issuer_der", json_object_new_string(c->issuer_der));
+	if (c->skid)
+		json_object_object_add(o, "skid", json_object_new_string(c->skid));
 	json_object_object_add(o, "not_before", iso8601(c->not_before));
 	json_object_object_add(o, "not_after", iso8601(c->not_after));
 	json_object_object_add(o, "days_left", json_object_new_int64(cert_days_left(c, now)));

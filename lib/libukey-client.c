@@ -561,3 +561,9 @@ UKEY_EXPORT enum ukey_error ukey_client_get_seal_picture(ukey_client *c, const c
 	*ret_len = (size_t)n - pad;
 	return UKEY_OK;
 }
+
+enum ukey_error ukey_client_call(ukey_client *c, const char *method, json_object *params,
+				 json_object **ret_result)
+{
+	return client_call(c, method, params, ret_result);
+}

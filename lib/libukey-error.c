@@ -25,6 +25,7 @@ UKEY_EXPORT const char *ukey_strerror(enum ukey_error err)
 		[UKEY_E_TOKEN_REMOVED] = "the token was removed",
 		[UKEY_E_TOKEN] = "the token failed the operation",
 		[UKEY_E_BUSY] = "ukeyd is busy",
+		[UKEY_E_NOT_CMS] = "not an encrypted bid file (CMS)",
 	};
 
 	if ((unsigned)err < ARRAY_SIZE(names) && names[err])

@@ -12,6 +12,8 @@
 #include "ukeyctl.h"
 
 static const struct ctl_command commands[] = {
+	{"check", "[SERIAL] [--opening DATE] [--bid FILE] [--full]", N_("ready to bid? the verdict, each problem with its fix"), cmd_check},
+	{"which-token", "FILE", N_("which plugged token can open this encrypted bid"), cmd_which_token},
 	{"list", "", N_("list the plugged tokens"), cmd_list},
 	{"status", "[SERIAL] [--private]", N_("show one token in detail (--private: asks the PIN)"), cmd_status},
 	{"expiry", "[--days N]", N_("list certificates due for renewal (exit 1 if any)"), cmd_expiry},

@@ -56,6 +56,7 @@ enum ukey_error {
 	UKEY_E_TOKEN_REMOVED = 16,   /**< the token was pulled out */
 	UKEY_E_TOKEN = 17,	     /**< the token failed the operation */
 	UKEY_E_BUSY = 18,	     /**< ukeyd is still starting, or has too many clients */
+	UKEY_E_NOT_CMS = 19,	     /**< the bid file is not a CMS/PKCS#7 encrypted file */
 };
 
 /**
@@ -131,12 +132,27 @@ enum ukey_seal_status {
 	UKEY_SEAL_MALFORMED = 6,
 };
 
+/** The answer to "ready to bid?". */
+enum ukey_verdict {
+	UKEY_READY = 0,
+	UKEY_READY_WITH_WARNINGS = 1,
+	UKEY_NOT_READY = 2,
+};
+
+enum ukey_severity {
+	UKEY_SEVERITY_INFO = 0,
+	UKEY_SEVERITY_WARNING = 1,
+	UKEY_SEVERITY_ERROR = 2,
+};
+
 typedef struct ukey_client ukey_client;
 typedef struct ukey_token_list ukey_token_list;
 typedef struct ukey_token ukey_token;
 typedef struct ukey_cert ukey_cert;
 typedef struct ukey_object ukey_object;
 typedef struct ukey_seal ukey_seal;
+typedef struct ukey_check_report ukey_check_report;
+typedef struct ukey_check_item ukey_check_item;
 
 /* ---------------------------------------------------------------- client */
 
@@ -233,6 +249,57 @@ ukey_token *ukey_token_list_get(const ukey_token_list *list, size_t index);
  */
 enum ukey_error ukey_client_get_seal_picture(ukey_client *client, const char *serial, size_t index,
 					     uint8_t **ret_data, size_t *ret_len);
+
+/* ----------------------------------------------------------------- check */
+
+/**
+ * ukey_check - is a token ready to bid with? Checks every plugged token, or
+ * the one with @serial: certificates (expired, in the renewal window, or
+ * ending before @opening, the bid opening's Unix time, 0 for none), the
+ * PIN (locked, tries left, still the default), the seal (missing, invalid,
+ * not bound; a secondary cannot affix it), the keys. With @bid (an
+ * encrypted bid file, CMS EnvelopedData in DER, PEM or S/MIME; @bid_len
+ * bytes) it also says whether the bid was encrypted for each token; the
+ * file is read here, only its recipients go to ukeyd. @pin (else NULL)
+ * asks for the full test: a signature and a decryption with the token's
+ * keys (one login, the lockout guard applies: UKEY_PIN_FORCE in @flags).
+ * Returns UKEY_E_NOT_CMS when @bid is not such a file.
+ * Thread safety: not thread safe (the client's thread).
+ */
+enum ukey_error ukey_check(ukey_client *client, const char *serial, int64_t opening,
+			   const uint8_t *bid, size_t bid_len, const char *pin, unsigned flags,
+			   ukey_check_report **ret_report);
+
+/** Thread safety: safe from any thread. */
+ukey_check_report *ukey_check_report_ref(ukey_check_report *report);
+/** Thread safety: safe from any thread. Returns NULL. */
+ukey_check_report *ukey_check_report_unref(ukey_check_report *report);
+/** The worst verdict of all tokens checked. Thread safety: any thread. */
+enum ukey_verdict ukey_check_report_get_verdict(const ukey_check_report *report);
+/** The tokens checked, each with its own verdict. Thread safety: any thread. */
+size_t ukey_check_report_get_token_count(const ukey_check_report *report);
+const char *ukey_check_report_get_token_serial(const ukey_check_report *report, size_t index);
+const char *ukey_check_report_get_token_label(const ukey_check_report *report, size_t index);
+enum ukey_verdict ukey_check_report_get_token_verdict(const ukey_check_report *report,
+						      size_t index);
+/** All items, token by token. Thread safety: safe from any thread. */
+size_t ukey_check_report_get_item_count(const ukey_check_report *report);
+const ukey_check_item *ukey_check_report_get_item(const ukey_check_report *report, size_t index);
+/** The report as JSON (what `ukeyctl check --json` prints). Thread safety: any thread. */
+const char *ukey_check_report_get_json(const ukey_check_report *report);
+
+/**
+ * An item: a stable code ("cert_expired", "pin_default", "seal_not_bound",
+ * ... docs/protocol.md lists them), its severity, the token's serial, and
+ * a message and advice in the language of the process's locale (Chinese
+ * for zh_*, else English), from libukey's translations.
+ * Thread safety: safe from any thread.
+ */
+const char *ukey_check_item_get_code(const ukey_check_item *item);
+enum ukey_severity ukey_check_item_get_severity(const ukey_check_item *item);
+const char *ukey_check_item_get_serial(const ukey_check_item *item);
+const char *ukey_check_item_get_message(const ukey_check_item *item);
+const char *ukey_check_item_get_advice(const ukey_check_item *item);
 
 /* ------------------------------------------------------------------- PIN */
 

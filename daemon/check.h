@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * "Ready to bid?": the verdict for one token and the items behind it, each
+ * with a stable code (docs/protocol.md), a severity and the parameters a
+ * client needs to word it in the user's language. Pure: a token, a clock
+ * and the caller's bid facts in, JSON out.
+ */
+#pragma once
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct token;
+
+/* A recipient of an encrypted bid (CMS), as hex; a NULL field is absent. */
+struct bid_recipient {
+	const char *issuer_der, *serial, *skid;
+};
+
+/* The --full test's outcome for one key: 1 passed, 0 failed, -1 not run. */
+struct selftest_result {
+	int sign;
+	int decrypt;
+};
+
+struct check_options {
+	int64_t now;
+	int64_t opening; /* the bid opening (开标) time, 0 when not given */
+	bool bid_given;
+	const struct bid_recipient *recipients;
+	size_t n_recipients;
+	const struct selftest_result *selftest; /* NULL when --full was not asked */
+};
+
+/* {"serial","label","verdict","items":[{"code","severity","params":{..}}]} */
+json_object *check_token(const struct token *t, const struct check_options *o);
+
+/* The entry for a serial that is not plugged in. */
+json_object *check_not_found(const char *serial);
+
+/* The worse of two verdicts ("not_ready" > "ready_with_warnings" > "ready"). */
+const char *check_worse_verdict(const char *a, const char *b);
