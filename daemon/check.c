@@ -59,10 +59,8 @@ static bool serves(const struct cert_info *c, bool for_signing)
 			   : (c->usage == CERT_USAGE_ENCRYPT || c->usage == CERT_USAGE_SIGN_ENCRYPT);
 }
 
-/* The certificate a bid will use for signing (or encrypting): one whose
- * key pair is on the token, the newest of them (an old one may linger
- * after a renewal). NULL when the token has none. */
-static const struct token_cert *current_cert(const struct token *t, bool for_signing)
+/* An old certificate may linger after a renewal: the newest wins. */
+const struct token_cert *check_current_cert(const struct token *t, bool for_signing)
 {
 	const struct token_cert *best = NULL;
 
@@ -102,7 +100,7 @@ static void check_cert(struct items *it, const struct token_cert *c, const struc
 
 static void check_certs(struct items *it, const struct token *t, const struct check_options *o)
 {
-	const struct token_cert *sign = current_cert(t, true), *enc = current_cert(t, false);
+	const struct token_cert *sign = check_current_cert(t, true), *enc = check_current_cert(t, false);
 
 	if (!sign)
 		add(it, "no_signing_key", SEV_ERROR, NULL);

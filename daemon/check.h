@@ -33,6 +33,10 @@ struct check_options {
 	const struct selftest_result *selftest; /* NULL when --full was not asked */
 };
 
+/* The certificate a bid uses for signing (or encrypting): one whose key
+ * pair is on the token, the newest; NULL when there is none. */
+const struct token_cert *check_current_cert(const struct token *t, bool for_signing);
+
 /* {"serial","label","verdict","items":[{"code","severity","params":{..}}]} */
 json_object *check_token(const struct token *t, const struct check_options *o);
 

@@ -35,6 +35,13 @@ enum p11_job_kind {
 	P11_JOB_UNLOCK,		/* SO login with pin on a R/W session, then C_InitPIN(new_pin) */
 	P11_JOB_PROBE_DEFAULT, /* user login with pin (the CA's default), then logout */
 	P11_JOB_READ_PRIVATE,  /* user login with pin, read the private data objects, logout */
+	P11_JOB_SELFTEST,      /* user login with pin, sign and decrypt with the keys, logout */
+};
+
+/* A certificate whose key the self-test exercises (its DER and CKA_ID). */
+struct p11_test_cert {
+	uint8_t *der, *id;
+	size_t der_len, id_len;
 };
 
 enum p11_job_outcome {
@@ -62,6 +69,8 @@ struct p11_job {
 	enum ukey_pin_state user_pin, so_pin; /* read fresh after the attempt */
 	struct p11_scan_result *scan;	      /* the module as it is afterwards */
 	struct token *private_objects;	      /* READ_PRIVATE: objects[] only, seals parsed */
+	struct p11_test_cert sign_cert, enc_cert; /* SELFTEST: filled by the loop */
+	int sign_ok, decrypt_ok;		  /* SELFTEST: 1 passed, 0 failed, -1 not run */
 };
 
 /* Wipes the PINs and frees the job (and its scan, if not taken). */

@@ -133,61 +133,6 @@ static void method_seal_picture(struct ukeyd *d, struct client *c, json_object *
 	client_reply(c, id, result);
 }
 
-/* Reads "recipients":[{"issuer_der","serial","skid"}] (hex strings). */
-static struct bid_recipient *read_recipients(json_object *params, size_t *ret_n)
-{
-	json_object *arr;
-	struct bid_recipient *r;
-	size_t n;
-
-	*ret_n = 0;
-	if (!json_object_object_get_ex(params, "recipients", &arr) ||
-	    !json_object_is_type(arr, json_type_array))
-		return NULL;
-	n = json_object_array_length(arr);
-	r = calloc(n + 1, sizeof(*r));
-	for (size_t i = 0; r && i < n; i++) {
-		json_object *o = json_object_array_get_idx(arr, i);
-		r[i] = (struct bid_recipient){param_string(o, "issuer_der"), param_string(o, "serial"),
-					      param_string(o, "skid")};
-	}
-	*ret_n = r ? n : 0;
-	return r;
-}
-
-static void method_check(struct ukeyd *d, struct client *c, json_object *id, json_object *params)
-{
-	const char *serial = param_string(params, "serial"), *verdict = "ready";
-	json_object *v, *tokens = json_object_new_array(), *result;
-	struct check_options o = {.now = time(NULL)};
-	_cleanup_free_ struct bid_recipient *recipients = NULL;
-
-	if (json_object_object_get_ex(params, "opening", &v))
-		o.opening = json_object_get_int64(v);
-	o.bid_given = json_object_object_get_ex(params, "bid", &v) && json_object_get_boolean(v);
-	recipients = read_recipients(params, &o.n_recipients);
-	o.recipients = recipients;
-	if (serial) {
-		const struct token *t = token_model_find(&d->model, serial);
-		json_object_array_add(tokens, t && t->initialized ? check_token(t, &o)
-								   : check_not_found(serial));
-	} else {
-		for (size_t i = 0; i < d->model.n_tokens; i++)
-			if (d->model.tokens[i]->initialized)
-				json_object_array_add(tokens, check_token(d->model.tokens[i], &o));
-		if (json_object_array_length(tokens) == 0)
-			json_object_array_add(tokens, check_not_found(NULL));
-	}
-	for (size_t i = 0; i < json_object_array_length(tokens); i++)
-		verdict = check_worse_verdict(
-			verdict, json_object_get_string(json_object_object_get(
-					 json_object_array_get_idx(tokens, i), "verdict")));
-	result = json_object_new_object();
-	json_object_object_add(result, "verdict", json_object_new_string(verdict));
-	json_object_object_add(result, "tokens", tokens);
-	client_reply(c, id, result);
-}
-
 static void method_refresh(struct ukeyd *d, struct client *c, json_object *id, json_object *params)
 {
 	/* Reached only once the scans asked for by this request completed. */
@@ -198,6 +143,7 @@ static void method_refresh(struct ukeyd *d, struct client *c, json_object *id, j
 struct pin_request {
 	struct client *client;
 	json_object *id;
+	json_object *params; /* a full check's own parameters, else NULL */
 	struct ucred peer;
 	char program[32];
 	size_t module;
@@ -488,6 +434,116 @@ static void method_audit(struct ukeyd *d, struct client *c, json_object *id, jso
 	client_reply(c, id, result);
 }
 
+/* Reads "recipients":[{"issuer_der","serial","skid"}] (hex strings). */
+static struct bid_recipient *read_recipients(json_object *params, size_t *ret_n)
+{
+	json_object *arr;
+	struct bid_recipient *r;
+	size_t n;
+
+	*ret_n = 0;
+	if (!json_object_object_get_ex(params, "recipients", &arr) ||
+	    !json_object_is_type(arr, json_type_array))
+		return NULL;
+	n = json_object_array_length(arr);
+	r = calloc(n + 1, sizeof(*r));
+	for (size_t i = 0; r && i < n; i++) {
+		json_object *o = json_object_array_get_idx(arr, i);
+		r[i] = (struct bid_recipient){param_string(o, "issuer_der"), param_string(o, "serial"),
+					      param_string(o, "skid")};
+	}
+	*ret_n = r ? n : 0;
+	return r;
+}
+
+static int copy_test_cert(struct p11_test_cert *out, const struct token_cert *c)
+{
+	if (!c)
+		return 0;
+	out->der = malloc(c->der_len);
+	out->id = malloc(c->id_len ? c->id_len : 1);
+	if (!out->der || !out->id)
+		return -ENOMEM;
+	memcpy(out->der, c->der, c->der_len);
+	memcpy(out->id, c->id, c->id_len);
+	out->der_len = c->der_len;
+	out->id_len = c->id_len;
+	return 0;
+}
+
+/* --full: the keys are used for real, with the caller's PIN; the verdict
+ * is given when the worker is done. The caller's check parameters ride
+ * along with the job. */
+static void method_check_full(struct ukeyd *d, struct client *c, json_object *id,
+			      json_object *params)
+{
+	const struct token *t;
+	struct p11_job *job;
+	size_t module;
+
+	if (!(t = pin_target(d, c, id, params, &module)))
+		return;
+	job = new_job(P11_JOB_SELFTEST, t->serial, param_force(params), param_secret(params, "pin"),
+		      NULL);
+	if (!job || copy_test_cert(&job->sign_cert, check_current_cert(t, true)) < 0 ||
+	    copy_test_cert(&job->enc_cert, check_current_cert(t, false)) < 0) {
+		p11_job_free(job);
+		reply_no_memory(c, id);
+		return;
+	}
+	submit_job(d, c, id, module, "selftest", job);
+	/* The check's own parameters (opening, bid) are needed at the end. */
+	((struct pin_request *)job->userdata)->params = json_object_get(params);
+}
+
+static json_object *check_result(struct ukeyd *d, json_object *params, const char *serial,
+				 const struct selftest_result *selftest)
+{
+	const char *verdict = "ready";
+	json_object *v, *tokens = json_object_new_array(), *result;
+	struct check_options o = {.now = time(NULL), .selftest = selftest};
+	_cleanup_free_ struct bid_recipient *recipients = NULL;
+
+	if (json_object_object_get_ex(params, "opening", &v))
+		o.opening = json_object_get_int64(v);
+	o.bid_given = json_object_object_get_ex(params, "bid", &v) && json_object_get_boolean(v);
+	recipients = read_recipients(params, &o.n_recipients);
+	o.recipients = recipients;
+	if (serial) {
+		const struct token *t = token_model_find(&d->model, serial);
+		json_object_array_add(tokens, t && t->initialized ? check_token(t, &o)
+								   : check_not_found(serial));
+	} else {
+		for (size_t i = 0; i < d->model.n_tokens; i++)
+			if (d->model.tokens[i]->initialized)
+				json_object_array_add(tokens, check_token(d->model.tokens[i], &o));
+		if (json_object_array_length(tokens) == 0)
+			json_object_array_add(tokens, check_not_found(NULL));
+	}
+	for (size_t i = 0; i < json_object_array_length(tokens); i++)
+		verdict = check_worse_verdict(
+			verdict, json_object_get_string(json_object_object_get(
+					 json_object_array_get_idx(tokens, i), "verdict")));
+	result = json_object_new_object();
+	json_object_object_add(result, "verdict", json_object_new_string(verdict));
+	json_object_object_add(result, "tokens", tokens);
+	return result;
+}
+
+static void method_check(struct ukeyd *d, struct client *c, json_object *id, json_object *params)
+{
+	if (json_object_object_get_ex(params, "pin", NULL)) {
+		if (!param_string(params, "serial")) {
+			client_reply_error(c, id, UKEY_WIRE_INVALID_REQUEST,
+					   "the full test needs the token's \"serial\"");
+			return;
+		}
+		method_check_full(d, c, id, params);
+		return;
+	}
+	client_reply(c, id, check_result(d, params, param_string(params, "serial"), NULL));
+}
+
 static const struct {
 	const char *name;
 	method_fn fn;
@@ -565,6 +621,7 @@ static void remember_default(struct ukeyd *d, const struct p11_job *j, const cha
 			known = 0;
 		break;
 	case P11_JOB_READ_PRIVATE:
+	case P11_JOB_SELFTEST:
 		/* A PIN the user gave settles it, right or wrong. */
 		if (j->outcome == P11_JOB_DONE)
 			known = secret_equals(j->pin, def);
@@ -602,7 +659,12 @@ void requests_finish_job(struct ukeyd *d, struct p11_job *j)
 		if (j->kind == P11_JOB_PROBE_DEFAULT && j->outcome != P11_JOB_GUARD_REFUSED &&
 		    j->outcome != P11_JOB_PIN_LOCKED)
 			json_object_object_add(pin, "default", json_object_new_boolean(j->outcome == P11_JOB_DONE));
-		if (j->outcome == P11_JOB_DONE && j->kind == P11_JOB_READ_PRIVATE) {
+		if (j->outcome == P11_JOB_DONE && j->kind == P11_JOB_SELFTEST) {
+			struct selftest_result st = {j->sign_ok, j->decrypt_ok};
+			json_object_put(pin);
+			client_reply(req->client, req->id,
+				     check_result(d, req->params, j->serial, &st));
+		} else if (j->outcome == P11_JOB_DONE && j->kind == P11_JOB_READ_PRIVATE) {
 			/* Never cached: the private seals are for this caller only. */
 			const struct token *now_t = token_model_find(&d->model, j->serial);
 			json_object *result = json_object_new_object();
@@ -634,6 +696,7 @@ void requests_finish_job(struct ukeyd *d, struct p11_job *j)
 	client_paid(req->client);
 	client_unref(req->client);
 	json_object_put(req->id);
+	json_object_put(req->params);
 	free(req);
 	p11_job_free(j);
 }
