@@ -191,7 +191,7 @@ static void word_item(json_object *j, struct ukey_check_item *it)
 	if (!strcmp(c, "cert_expired")) {
 		it->message = format(_("The certificate \"%s\" expired on %s."), label,
 				     day(j, "not_after", d1));
-		it->advice = format("%s", _("Renew it (延期) at your CA's counter: an expired "
+		it->advice = format("%s", _("Renew it at your CA's counter: an expired "
 					    "certificate can neither sign nor decrypt a bid."));
 	} else if (!strcmp(c, "cert_not_yet_valid")) {
 		it->message = format(_("The certificate \"%s\" is not valid before %s."), label,
@@ -212,7 +212,7 @@ static void word_item(json_object *j, struct ukey_check_item *it)
 					    "before a renewal cannot be decrypted at the opening."));
 	} else if (!strcmp(c, "pin_locked")) {
 		it->message = format("%s", _("The PIN is locked."));
-		it->advice = format("%s", _("Have it unlocked (解锁, free of charge) at your CA's "
+		it->advice = format("%s", _("Have it unlocked (free of charge) at your CA's "
 					    "counter, then change it."));
 	} else if (!strcmp(c, "pin_final_try")) {
 		it->message = format("%s", _("Only one PIN try is left."));
@@ -238,7 +238,7 @@ static void word_item(json_object *j, struct ukey_check_item *it)
 	} else if (!strcmp(c, "seal_invalid")) {
 		it->message = format(_("The seal \"%s\" cannot be used (%s)."), param(j, "name"),
 				     param(j, "status"));
-		it->advice = format("%s", _("Ask your CA to issue the seal again (变更)."));
+		it->advice = format("%s", _("Ask your CA to issue the seal again."));
 	} else if (!strcmp(c, "seal_expired")) {
 		it->message = format(_("The seal \"%s\" expired on %s."), param(j, "name"),
 				     day(j, "valid_to", d1));
@@ -248,7 +248,7 @@ static void word_item(json_object *j, struct ukey_check_item *it)
 				     param(j, "name"));
 		it->advice = format("%s", _("It cannot be affixed with this token; ask your CA."));
 	} else if (!strcmp(c, "secondary_token")) {
-		it->message = format("%s", _("This is a secondary token (副锁): it carries no seal."));
+		it->message = format("%s", _("This is a secondary token: it carries no seal."));
 		it->advice = format("%s", _("It can encrypt and decrypt bids, but cannot affix the "
 					    "electronic seal: sign with the primary token."));
 	} else if (!strcmp(c, "no_signing_key")) {

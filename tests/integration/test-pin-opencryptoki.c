@@ -128,7 +128,7 @@ static void test_force_with_wrong_pin_locks(void **state)
 {
 	char input[128];
 	int status;
-	char *flags;
+	char *flags, *out;
 
 	snprintf(input, sizeof(input), "%s\n99887766\n24681357\n", serial);
 	free(ukeyctl_input(&status, input, "pin", "change", "--force"));
@@ -140,6 +140,12 @@ static void test_force_with_wrong_pin_locks(void **state)
 	/* Locked: even the right PIN is not tried. */
 	free(ukeyctl_input(&status, "123456\n24681357\n", "pin", "change", serial));
 	assert_int_equal(status, 11);
+	/* And the readiness check says so. */
+	out = ukeyctl_input(&status, NULL, "--json", "check", serial);
+	assert_int_equal(status, 1);
+	assert_non_null(strstr(out, "\"pin_locked\""));
+	assert_non_null(strstr(out, "\"not_ready\""));
+	free(out);
 }
 
 static void test_unlock_with_so_pin(void **state)
