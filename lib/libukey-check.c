@@ -40,13 +40,14 @@ struct ukey_check_report {
 
 static pthread_once_t textdomain_once = PTHREAD_ONCE_INIT;
 
-/* Where libukey's translations are, unless the program said already. */
+/* Where libukey's translations are, unless the program said already
+ * ($UKEY_LOCALEDIR serves uninstalled builds, as for ukeyctl). */
 static void bind_textdomain(void)
 {
-	const char *cur = bindtextdomain(GETTEXT_PACKAGE, NULL);
+	const char *cur = bindtextdomain(GETTEXT_PACKAGE, NULL), *env = secure_getenv("UKEY_LOCALEDIR");
 
 	if (!cur || strcmp(cur, "/usr/share/locale") == 0)
-		bindtextdomain(GETTEXT_PACKAGE, UKEY_LOCALEDIR);
+		bindtextdomain(GETTEXT_PACKAGE, env && *env ? env : UKEY_LOCALEDIR);
 	bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
 }
 
