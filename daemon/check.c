@@ -149,19 +149,13 @@ static const char *seal_code(enum seal_status st)
  * problem is an error. A secondary cannot affix the seal at all. */
 static void check_seals(struct items *it, const struct token *t, const struct check_options *o)
 {
-	const uint8_t *certs[64];
-	size_t lens[64], n = 0, n_seals = 0;
+	size_t n_seals = 0;
 	bool usable = false;
 
-	for (size_t i = 0; i < t->n_certs && n < 64; i++) {
-		certs[n] = t->certs[i].der;
-		lens[n++] = t->certs[i].der_len;
-	}
 	for (size_t i = 0; i < t->n_objects; i++)
 		if (t->objects[i].seal) {
 			n_seals++;
-			usable |= seal_status(t->objects[i].seal, certs, lens, n ? n : 1, o->now) ==
-				  SEAL_VALID;
+			usable |= token_seal_status(t, t->objects[i].seal, o->now) == SEAL_VALID;
 		}
 	if (n_seals == 0) {
 		if (t->was_primary)
@@ -179,7 +173,7 @@ static void check_seals(struct items *it, const struct token *t, const struct ch
 
 		if (!s)
 			continue;
-		st = seal_status(s, certs, lens, n ? n : 1, o->now);
+		st = token_seal_status(t, s, o->now);
 		p = json_object_new_object();
 		json_object_object_add(p, "name", json_object_new_string(s->name ? s->name : ""));
 		json_object_object_add(p, "status", json_object_new_string(seal_status_name(st)));

@@ -137,9 +137,7 @@ bool token_has_seal(const struct token *t)
 	return false;
 }
 
-/* The status needs the token's certificates, for the binding. */
-static enum seal_status token_seal_status(const struct token *t, const struct seal_info *seal,
-					  int64_t now)
+enum seal_status token_seal_status(const struct token *t, const struct seal_info *seal, int64_t now)
 {
 	const uint8_t *certs[64];
 	size_t lens[64], n = 0;

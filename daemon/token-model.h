@@ -68,6 +68,10 @@ struct token {
 /* Whether the token carries a seal (usable or not). */
 bool token_has_seal(const struct token *t);
 
+/* A seal's status on this token as of now: bound means one of the token's
+ * certificates is among its signers (none bound without certificates). */
+enum seal_status token_seal_status(const struct token *t, const struct seal_info *seal, int64_t now);
+
 void token_free(struct token *t);
 
 /* The token in the JSON contract shape (docs/protocol.md), with day
