@@ -34,7 +34,8 @@ static const char *param_string(json_object *params, const char *key)
 {
 	json_object *v;
 
-	if (!json_object_object_get_ex(params, key, &v) || !json_object_is_type(v, json_type_string))
+	if (!json_object_object_get_ex(params, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
 		return NULL;
 	return json_object_get_string(v);
 }
@@ -67,7 +68,8 @@ static void method_get(struct ukeyd *d, struct client *c, json_object *id, json_
 	}
 	if (!json_object_object_get_ex(params, "serial", &serial) ||
 	    !json_object_is_type(serial, json_type_string)) {
-		client_reply_error(c, id, UKEY_WIRE_INVALID_REQUEST, "get needs a string \"serial\"");
+		client_reply_error(c, id, UKEY_WIRE_INVALID_REQUEST,
+				   "get needs a string \"serial\"");
 		return;
 	}
 	want = json_object_get_string(serial);
@@ -116,7 +118,8 @@ static void method_seal_picture(struct ukeyd *d, struct client *c, json_object *
 		if (t->objects[i].seal && want-- == 0)
 			seal = t->objects[i].seal;
 	if (!seal || seal->layout == 0) {
-		client_reply_error(c, id, UKEY_WIRE_NOT_FOUND, "no such seal, or it has no picture");
+		client_reply_error(c, id, UKEY_WIRE_NOT_FOUND,
+				   "no such seal, or it has no picture");
 		return;
 	}
 	b64 = malloc(4 * ((seal->picture_len + 2) / 3) + 1);
@@ -131,6 +134,13 @@ static void method_seal_picture(struct ukeyd *d, struct client *c, json_object *
 	json_object_object_add(result, "data", json_object_new_string((char *)b64));
 	free(b64);
 	client_reply(c, id, result);
+}
+
+static void method_subscribe(struct ukeyd *d, struct client *c, json_object *id,
+			     json_object *params)
+{
+	client_subscribe(c);
+	client_reply(c, id, NULL);
 }
 
 static void method_refresh(struct ukeyd *d, struct client *c, json_object *id, json_object *params)
@@ -188,7 +198,8 @@ static struct ukey_secret *param_secret(json_object *params, const char *key)
 {
 	json_object *v;
 
-	if (!json_object_object_get_ex(params, key, &v) || !json_object_is_type(v, json_type_string))
+	if (!json_object_object_get_ex(params, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
 		return NULL;
 	return ukey_secret_new(json_object_get_string(v), (size_t)json_object_get_string_len(v));
 }
@@ -215,7 +226,8 @@ static const struct token *pin_target(struct ukeyd *d, struct client *c, json_ob
 		return NULL;
 	}
 	if (!serial) {
-		client_reply_error(c, id, UKEY_WIRE_INVALID_REQUEST, "a string \"serial\" is needed");
+		client_reply_error(c, id, UKEY_WIRE_INVALID_REQUEST,
+				   "a string \"serial\" is needed");
 		return NULL;
 	}
 	t = token_model_find(&d->model, serial);
@@ -237,9 +249,9 @@ static bool refuse_by_policy(struct ukeyd *d, struct client *c, json_object *id,
 			     const struct token *t, const struct ukey_secret *new_pin,
 			     const struct ukey_secret *old_pin, const char *operation)
 {
-	enum pin_refusal why = pin_policy_check(&d->cfg->pin_policy, new_pin, old_pin,
-						token_profile(d, t)->default_pin, t->pin_min,
-						t->pin_max);
+	enum pin_refusal why =
+	    pin_policy_check(&d->cfg->pin_policy, new_pin, old_pin,
+			     token_profile(d, t)->default_pin, t->pin_min, t->pin_max);
 	json_object *extra;
 
 	if (why == PIN_ACCEPTED)
@@ -250,11 +262,11 @@ static bool refuse_by_policy(struct ukeyd *d, struct client *c, json_object *id,
 	json_object_object_add(extra, "reason", json_object_new_string(pin_refusal_name(why)));
 	json_object_object_add(extra, "min_len",
 			       json_object_new_int64(d->cfg->pin_policy.min_length > t->pin_min
-							     ? d->cfg->pin_policy.min_length
-							     : t->pin_min));
+							 ? d->cfg->pin_policy.min_length
+							 : t->pin_min));
 	json_object_object_add(extra, "max_len", json_object_new_int64((int64_t)t->pin_max));
-	client_reply_error_ext(c, id, UKEY_WIRE_PIN_POLICY, "the new PIN is refused by the PIN policy",
-			       extra);
+	client_reply_error_ext(c, id, UKEY_WIRE_PIN_POLICY,
+			       "the new PIN is refused by the PIN policy", extra);
 	return true;
 }
 
@@ -319,7 +331,8 @@ static void method_pin_change(struct ukeyd *d, struct client *c, json_object *id
 	if (!old_pin || !new_pin) {
 		ukey_secret_free(old_pin);
 		ukey_secret_free(new_pin);
-		client_reply_error(c, id, UKEY_WIRE_INVALID_REQUEST, "\"old_pin\" and \"new_pin\" are needed");
+		client_reply_error(c, id, UKEY_WIRE_INVALID_REQUEST,
+				   "\"old_pin\" and \"new_pin\" are needed");
 		return;
 	}
 	if (refuse_by_policy(d, c, id, t, new_pin, old_pin, "pin_change")) {
@@ -401,8 +414,8 @@ static void method_get_private(struct ukeyd *d, struct client *c, json_object *i
 
 	if (!(t = pin_target(d, c, id, params, &module)))
 		return;
-	job = new_job(P11_JOB_READ_PRIVATE, t->serial, param_force(params), param_secret(params, "pin"),
-		      NULL);
+	job = new_job(P11_JOB_READ_PRIVATE, t->serial, param_force(params),
+		      param_secret(params, "pin"), NULL);
 	if (!job) {
 		client_reply_error(c, id, UKEY_WIRE_INVALID_REQUEST, "\"pin\" must be a string");
 		return;
@@ -449,8 +462,8 @@ static struct bid_recipient *read_recipients(json_object *params, size_t *ret_n)
 	r = calloc(n + 1, sizeof(*r));
 	for (size_t i = 0; r && i < n; i++) {
 		json_object *o = json_object_array_get_idx(arr, i);
-		r[i] = (struct bid_recipient){param_string(o, "issuer_der"), param_string(o, "serial"),
-					      param_string(o, "skid")};
+		r[i] = (struct bid_recipient){param_string(o, "issuer_der"),
+					      param_string(o, "serial"), param_string(o, "skid")};
 	}
 	*ret_n = r ? n : 0;
 	return r;
@@ -512,7 +525,7 @@ static json_object *check_result(struct ukeyd *d, json_object *params, const cha
 	if (serial) {
 		const struct token *t = token_model_find(&d->model, serial);
 		json_object_array_add(tokens, t && t->initialized ? check_token(t, &o)
-								   : check_not_found(serial));
+								  : check_not_found(serial));
 	} else {
 		for (size_t i = 0; i < d->model.n_tokens; i++)
 			if (d->model.tokens[i]->initialized)
@@ -522,8 +535,8 @@ static json_object *check_result(struct ukeyd *d, json_object *params, const cha
 	}
 	for (size_t i = 0; i < json_object_array_length(tokens); i++)
 		verdict = check_worse_verdict(
-			verdict, json_object_get_string(json_object_object_get(
-					 json_object_array_get_idx(tokens, i), "verdict")));
+		    verdict, json_object_get_string(json_object_object_get(
+				 json_object_array_get_idx(tokens, i), "verdict")));
 	result = json_object_new_object();
 	json_object_object_add(result, "verdict", json_object_new_string(verdict));
 	json_object_object_add(result, "tokens", tokens);
@@ -550,15 +563,16 @@ static const struct {
 	bool rescans; /* asks every module for a fresh scan first */
 	bool waits;   /* held until the first scan is in */
 } methods[] = {
-	{"list", method_list, false, true},
-	{"get", method_get, false, true},
-	{"refresh", method_refresh, true, true},
-	{"seal_picture", method_seal_picture, false, true},
-	{"check", method_check, false, true},
-	{"pin_change", method_pin_change, false, false},
-	{"pin_unlock", method_pin_unlock, false, false},
-	{"pin_probe_default", method_pin_probe_default, false, false},
-	{"audit", method_audit, false, false},
+    {"list", method_list, false, true},
+    {"get", method_get, false, true},
+    {"refresh", method_refresh, true, true},
+    {"seal_picture", method_seal_picture, false, true},
+    {"check", method_check, false, true},
+    {"subscribe", method_subscribe, false, false},
+    {"pin_change", method_pin_change, false, false},
+    {"pin_unlock", method_pin_unlock, false, false},
+    {"pin_probe_default", method_pin_probe_default, false, false},
+    {"audit", method_audit, false, false},
 };
 
 static const char *outcome_wire_code(enum p11_job_outcome o)
@@ -589,7 +603,8 @@ static const char *outcome_message(enum p11_job_outcome o)
 	case P11_JOB_PIN_LOCKED:
 		return "the PIN is locked";
 	case P11_JOB_GUARD_REFUSED:
-		return "refused: this attempt could lock the token (ask with force to spend the final try)";
+		return "refused: this attempt could lock the token (ask with force to spend the "
+		       "final try)";
 	case P11_JOB_TOKEN_REMOVED:
 		return "the token was removed";
 	case P11_JOB_FAILED:
@@ -629,7 +644,8 @@ static void remember_default(struct ukeyd *d, const struct p11_job *j, const cha
 			known = 0;
 		break;
 	}
-	if (known >= 0 && (r = token_memory_set(d->memory, j->serial, TOKEN_FACT_PIN_DEFAULT, known)) < 0)
+	if (known >= 0 &&
+	    (r = token_memory_set(d->memory, j->serial, TOKEN_FACT_PIN_DEFAULT, known)) < 0)
 		log_error("cannot save what is known of token %s's PIN: %s", j->serial,
 			  strerror(-r));
 }
@@ -654,11 +670,14 @@ void requests_finish_job(struct ukeyd *d, struct p11_job *j)
 	}
 	if (client_is_connected(req->client)) {
 		pin = json_object_new_object();
-		json_object_object_add(pin, "user", json_object_new_string(ukey_wire_pin_state_name(j->user_pin)));
-		json_object_object_add(pin, "so", json_object_new_string(ukey_wire_pin_state_name(j->so_pin)));
+		json_object_object_add(
+		    pin, "user", json_object_new_string(ukey_wire_pin_state_name(j->user_pin)));
+		json_object_object_add(pin, "so",
+				       json_object_new_string(ukey_wire_pin_state_name(j->so_pin)));
 		if (j->kind == P11_JOB_PROBE_DEFAULT && j->outcome != P11_JOB_GUARD_REFUSED &&
 		    j->outcome != P11_JOB_PIN_LOCKED)
-			json_object_object_add(pin, "default", json_object_new_boolean(j->outcome == P11_JOB_DONE));
+			json_object_object_add(pin, "default",
+					       json_object_new_boolean(j->outcome == P11_JOB_DONE));
 		if (j->outcome == P11_JOB_DONE && j->kind == P11_JOB_SELFTEST) {
 			struct selftest_result st = {j->sign_ok, j->decrypt_ok};
 			json_object_put(pin);
@@ -671,8 +690,8 @@ void requests_finish_job(struct ukeyd *d, struct p11_job *j)
 			json_object_put(pin);
 			if (now_t)
 				json_object_object_add(result, "token",
-						       token_to_json_with_private(now_t, j->private_objects,
-										  time(NULL)));
+						       token_to_json_with_private(
+							   now_t, j->private_objects, time(NULL)));
 			if (now_t)
 				client_reply(req->client, req->id, result);
 			else {
@@ -688,7 +707,8 @@ void requests_finish_job(struct ukeyd *d, struct p11_job *j)
 			json_object *extra = json_object_new_object();
 			json_object_object_add(extra, "pin", pin);
 			if (j->outcome == P11_JOB_FAILED)
-				json_object_object_add(extra, "ck_rv", json_object_new_int64((int64_t)j->rv));
+				json_object_object_add(extra, "ck_rv",
+						       json_object_new_int64((int64_t)j->rv));
 			client_reply_error_ext(req->client, req->id, outcome_wire_code(j->outcome),
 					       outcome_message(j->outcome), extra);
 		}
@@ -768,8 +788,10 @@ void requests_dispatch(struct client *c, json_object *id, const char *method, js
 		 * tokens": hold the request until it is. Not one that carries a
 		 * PIN: the server wipes PINs once this returns, and a held
 		 * request would later spend a try with a wiped one. */
-		if (!d->ready && methods[i].waits && json_object_object_get_ex(params, "pin", NULL)) {
-			client_reply_error(c, id, UKEY_WIRE_BUSY, "still reading the tokens; try again");
+		if (!d->ready && methods[i].waits &&
+		    json_object_object_get_ex(params, "pin", NULL)) {
+			client_reply_error(c, id, UKEY_WIRE_BUSY,
+					   "still reading the tokens; try again");
 			return;
 		}
 		if (methods[i].rescans || (methods[i].waits && !d->ready)) {

@@ -37,7 +37,8 @@ struct client {
 	unsigned owed; /* replies still to come from a worker */
 	bool eof;      /* the peer sent all it will send */
 	bool handshaken;
-	bool closing; /* flush what is queued, then hang up */
+	bool subscribed; /* gets events */
+	bool closing;	 /* flush what is queued, then hang up */
 };
 
 struct server {
@@ -272,6 +273,21 @@ static void client_send(struct client *c, json_object *msg)
 	client_flush(c);
 }
 
+void client_subscribe(struct client *c)
+{
+	c->subscribed = true;
+}
+
+void server_broadcast(struct server *s, json_object *event)
+{
+	for (struct client *c = s->clients, *next; c; c = next) {
+		next = c->next; /* a client whose buffer overflows is dropped here */
+		if (c->subscribed && !c->closing)
+			client_send(c, event);
+	}
+	json_object_put(event);
+}
+
 void client_reply(struct client *c, json_object *id, json_object *result)
 {
 	json_object *msg = json_object_new_object();
@@ -291,14 +307,14 @@ void client_reply_error(struct client *c, json_object *id, const char *code, con
 	client_reply_error_ext(c, id, code, message, NULL);
 }
 
-void client_reply_error_ext(struct client *c, json_object *id, const char *code, const char *message,
-			    json_object *extra)
+void client_reply_error_ext(struct client *c, json_object *id, const char *code,
+			    const char *message, json_object *extra)
 {
 	json_object *msg = json_object_new_object(), *err = json_object_new_object();
 
 	if (extra && err) {
 		json_object_object_foreach(extra, key, val)
-			json_object_object_add(err, key, json_object_get(val));
+		    json_object_object_add(err, key, json_object_get(val));
 	}
 	json_object_put(extra);
 	if (msg && err) {
@@ -320,7 +336,8 @@ static void client_handle_hello(struct client *c, json_object *id, json_object *
 
 	if (!json_object_object_get_ex(params, "version", &v) ||
 	    !json_object_is_type(v, json_type_int)) {
-		client_reply_error(c, id, UKEY_WIRE_INVALID_REQUEST, "hello needs an integer version");
+		client_reply_error(c, id, UKEY_WIRE_INVALID_REQUEST,
+				   "hello needs an integer version");
 		return;
 	}
 	version = json_object_get_int64(v);
@@ -366,7 +383,8 @@ static void client_handle_line(struct client *c, const char *line, size_t len)
 	name = json_object_get_string(method);
 	if (json_object_object_get_ex(msg, "params", &params) &&
 	    !json_object_is_type(params, json_type_object)) {
-		client_reply_error(c, id, UKEY_WIRE_INVALID_REQUEST, "\"params\" must be an object");
+		client_reply_error(c, id, UKEY_WIRE_INVALID_REQUEST,
+				   "\"params\" must be an object");
 		goto out;
 	}
 	if (!params) {
@@ -485,8 +503,8 @@ static int server_on_accept(sd_event_source *src, int fd, uint32_t revents, void
 		s->clients->prev = c;
 	s->clients = c;
 	s->n_clients++;
-	log_debug("client connected: pid %d uid %u gid %u", (int)c->peer.pid,
-		  (unsigned)c->peer.uid, (unsigned)c->peer.gid);
+	log_debug("client connected: pid %d uid %u gid %u", (int)c->peer.pid, (unsigned)c->peer.uid,
+		  (unsigned)c->peer.gid);
 	return 0;
 }
 

@@ -49,6 +49,12 @@ void client_paid(struct client *c);
  * it connected (SO_PEERGROUPS). */
 bool client_has_group(const struct client *c, gid_t gid);
 
+/* From now on the client gets events (messages without "id"). */
+void client_subscribe(struct client *c);
+
+/* Sends an event (taken) to every subscribed client. */
+void server_broadcast(struct server *s, json_object *event);
+
 /* Sends {"id":id,"result":result}; takes ownership of result. */
 void client_reply(struct client *c, json_object *id, json_object *result);
 /* Sends {"id":id,"error":{"code":code,"message":message}}. */

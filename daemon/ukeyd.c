@@ -18,36 +18,75 @@
 #include "server.h"
 #include "util.h"
 
-static bool model_has_serial(const struct token **tokens, size_t n, const char *serial)
+static json_object *event_new(const char *type, const char *serial)
 {
-	for (size_t i = 0; i < n; i++)
-		if (streq_ptr(tokens[i]->serial, serial))
-			return true;
-	return false;
+	json_object *e = json_object_new_object();
+
+	json_object_object_add(e, "event", json_object_new_string(type));
+	json_object_object_add(e, "serial", json_object_new_string(serial ? serial : ""));
+	return e;
 }
 
-/* Logs which tokens of a module appeared and which went away. */
-static void log_token_changes(struct ukeyd *d, const char *module, struct token **now, size_t n)
+static bool same_json(json_object *a, json_object *b)
 {
+	return strcmp(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN),
+		      json_object_to_json_string_ext(b, JSON_C_TO_STRING_PLAIN)) == 0;
+}
+
+/* Tells the log and every subscribed client which tokens of a module
+ * appeared, went away or changed (PIN state, certificates, seals: any
+ * difference in what a client sees). Blank slots are not news. */
+static void announce_token_changes(struct ukeyd *d, const char *module, struct token **now,
+				   size_t n)
+{
+	int64_t t_now = time(NULL);
+
 	for (size_t i = 0; i < n; i++) {
 		const struct token *old = token_model_find(&d->model, now[i]->serial);
+		json_object *new_json, *e;
+
 		if (!now[i]->initialized)
-			continue; /* a blank slot is not news */
-		if (!old || strcmp(old->module, module) != 0)
+			continue;
+		new_json = token_to_json(now[i], t_now);
+		if (!old || strcmp(old->module, module) != 0) {
 			log_info("token %s \"%s\" present on %s", now[i]->serial, now[i]->label,
 				 module);
+			e = event_new("token_added", now[i]->serial);
+		} else {
+			json_object *old_json = token_to_json(old, t_now);
+			bool same = same_json(old_json, new_json);
+			json_object_put(old_json);
+			if (same) {
+				json_object_put(new_json);
+				continue;
+			}
+			e = event_new("token_changed", now[i]->serial);
+		}
+		json_object_object_add(e, "token", new_json);
+		server_broadcast(d->server, e);
 	}
 	for (size_t i = 0; i < d->model.n_tokens; i++) {
 		const struct token *t = d->model.tokens[i];
-		if (t->initialized && strcmp(t->module, module) == 0 &&
-		    !model_has_serial((const struct token **)now, n, t->serial))
-			log_info("token %s \"%s\" gone from %s", t->serial, t->label, module);
+		bool still = false;
+
+		if (!t->initialized || strcmp(t->module, module) != 0)
+			continue;
+		for (size_t k = 0; k < n && !still; k++)
+			still = streq_ptr(now[k]->serial, t->serial);
+		if (still)
+			continue;
+		log_info("token %s \"%s\" gone from %s", t->serial, t->label, module);
+		json_object *e = event_new("token_removed", t->serial);
+		json_object_object_add(e, "label", json_object_new_string(t->label));
+		server_broadcast(d->server, e);
 	}
 }
 
 static void log_expiry_notice(const struct expiry_notice *n, void *userdata)
 {
+	struct ukeyd *d = userdata;
 	const struct cert_info *c = n->cert->info;
+	json_object *e = event_new("cert_expiry", n->token->serial);
 	time_t end = (time_t)c->not_after;
 	struct tm tm;
 	char date[32] = "?";
@@ -55,15 +94,26 @@ static void log_expiry_notice(const struct expiry_notice *n, void *userdata)
 	if (gmtime_r(&end, &tm))
 		strftime(date, sizeof(date), "%Y-%m-%d", &tm);
 	if (n->days_left < 0)
-		log_warning("token %s: certificate \"%s\" (%s, issued by %s) expired on %s: it can no "
-			    "longer sign or decrypt bids; renew it at the CA",
-			    n->token->serial, n->cert->label, c->subject, c->ca->name_en, date);
+		log_warning(
+		    "token %s: certificate \"%s\" (%s, issued by %s) expired on %s: it can no "
+		    "longer sign or decrypt bids; renew it at the CA",
+		    n->token->serial, n->cert->label, c->subject, c->ca->name_en, date);
 	else
-		log_warning("token %s: certificate \"%s\" (%s, issued by %s) expires on %s, %lld "
-			    "day(s) left: renew it now, before encrypting any bid, and never while a "
-			    "bid encrypted with this token is still unopened",
-			    n->token->serial, n->cert->label, c->subject, c->ca->name_en, date,
-			    (long long)n->days_left);
+		log_warning(
+		    "token %s: certificate \"%s\" (%s, issued by %s) expires on %s, %lld "
+		    "day(s) left: renew it now, before encrypting any bid, and never while a "
+		    "bid encrypted with this token is still unopened",
+		    n->token->serial, n->cert->label, c->subject, c->ca->name_en, date,
+		    (long long)n->days_left);
+	json_object_object_add(e, "cert_label",
+			       json_object_new_string(n->cert->label ? n->cert->label : ""));
+	json_object_object_add(e, "threshold", json_object_new_int(n->threshold));
+	json_object_object_add(e, "days_left", json_object_new_int64(n->days_left));
+	json_object_object_add(e, "not_after", json_object_new_string(date));
+	if (d->server)
+		server_broadcast(d->server, e);
+	else
+		json_object_put(e);
 }
 
 static int on_expiry_timer(sd_event_source *s, uint64_t usec, void *userdata);
@@ -119,7 +169,6 @@ void ukeyd_apply_scan(struct ukeyd *d, size_t module_index, struct p11_scan_resu
 	if (r->error < 0)
 		log_error("%s: %s; its tokens are not served", module,
 			  r->error_msg ? r->error_msg : strerror(-r->error));
-	log_token_changes(d, module, r->tokens, r->n_tokens);
 	for (size_t i = 0; i < r->n_tokens; i++) {
 		struct token *t = r->tokens[i];
 		int err;
@@ -133,8 +182,10 @@ void ukeyd_apply_scan(struct ukeyd *d, size_t module_index, struct p11_scan_resu
 		t->pin_default = token_memory_get(d->memory, t->serial, TOKEN_FACT_PIN_DEFAULT);
 		t->was_primary = token_memory_get(d->memory, t->serial, TOKEN_FACT_PRIMARY) == 1;
 		if (t->was_primary && !token_has_seal(t))
-			log_warning("token %s was a primary (主锁) but shows no seal now", t->serial);
+			log_warning("token %s was a primary (主锁) but shows no seal now",
+				    t->serial);
 	}
+	announce_token_changes(d, module, r->tokens, r->n_tokens);
 	if (token_model_replace_module(&d->model, module, (unsigned)module_index, r->tokens,
 				       r->n_tokens) == 0) {
 		r->tokens = NULL; /* the model owns them now */
@@ -194,7 +245,8 @@ static int load_profiles(struct ukeyd *d)
 
 	r = ca_profiles_load(&d->profiles, d->cfg->ca_profiles, d->cfg->ca_profiles_dir, &error);
 	if (r == -ENOENT) {
-		log_warning("%s; every CA will be reported as unknown", error ? error : "CA profiles missing");
+		log_warning("%s; every CA will be reported as unknown",
+			    error ? error : "CA profiles missing");
 		free(error);
 		error = NULL;
 		r = ca_profiles_load(&d->profiles, NULL, d->cfg->ca_profiles_dir, &error);
@@ -248,7 +300,8 @@ static int open_listen_socket(struct ukeyd *d, bool *ret_owned)
 	}
 	if (n == 1) {
 		if (sd_is_socket_unix(SD_LISTEN_FDS_START, SOCK_STREAM, 1, NULL, 0) <= 0) {
-			log_error("the socket passed by systemd is not a listening Unix stream socket");
+			log_error(
+			    "the socket passed by systemd is not a listening Unix stream socket");
 			return -EINVAL;
 		}
 		*ret_owned = false;
@@ -324,7 +377,8 @@ int ukeyd_run(struct ukeyd_config *cfg)
 		goto out;
 
 	if (cfg->n_modules == 0)
-		log_warning("no PKCS#11 module configured (--module or \"module =\" in the config)");
+		log_warning(
+		    "no PKCS#11 module configured (--module or \"module =\" in the config)");
 	d.modules = calloc(cfg->n_modules + 1, sizeof(*d.modules));
 	if (!d.modules) {
 		r = -ENOMEM;
@@ -348,7 +402,8 @@ int ukeyd_run(struct ukeyd_config *cfg)
 		d.n_modules++;
 	}
 	ukeyd_check_ready(&d);
-	log_info("ukeyd " UKEY_VERSION " serving %s", socket_owned ? cfg->socket_path : "(socket activation)");
+	log_info("ukeyd " UKEY_VERSION " serving %s",
+		 socket_owned ? cfg->socket_path : "(socket activation)");
 	r = sd_event_loop(d.loop);
 	log_info("shutting down");
 	(void)sd_notify(0, "STOPPING=1");

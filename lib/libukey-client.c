@@ -29,6 +29,18 @@ struct ukey_client {
 	unsigned timeout_ms;
 	char *daemon_version;
 	char *error_reason; /* of the last failed request */
+	char *socket_path;  /* to reconnect to */
+	ukey_event_fn event_fn;
+	void *event_userdata;
+	json_object *queued; /* events read while waiting for a reply */
+	bool told_disconnected;
+};
+
+struct ukey_event {
+	enum ukey_event_type type;
+	const char *serial;
+	ukey_token *token;
+	const char *json;
 };
 
 static int64_t now_ms(void)
@@ -128,21 +140,21 @@ static enum ukey_error error_from_wire(json_object *err)
 		const char *code;
 		enum ukey_error err;
 	} map[] = {
-		{UKEY_WIRE_NOT_FOUND, UKEY_E_NOT_FOUND},
-		{UKEY_WIRE_VERSION_UNSUPPORTED, UKEY_E_VERSION},
-		{UKEY_WIRE_INVALID_JSON, UKEY_E_REFUSED},
-		{UKEY_WIRE_INVALID_REQUEST, UKEY_E_REFUSED},
-		{UKEY_WIRE_UNKNOWN_METHOD, UKEY_E_REFUSED},
-		{UKEY_WIRE_HANDSHAKE_REQUIRED, UKEY_E_REFUSED},
-		{UKEY_WIRE_MESSAGE_TOO_LARGE, UKEY_E_REFUSED},
-		{UKEY_WIRE_PIN_INCORRECT, UKEY_E_PIN_INCORRECT},
-		{UKEY_WIRE_PIN_LOCKED, UKEY_E_PIN_LOCKED},
-		{UKEY_WIRE_PIN_POLICY, UKEY_E_PIN_POLICY},
-		{UKEY_WIRE_LOCKOUT_GUARD, UKEY_E_LOCKOUT_GUARD},
-		{UKEY_WIRE_PERMISSION_DENIED, UKEY_E_PERMISSION},
-		{UKEY_WIRE_TOKEN_REMOVED, UKEY_E_TOKEN_REMOVED},
-		{UKEY_WIRE_TOKEN_ERROR, UKEY_E_TOKEN},
-		{UKEY_WIRE_BUSY, UKEY_E_BUSY},
+	    {UKEY_WIRE_NOT_FOUND, UKEY_E_NOT_FOUND},
+	    {UKEY_WIRE_VERSION_UNSUPPORTED, UKEY_E_VERSION},
+	    {UKEY_WIRE_INVALID_JSON, UKEY_E_REFUSED},
+	    {UKEY_WIRE_INVALID_REQUEST, UKEY_E_REFUSED},
+	    {UKEY_WIRE_UNKNOWN_METHOD, UKEY_E_REFUSED},
+	    {UKEY_WIRE_HANDSHAKE_REQUIRED, UKEY_E_REFUSED},
+	    {UKEY_WIRE_MESSAGE_TOO_LARGE, UKEY_E_REFUSED},
+	    {UKEY_WIRE_PIN_INCORRECT, UKEY_E_PIN_INCORRECT},
+	    {UKEY_WIRE_PIN_LOCKED, UKEY_E_PIN_LOCKED},
+	    {UKEY_WIRE_PIN_POLICY, UKEY_E_PIN_POLICY},
+	    {UKEY_WIRE_LOCKOUT_GUARD, UKEY_E_LOCKOUT_GUARD},
+	    {UKEY_WIRE_PERMISSION_DENIED, UKEY_E_PERMISSION},
+	    {UKEY_WIRE_TOKEN_REMOVED, UKEY_E_TOKEN_REMOVED},
+	    {UKEY_WIRE_TOKEN_ERROR, UKEY_E_TOKEN},
+	    {UKEY_WIRE_BUSY, UKEY_E_BUSY},
 	};
 	json_object *code;
 
@@ -202,9 +214,16 @@ static enum ukey_error client_call(ukey_client *c, const char *method, json_obje
 		e = client_recv(c, &msg, deadline);
 		if (e != UKEY_OK)
 			break;
-		/* Unsolicited messages (events) carry no id; not ours to answer. */
-		if (!json_object_object_get_ex(msg, "id", &v) ||
-		    !json_object_is_type(v, json_type_int) || json_object_get_int64(v) != id) {
+		/* Events carry no id: kept for ukey_client_dispatch(). */
+		if (!json_object_object_get_ex(msg, "id", &v)) {
+			if (c->event_fn && json_object_object_get_ex(msg, "event", NULL))
+				json_object_array_add(c->queued, msg);
+			else
+				json_object_put(msg);
+			msg = NULL;
+			continue;
+		}
+		if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) != id) {
 			json_object_put(msg);
 			msg = NULL;
 			continue;
@@ -250,9 +269,42 @@ static int connect_unix(const char *path)
 	return fd;
 }
 
-UKEY_EXPORT enum ukey_error ukey_client_new(const char *socket_path, ukey_client **ret_client)
+/* Connects to c->socket_path and completes the handshake. */
+static enum ukey_error client_connect(ukey_client *c)
 {
 	json_object *params, *result = NULL, *v;
+	enum ukey_error e;
+
+	ukey_linebuf_init(&c->in, UKEY_MAX_REPLY_SIZE, false);
+	c->fd = connect_unix(c->socket_path);
+	if (c->fd < 0)
+		return UKEY_E_UNREACHABLE;
+	params = json_object_new_object();
+	if (!params) {
+		client_disconnect(c);
+		return UKEY_E_NO_MEMORY;
+	}
+	json_object_object_add(params, "version", json_object_new_int(UKEY_PROTOCOL_VERSION));
+	json_object_object_add(params, "client", json_object_new_string("libukey " UKEY_VERSION));
+	e = client_call(c, "hello", params, &result);
+	if (e == UKEY_OK) {
+		free(c->daemon_version);
+		c->daemon_version = NULL;
+		if (!json_object_object_get_ex(result, "version", &v) ||
+		    json_object_get_int(v) != UKEY_PROTOCOL_VERSION)
+			e = UKEY_E_VERSION;
+		else if (json_object_object_get_ex(result, "daemon", &v) &&
+			 !(c->daemon_version = strdup(json_object_get_string(v))))
+			e = UKEY_E_NO_MEMORY;
+	}
+	json_object_put(result);
+	if (e != UKEY_OK)
+		client_disconnect(c);
+	return e == UKEY_E_DISCONNECTED ? UKEY_E_UNREACHABLE : e;
+}
+
+UKEY_EXPORT enum ukey_error ukey_client_new(const char *socket_path, ukey_client **ret_client)
+{
 	ukey_client *c;
 	enum ukey_error e;
 
@@ -267,34 +319,18 @@ UKEY_EXPORT enum ukey_error ukey_client_new(const char *socket_path, ukey_client
 	if (!c)
 		return UKEY_E_NO_MEMORY;
 	c->refcount = 1;
+	c->fd = -1;
 	c->timeout_ms = DEFAULT_TIMEOUT_MS;
-	ukey_linebuf_init(&c->in, UKEY_MAX_REPLY_SIZE, false);
-	c->fd = connect_unix(socket_path);
-	if (c->fd < 0) {
-		free(c);
-		return UKEY_E_UNREACHABLE;
-	}
-
-	params = json_object_new_object();
-	if (!params) {
+	c->socket_path = strdup(socket_path);
+	c->queued = json_object_new_array();
+	if (!c->socket_path || !c->queued) {
 		ukey_client_unref(c);
 		return UKEY_E_NO_MEMORY;
 	}
-	json_object_object_add(params, "version", json_object_new_int(UKEY_PROTOCOL_VERSION));
-	json_object_object_add(params, "client", json_object_new_string("libukey " UKEY_VERSION));
-	e = client_call(c, "hello", params, &result);
-	if (e == UKEY_OK) {
-		if (!json_object_object_get_ex(result, "version", &v) ||
-		    json_object_get_int(v) != UKEY_PROTOCOL_VERSION)
-			e = UKEY_E_VERSION;
-		else if (json_object_object_get_ex(result, "daemon", &v) &&
-			 !(c->daemon_version = strdup(json_object_get_string(v))))
-			e = UKEY_E_NO_MEMORY;
-	}
-	json_object_put(result);
+	e = client_connect(c);
 	if (e != UKEY_OK) {
 		ukey_client_unref(c);
-		return e == UKEY_E_DISCONNECTED ? UKEY_E_UNREACHABLE : e;
+		return e;
 	}
 	*ret_client = c;
 	return UKEY_OK;
@@ -314,6 +350,8 @@ UKEY_EXPORT ukey_client *ukey_client_unref(ukey_client *c)
 	client_disconnect(c);
 	free(c->daemon_version);
 	free(c->error_reason);
+	free(c->socket_path);
+	json_object_put(c->queued);
 	free(c);
 	return NULL;
 }
@@ -507,8 +545,8 @@ UKEY_EXPORT enum ukey_error ukey_client_get_audit(ukey_client *c, int64_t since,
 	if (e != UKEY_OK)
 		return e;
 	if (json_object_object_get_ex(result, "entries", &entries))
-		text = strdup(json_object_to_json_string_ext(entries, JSON_C_TO_STRING_PLAIN |
-									  JSON_C_TO_STRING_NOSLASHESCAPE));
+		text = strdup(json_object_to_json_string_ext(
+		    entries, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	else
 		e = UKEY_E_PROTOCOL;
 	json_object_put(result);
@@ -566,4 +604,149 @@ enum ukey_error ukey_client_call(ukey_client *c, const char *method, json_object
 				 json_object **ret_result)
 {
 	return client_call(c, method, params, ret_result);
+}
+
+/* ------------------------------------------------------------------ events */
+
+static enum ukey_event_type event_type(const char *name)
+{
+	static const struct {
+		const char *name;
+		enum ukey_event_type type;
+	} types[] = {
+	    {"token_added", UKEY_EVENT_TOKEN_ADDED},
+	    {"token_removed", UKEY_EVENT_TOKEN_REMOVED},
+	    {"token_changed", UKEY_EVENT_TOKEN_CHANGED},
+	    {"cert_expiry", UKEY_EVENT_CERT_EXPIRY},
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(types); i++)
+		if (streq_ptr(name, types[i].name))
+			return types[i].type;
+	return 0;
+}
+
+static void deliver(ukey_client *c, json_object *msg)
+{
+	json_object *v, *tok;
+	struct ukey_event ev = {0};
+
+	if (!json_object_object_get_ex(msg, "event", &v) ||
+	    !(ev.type = event_type(json_object_get_string(v))))
+		return; /* an event of a newer ukeyd: ignored */
+	ev.serial = json_object_object_get_ex(msg, "serial", &v) ? json_object_get_string(v) : "";
+	if (json_object_object_get_ex(msg, "token", &tok))
+		ev.token = ukey_token_new_from_json(tok);
+	ev.json = json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN |
+							  JSON_C_TO_STRING_NOSLASHESCAPE);
+	c->event_fn(c, &ev, c->event_userdata);
+	ukey_token_unref(ev.token);
+}
+
+static void deliver_simple(ukey_client *c, enum ukey_event_type type, const char *json)
+{
+	struct ukey_event ev = {.type = type, .serial = "", .json = json};
+
+	c->event_fn(c, &ev, c->event_userdata);
+}
+
+static enum ukey_error subscribe(ukey_client *c)
+{
+	json_object *result = NULL;
+	enum ukey_error e = client_call(c, "subscribe", NULL, &result);
+
+	json_object_put(result);
+	return e;
+}
+
+UKEY_EXPORT enum ukey_error ukey_client_subscribe(ukey_client *c, ukey_event_fn fn, void *userdata)
+{
+	if (!c || !fn)
+		return UKEY_E_INVALID_ARGUMENT;
+	c->event_fn = fn;
+	c->event_userdata = userdata;
+	return subscribe(c);
+}
+
+UKEY_EXPORT int ukey_client_get_fd(ukey_client *c)
+{
+	return c ? c->fd : -1;
+}
+
+/* Tells the application once per loss, whether the loss was seen here or
+ * by a request that failed in between. */
+static void announce_disconnect(ukey_client *c)
+{
+	client_disconnect(c);
+	if (c->told_disconnected)
+		return;
+	c->told_disconnected = true;
+	deliver_simple(c, UKEY_EVENT_DISCONNECTED, "{\"event\":\"disconnected\"}");
+}
+
+UKEY_EXPORT enum ukey_error ukey_client_dispatch(ukey_client *c)
+{
+	if (!c || !c->event_fn)
+		return UKEY_E_INVALID_ARGUMENT;
+	if (c->fd < 0) {
+		announce_disconnect(c);
+		if (client_connect(c) != UKEY_OK || subscribe(c) != UKEY_OK) {
+			client_disconnect(c);
+			return UKEY_E_DISCONNECTED;
+		}
+		c->told_disconnected = false;
+		deliver_simple(c, UKEY_EVENT_RECONNECTED, "{\"event\":\"reconnected\"}");
+	}
+	/* A callback may call ukeyd itself; events read during that call are
+	 * queued, so the queue is drained again after every delivery. */
+	for (;;) {
+		json_object *msg = NULL;
+		char *line;
+		size_t len;
+		long n;
+
+		if (json_object_array_length(c->queued) > 0) {
+			msg = json_object_get(json_object_array_get_idx(c->queued, 0));
+			json_object_array_del_idx(c->queued, 0, 1);
+			deliver(c, msg);
+			json_object_put(msg);
+			continue;
+		}
+		if (c->fd < 0)
+			break; /* lost during a callback's request */
+		if (ukey_linebuf_next(&c->in, &line, &len) > 0) {
+			if (ukey_msg_parse(line, len, &msg) == 0) {
+				deliver(c, msg);
+				json_object_put(msg);
+			}
+			continue;
+		}
+		n = ukey_linebuf_fill(&c->in, c->fd);
+		if (n == -EAGAIN)
+			return UKEY_OK;
+		if (n <= 0)
+			break; /* end of file or an error: ukeyd stopped */
+	}
+	announce_disconnect(c);
+	return UKEY_E_DISCONNECTED;
+}
+
+UKEY_EXPORT enum ukey_event_type ukey_event_get_type(const ukey_event *ev)
+{
+	return ev ? ev->type : 0;
+}
+
+UKEY_EXPORT const char *ukey_event_get_serial(const ukey_event *ev)
+{
+	return ev && ev->serial ? ev->serial : "";
+}
+
+UKEY_EXPORT ukey_token *ukey_event_get_token(const ukey_event *ev)
+{
+	return ev ? ev->token : NULL;
+}
+
+UKEY_EXPORT const char *ukey_event_get_json(const ukey_event *ev)
+{
+	return ev && ev->json ? ev->json : "";
 }

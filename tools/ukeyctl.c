@@ -17,6 +17,7 @@ static const struct ctl_command commands[] = {
 	{"list", "", N_("list the plugged tokens"), cmd_list},
 	{"status", "[SERIAL] [--private]", N_("show one token in detail (--private: asks the PIN)"), cmd_status},
 	{"expiry", "[--days N]", N_("list certificates due for renewal (exit 1 if any)"), cmd_expiry},
+	{"watch", "", N_("print token events, one per line, until interrupted"), cmd_watch},
 	{"holders", "", N_("group the plugged tokens by holder: primary and secondaries"), cmd_holders},
 	{"seal", "export|inspect", N_("save a seal's picture, or check a seal file"), cmd_seal},
 	{"pin", "change|unlock|probe-default", N_("change, unlock (counter) or check the PIN"), cmd_pin},

@@ -72,6 +72,9 @@ int cmd_audit(struct ctl *ctl, int argc, char **argv);
  * plugged in. Prints why not and returns an exit code on failure. */
 int ctl_pick_serial(ukey_client *client, const char *given, ukey_token **ret_token);
 
+/* cmd-watch.c */
+int cmd_watch(struct ctl *ctl, int argc, char **argv);
+
 /* cmd-check.c */
 int cmd_check(struct ctl *ctl, int argc, char **argv);
 int cmd_which_token(struct ctl *ctl, int argc, char **argv);

@@ -145,6 +145,16 @@ enum ukey_severity {
 	UKEY_SEVERITY_ERROR = 2,
 };
 
+/** What happened, as told by ukey_client_dispatch(). */
+enum ukey_event_type {
+	UKEY_EVENT_TOKEN_ADDED = 1,   /**< a token appeared (ukey_event_get_token()) */
+	UKEY_EVENT_TOKEN_REMOVED = 2, /**< it was pulled out: stop using it */
+	UKEY_EVENT_TOKEN_CHANGED = 3, /**< PIN state, certificates or seals changed */
+	UKEY_EVENT_CERT_EXPIRY = 4,   /**< a certificate crossed 30, 7, 3, 1 or 0 days left */
+	UKEY_EVENT_DISCONNECTED = 5,  /**< ukeyd went away; ukey_client_get_fd() is -1 */
+	UKEY_EVENT_RECONNECTED = 6,   /**< ukeyd is back: take the new fd, re-read tokens */
+};
+
 typedef struct ukey_client ukey_client;
 typedef struct ukey_token_list ukey_token_list;
 typedef struct ukey_token ukey_token;
@@ -153,6 +163,11 @@ typedef struct ukey_object ukey_object;
 typedef struct ukey_seal ukey_seal;
 typedef struct ukey_check_report ukey_check_report;
 typedef struct ukey_check_item ukey_check_item;
+typedef struct ukey_event ukey_event;
+
+/** Called by ukey_client_dispatch() for each event; @event is valid
+ * during the call only. */
+typedef void (*ukey_event_fn)(ukey_client *client, const ukey_event *event, void *userdata);
 
 /* ---------------------------------------------------------------- client */
 
@@ -249,6 +264,42 @@ ukey_token *ukey_token_list_get(const ukey_token_list *list, size_t index);
  */
 enum ukey_error ukey_client_get_seal_picture(ukey_client *client, const char *serial, size_t index,
 					     uint8_t **ret_data, size_t *ret_len);
+
+/* ---------------------------------------------------------------- events */
+
+/**
+ * ukey_client_subscribe - have ukeyd tell this client of tokens added,
+ * removed and changed, and of certificate expiry, through @fn. Plug the
+ * client into your loop: poll ukey_client_get_fd() for input and call
+ * ukey_client_dispatch() when it is readable (and after other calls on the
+ * client: events that came during them are queued). When ukeyd restarts,
+ * dispatch reports UKEY_EVENT_DISCONNECTED, then reconnects (call it every
+ * second or so while the fd is -1) and reports UKEY_EVENT_RECONNECTED.
+ * Thread safety: not thread safe (the client's thread).
+ */
+enum ukey_error ukey_client_subscribe(ukey_client *client, ukey_event_fn fn, void *userdata);
+
+/** The socket to poll for input, or -1 while disconnected. Thread safety:
+ * the client's thread. */
+int ukey_client_get_fd(ukey_client *client);
+
+/**
+ * ukey_client_dispatch - deliver the queued events and those waiting on
+ * the socket, without blocking; reconnect when ukeyd is gone. Returns
+ * UKEY_OK, or UKEY_E_DISCONNECTED while ukeyd cannot be reached.
+ * Thread safety: not thread safe (the client's thread).
+ */
+enum ukey_error ukey_client_dispatch(ukey_client *client);
+
+/** Thread safety: any thread (during the callback). */
+enum ukey_event_type ukey_event_get_type(const ukey_event *event);
+/** The token's serial ("" for (dis)connection events). */
+const char *ukey_event_get_serial(const ukey_event *event);
+/** For added and changed tokens: the token as it is now (borrowed;
+ * ukey_token_ref() it to keep it), else NULL. */
+ukey_token *ukey_event_get_token(const ukey_event *event);
+/** The event as ukeyd sent it, JSON (docs/protocol.md). */
+const char *ukey_event_get_json(const ukey_event *event);
 
 /* ----------------------------------------------------------------- check */
 

@@ -1,0 +1,345 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Events end to end: a libukey client subscribes to the real ukeyd and
+ * sees a SoftHSM token plugged in and pulled out (through the p11-unplug
+ * wrapper module) and changed (pkcs11-tool writes an object); it sees
+ * ukeyd stop and come back; `ukeyctl --json watch` prints the events.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <ukey/ukey.h>
+
+#include "harness.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static struct harness h;
+
+struct seen {
+	int n;
+	enum ukey_event_type types[64];
+	char serials[64][64];
+	char labels[64][128]; /* of the token the event carried */
+};
+
+static void record(ukey_client *client, const ukey_event *ev, void *userdata)
+{
+	struct seen *s = userdata;
+	ukey_token *t = ukey_event_get_token(ev);
+
+	if (s->n >= 64)
+		return;
+	s->types[s->n] = ukey_event_get_type(ev);
+	snprintf(s->serials[s->n], sizeof(s->serials[0]), "%s", ukey_event_get_serial(ev));
+	snprintf(s->labels[s->n], sizeof(s->labels[0]), "%s", t ? ukey_token_get_label(t) : "");
+	s->n++;
+}
+
+static int find_event(const struct seen *s, enum ukey_event_type type, const char *serial)
+{
+	for (int i = 0; i < s->n; i++)
+		if (s->types[i] == type && (!serial || strcmp(s->serials[i], serial) == 0))
+			return i;
+	return -1;
+}
+
+/* Dispatches for up to timeout_ms until the event has come; its index.
+ * Dispatches first: events read during a request wait in the queue. */
+static int wait_event(ukey_client *c, struct seen *s, enum ukey_event_type type, const char *serial,
+		      int timeout_ms)
+{
+	for (int waited = 0; waited <= timeout_ms; waited += 100) {
+		struct pollfd p = {.events = POLLIN};
+		int i;
+
+		ukey_client_dispatch(c);
+		i = find_event(s, type, serial);
+		if (i >= 0)
+			return i;
+		p.fd = ukey_client_get_fd(c);
+		poll(p.fd < 0 ? NULL : &p, p.fd < 0 ? 0 : 1, 100);
+	}
+	return -1;
+}
+
+static int sh(const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+	int status;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	free(harness_sh(cmd, &status));
+	return status;
+}
+
+/* The tokens a test plugs in and pulls out, made before ukeyd starts
+ * (SoftHSM sees no token made after it started). */
+static const char *const spare_tokens[] = {"事件测试锁", "旁观锁", "排队锁", "观察锁", "重连锁"};
+static char unplug_file[160], unplug_env[200];
+
+/* Writes the unplug file: the spare tokens that are out now. */
+static void set_plugged(const char *label, bool in)
+{
+	static bool out[ARRAY_SIZE(spare_tokens)];
+	FILE *f = fopen(unplug_file, "we");
+
+	assert_non_null(f);
+	for (size_t i = 0; i < ARRAY_SIZE(spare_tokens); i++) {
+		if (!label || strcmp(label, spare_tokens[i]) == 0)
+			out[i] = !in;
+		if (out[i])
+			fprintf(f, "%s\n", spare_tokens[i]);
+	}
+	assert_int_equal(fclose(f), 0);
+}
+
+static void plug_in(const char *label)
+{
+	set_plugged(label, true);
+}
+
+static void pull_out(const char *label)
+{
+	set_plugged(label, false);
+}
+
+static int start_daemon(void)
+{
+	const char *const args[] = {"--module", getenv("P11_UNPLUG"), NULL};
+	const char *const env[] = {unplug_env, NULL};
+
+	return harness_start_daemon(&h, args, env);
+}
+
+static int group_setup(void **state)
+{
+	if (harness_setup(&h, "primary") < 0)
+		return -1;
+	snprintf(unplug_file, sizeof(unplug_file), "%s/unplugged", h.dir);
+	snprintf(unplug_env, sizeof(unplug_env), "P11_UNPLUG_FILE=%s", unplug_file);
+	for (size_t i = 0; i < ARRAY_SIZE(spare_tokens); i++)
+		if (sh("SOFTHSM2_CONF=%s softhsm2-util --init-token --free --label '%s' "
+		       "--so-pin 5720381694026153 --pin 123456 >/dev/null",
+		       h.softhsm_conf, spare_tokens[i]) != 0)
+			return -1;
+	pull_out(NULL);
+	return start_daemon();
+}
+
+static int group_teardown(void **state)
+{
+	return harness_finish(&h);
+}
+
+static ukey_client *subscribed(struct seen *s)
+{
+	ukey_client *c = NULL;
+
+	assert_int_equal(ukey_client_new(h.socket, &c), UKEY_OK);
+	assert_int_equal(ukey_client_subscribe(c, record, s), UKEY_OK);
+	assert_true(ukey_client_get_fd(c) >= 0);
+	return c;
+}
+
+static void test_added_changed_removed(void **state)
+{
+	struct seen s = {0};
+	ukey_client *c = subscribed(&s);
+	char serial[64];
+	int i;
+
+	/* Nothing has happened yet: dispatch delivers nothing, and does not block. */
+	assert_int_equal(ukey_client_dispatch(c), UKEY_OK);
+	assert_int_equal(s.n, 0);
+
+	plug_in("事件测试锁");
+	assert_int_equal(ukey_client_refresh(c), UKEY_OK);
+	i = wait_event(c, &s, UKEY_EVENT_TOKEN_ADDED, NULL, 5000);
+	assert_true(i >= 0);
+	assert_string_equal(s.labels[i], "事件测试锁");
+	assert_int_equal(harness_token_serial(&h, "事件测试锁", serial, sizeof(serial)), 0);
+	assert_string_equal(s.serials[i], serial);
+	/* The fixture's primary token did not change: no event for it. */
+	assert_int_equal(s.n, 1);
+
+	/* A new object on the token is a change the client must hear of. */
+	assert_int_equal(sh("SOFTHSM2_CONF=%s pkcs11-tool --module %s --token-label '事件测试锁' "
+			    "--login --pin 123456 --write-object /etc/hostname --type data "
+			    "--label note >/dev/null 2>&1",
+			    h.softhsm_conf, SOFTHSM_MODULE),
+			 0);
+	assert_int_equal(ukey_client_refresh(c), UKEY_OK);
+	assert_true(wait_event(c, &s, UKEY_EVENT_TOKEN_CHANGED, serial, 5000) >= 0);
+
+	pull_out("事件测试锁");
+	assert_int_equal(ukey_client_refresh(c), UKEY_OK);
+	i = wait_event(c, &s, UKEY_EVENT_TOKEN_REMOVED, serial, 5000);
+	assert_true(i >= 0);
+	assert_string_equal(s.labels[i], ""); /* a removed token has no state to show */
+	ukey_client_unref(c);
+}
+
+/* A client that did not subscribe gets no events in its replies' way. */
+static void test_unsubscribed_client_unaffected(void **state)
+{
+	struct seen s = {0};
+	ukey_client *watcher = subscribed(&s), *plain = NULL;
+	ukey_token_list *list = NULL;
+	bool found = false;
+
+	assert_int_equal(ukey_client_new(h.socket, &plain), UKEY_OK);
+	assert_int_equal(ukey_client_dispatch(plain), UKEY_E_INVALID_ARGUMENT);
+	plug_in("旁观锁");
+	assert_int_equal(ukey_client_refresh(plain), UKEY_OK);
+	assert_int_equal(ukey_client_list_tokens(plain, &list), UKEY_OK);
+	for (size_t i = 0; i < ukey_token_list_get_count(list); i++)
+		found |= strcmp(ukey_token_get_label(ukey_token_list_get(list, i)), "旁观锁") == 0;
+	assert_true(found);
+	ukey_token_list_unref(list);
+	assert_true(wait_event(watcher, &s, UKEY_EVENT_TOKEN_ADDED, NULL, 5000) >= 0);
+	pull_out("旁观锁");
+	assert_int_equal(ukey_client_refresh(plain), UKEY_OK);
+	assert_true(wait_event(watcher, &s, UKEY_EVENT_TOKEN_REMOVED, NULL, 5000) >= 0);
+	ukey_client_unref(plain);
+	ukey_client_unref(watcher);
+}
+
+/* Events that come while the client waits for a reply are kept, in order,
+ * for the next dispatch. */
+static void test_events_during_request_are_queued(void **state)
+{
+	struct seen s = {0};
+	ukey_client *c = subscribed(&s);
+
+	plug_in("排队锁");
+	/* refresh's reply comes after the scan, so the event is read while
+	 * waiting for it. */
+	assert_int_equal(ukey_client_refresh(c), UKEY_OK);
+	pull_out("排队锁");
+	assert_int_equal(ukey_client_refresh(c), UKEY_OK);
+	assert_int_equal(s.n, 0);
+	assert_int_equal(ukey_client_dispatch(c), UKEY_OK);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.types[0], UKEY_EVENT_TOKEN_ADDED);
+	assert_int_equal(s.types[1], UKEY_EVENT_TOKEN_REMOVED);
+	assert_string_equal(s.serials[0], s.serials[1]);
+	ukey_client_unref(c);
+}
+
+static void test_daemon_restart(void **state)
+{
+	struct seen s = {0};
+	ukey_client *c = subscribed(&s);
+	char serial[64];
+	int gone, back, added;
+
+	assert_int_equal(harness_stop_daemon(&h), 0);
+	gone = wait_event(c, &s, UKEY_EVENT_DISCONNECTED, NULL, 5000);
+	assert_true(gone >= 0);
+	assert_int_equal(ukey_client_get_fd(c), -1);
+	/* Nobody there: dispatch says so, and says "disconnected" only once. */
+	assert_int_equal(ukey_client_dispatch(c), UKEY_E_DISCONNECTED);
+	assert_int_equal(s.n, gone + 1);
+
+	assert_int_equal(start_daemon(), 0);
+	back = wait_event(c, &s, UKEY_EVENT_RECONNECTED, NULL, 5000);
+	assert_true(back > gone);
+	assert_true(ukey_client_get_fd(c) >= 0);
+
+	/* The subscription came back with the connection. */
+	plug_in("重连锁");
+	assert_int_equal(ukey_client_refresh(c), UKEY_OK);
+	added = wait_event(c, &s, UKEY_EVENT_TOKEN_ADDED, NULL, 5000);
+	assert_true(added > back);
+	assert_int_equal(harness_token_serial(&h, "重连锁", serial, sizeof(serial)), 0);
+	assert_string_equal(s.serials[added], serial);
+	pull_out("重连锁");
+	assert_int_equal(ukey_client_refresh(c), UKEY_OK);
+	assert_true(wait_event(c, &s, UKEY_EVENT_TOKEN_REMOVED, serial, 5000) >= 0);
+	ukey_client_unref(c);
+}
+
+static void test_ukeyctl_watch(void **state)
+{
+	char out[160], *text = NULL;
+	int fd, status = -1;
+	pid_t pid;
+	ukey_client *c = NULL;
+	size_t len = 0;
+
+	snprintf(out, sizeof(out), "%s/watch.out", h.dir);
+	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(fd, STDOUT_FILENO);
+		execl(getenv("UKEYCTL"), "ukeyctl", "--socket", h.socket, "--json", "watch", NULL);
+		_exit(127);
+	}
+	close(fd);
+	/* The watcher subscribes before we change anything: give it the time. */
+	poll(NULL, 0, 500);
+	assert_int_equal(ukey_client_new(h.socket, &c), UKEY_OK);
+	plug_in("观察锁");
+	assert_int_equal(ukey_client_refresh(c), UKEY_OK);
+	for (int i = 0; i < 50 && !harness_file_contains(out, "\"观察锁\""); i++)
+		poll(NULL, 0, 100);
+	kill(pid, SIGTERM);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+
+	/* One JSON object per line: the token_added event, with the token. */
+	FILE *f = fopen(out, "r");
+	assert_non_null(f);
+	bool found = false;
+	while (getline(&text, &len, f) > 0) {
+		json_object *e = json_tokener_parse(text), *t, *v;
+		assert_non_null(e);
+		if (strcmp(json_object_get_string(json_object_object_get(e, "event")),
+			   "token_added") == 0 &&
+		    json_object_object_get_ex(e, "token", &t) &&
+		    json_object_object_get_ex(t, "label", &v) &&
+		    strcmp(json_object_get_string(v), "观察锁") == 0)
+			found = true;
+		json_object_put(e);
+	}
+	free(text);
+	fclose(f);
+	assert_true(found);
+	pull_out("观察锁");
+	assert_int_equal(ukey_client_refresh(c), UKEY_OK);
+	ukey_client_unref(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_added_changed_removed),
+	    cmocka_unit_test(test_unsubscribed_client_unaffected),
+	    cmocka_unit_test(test_events_during_request_are_queued),
+	    cmocka_unit_test(test_ukeyctl_watch),
+	    cmocka_unit_test(test_daemon_restart),
+	};
+
+	return HARNESS_RUN_TESTS("events", tests, group_setup, group_teardown);
+}
