@@ -82,7 +82,7 @@ static void announce_token_changes(struct ukeyd *d, const char *module, struct t
 	}
 }
 
-static void log_expiry_notice(const struct expiry_notice *n, void *userdata)
+static void announce_expiry_notice(const struct expiry_notice *n, void *userdata)
 {
 	struct ukeyd *d = userdata;
 	const struct cert_info *c = n->cert->info;
@@ -125,7 +125,7 @@ static void ukeyd_check_expiry(struct ukeyd *d)
 	int64_t now = time(NULL), next;
 	int n, r;
 
-	n = expiry_collect(d->expiry, &d->model, now, log_expiry_notice, d);
+	n = expiry_collect(d->expiry, &d->model, now, announce_expiry_notice, d);
 	if (n > 0 && (r = expiry_state_save(d->expiry, &d->model, now)) < 0)
 		log_error("cannot save expiry notices to the state directory: %s", strerror(-r));
 	next = expiry_next_crossing(d->expiry, &d->model, now);

@@ -92,7 +92,8 @@ static int sh(const char *fmt, ...)
 
 /* The tokens a test plugs in and pulls out, made before ukeyd starts
  * (SoftHSM sees no token made after it started). */
-static const char *const spare_tokens[] = {"事件测试锁", "旁观锁", "排队锁", "观察锁", "重连锁"};
+static const char *const spare_tokens[] = {"事件测试锁", "旁观锁", "排队锁",
+					   "观察锁",	 "重连锁", "证书测试"};
 static char unplug_file[160], unplug_env[200];
 
 /* Writes the unplug file: the spare tokens that are out now. */
@@ -140,6 +141,9 @@ static int group_setup(void **state)
 		       "--so-pin 5720381694026153 --pin 123456 >/dev/null",
 		       h.softhsm_conf, spare_tokens[i]) != 0)
 			return -1;
+	/* "证书测试": certificates expired and expiring (provision-certs.sh). */
+	if (sh("%s/provision-certs.sh %s/hsm >/dev/null", getenv("FIXTURES"), h.dir) != 0)
+		return -1;
 	pull_out(NULL);
 	return start_daemon();
 }
@@ -277,6 +281,69 @@ static void test_daemon_restart(void **state)
 	ukey_client_unref(c);
 }
 
+/* Pulled out after ukeyd last saw it, before the PIN change reaches it:
+ * the client is told the token is gone (not "wrong PIN", no crash), the
+ * PIN is untouched, and subscribers hear of the removal. */
+static void test_pin_change_on_pulled_out_token(void **state)
+{
+	struct seen s = {0};
+	ukey_client *c = subscribed(&s);
+	char serial[64];
+
+	plug_in("事件测试锁");
+	assert_int_equal(ukey_client_refresh(c), UKEY_OK);
+	assert_int_equal(harness_token_serial(&h, "事件测试锁", serial, sizeof(serial)), 0);
+	pull_out("事件测试锁");
+	assert_int_equal(ukey_client_change_pin(c, serial, "123456", "739251", 0),
+			 UKEY_E_TOKEN_REMOVED);
+	assert_true(wait_event(c, &s, UKEY_EVENT_TOKEN_REMOVED, serial, 5000) >= 0);
+
+	/* Back in: the old PIN still works (pkcs11-tool as the witness). */
+	plug_in("事件测试锁");
+	assert_int_equal(sh("SOFTHSM2_CONF=%s pkcs11-tool --module %s --token-label '事件测试锁' "
+			    "--login --pin 123456 --list-objects >/dev/null 2>&1",
+			    h.softhsm_conf, SOFTHSM_MODULE),
+			 0);
+	pull_out("事件测试锁");
+	assert_int_equal(ukey_client_refresh(c), UKEY_OK);
+	ukey_client_unref(c);
+}
+
+/* A token plugged in with a certificate near its end is announced, and so
+ * is the certificate (once: the notice is remembered across replugs). */
+static void test_cert_expiry(void **state)
+{
+	struct seen s = {0};
+	ukey_client *c = subscribed(&s);
+	char serial[64];
+	int i, n = 0;
+
+	plug_in("证书测试");
+	assert_int_equal(ukey_client_refresh(c), UKEY_OK);
+	i = wait_event(c, &s, UKEY_EVENT_CERT_EXPIRY, NULL, 5000);
+	assert_true(i >= 0);
+	assert_int_equal(harness_token_serial(&h, "证书测试", serial, sizeof(serial)), 0);
+	assert_string_equal(s.serials[i], serial);
+	assert_true(find_event(&s, UKEY_EVENT_TOKEN_ADDED, serial) >= 0);
+	for (int k = 0; k < s.n; k++)
+		n += s.types[k] == UKEY_EVENT_CERT_EXPIRY;
+	assert_true(n >= 2); /* cert-03 expiring, and the expired ones */
+
+	pull_out("证书测试");
+	assert_int_equal(ukey_client_refresh(c), UKEY_OK);
+	assert_true(wait_event(c, &s, UKEY_EVENT_TOKEN_REMOVED, serial, 5000) >= 0);
+	plug_in("证书测试");
+	assert_int_equal(ukey_client_refresh(c), UKEY_OK);
+	n = s.n;
+	assert_true(wait_event(c, &s, UKEY_EVENT_TOKEN_ADDED, serial, 5000) >= 0);
+	ukey_client_dispatch(c);
+	for (int k = n; k < s.n; k++)
+		assert_int_not_equal(s.types[k], UKEY_EVENT_CERT_EXPIRY);
+	pull_out("证书测试");
+	assert_int_equal(ukey_client_refresh(c), UKEY_OK);
+	ukey_client_unref(c);
+}
+
 static void test_ukeyctl_watch(void **state)
 {
 	char out[160], *text = NULL;
@@ -337,6 +404,8 @@ int main(void)
 	    cmocka_unit_test(test_added_changed_removed),
 	    cmocka_unit_test(test_unsubscribed_client_unaffected),
 	    cmocka_unit_test(test_events_during_request_are_queued),
+	    cmocka_unit_test(test_cert_expiry),
+	    cmocka_unit_test(test_pin_change_on_pulled_out_token),
 	    cmocka_unit_test(test_ukeyctl_watch),
 	    cmocka_unit_test(test_daemon_restart),
 	};
