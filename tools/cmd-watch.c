@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ukeyctl watch: one line per event until interrupted. */
-#include <errno.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -60,7 +59,9 @@ static void print_event(ukey_client *client, const ukey_event *ev, void *userdat
 int cmd_watch(struct ctl *ctl, int argc, char **argv)
 {
 	struct sigaction sa = {.sa_handler = on_signal};
+	const struct timespec second = {.tv_sec = 1};
 	ukey_client *client = NULL;
+	sigset_t block, orig;
 	enum ukey_error e;
 	int r;
 
@@ -76,16 +77,27 @@ int cmd_watch(struct ctl *ctl, int argc, char **argv)
 		ukey_client_unref(client);
 		return ctl_fail(e, _("watching ukeyd"));
 	}
+	/* Signals are let in only inside ppoll(), so one that comes just
+	 * before it cannot be missed and leave us waiting for an event. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &orig);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	while (!stop) {
-		struct pollfd p = {.fd = ukey_client_get_fd(client), .events = POLLIN};
-		/* While ukeyd is away there is no fd: try again each second. */
-		if (p.fd < 0 || poll(&p, 1, -1) > 0 || errno != EINTR)
-			ukey_client_dispatch(client);
-		if (ukey_client_get_fd(client) < 0 && !stop)
-			poll(NULL, 0, 1000);
+		struct pollfd p = {.events = POLLIN};
+
+		/* First the events that came during requests (they are queued). */
+		ukey_client_dispatch(client);
+		p.fd = ukey_client_get_fd(client);
+		/* While ukeyd is away there is no fd: dispatch reconnects each second. */
+		if (p.fd < 0)
+			ppoll(NULL, 0, &second, &orig);
+		else
+			ppoll(&p, 1, NULL, &orig);
 	}
+	sigprocmask(SIG_SETMASK, &orig, NULL);
 	ukey_client_unref(client);
 	return EXIT_OK;
 }

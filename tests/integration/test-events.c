@@ -90,24 +90,27 @@ static int sh(const char *fmt, ...)
 	return status;
 }
 
-/* The tokens a test plugs in and pulls out, made before ukeyd starts
- * (SoftHSM sees no token made after it started). */
-static const char *const spare_tokens[] = {"事件测试锁", "旁观锁", "排队锁",
-					   "观察锁",	 "重连锁", "证书测试"};
+/* The tokens a test plugs in and pulls out, all made before ukeyd starts
+ * (SoftHSM sees no token made after it started): the fixture's primary,
+ * "证书测试" with certificates expired and expiring (provision-certs.sh),
+ * and blank ones from FIRST_BLANK on. */
+static const char *const pluggable[] = {"国信CA测试主锁", "证书测试", "事件测试锁", "旁观锁",
+					"排队锁",	  "观察锁",   "重连锁"};
+#define FIRST_BLANK 2
 static char unplug_file[160], unplug_env[200];
 
-/* Writes the unplug file: the spare tokens that are out now. */
+/* Writes the unplug file: the tokens that are out now (NULL: all). */
 static void set_plugged(const char *label, bool in)
 {
-	static bool out[ARRAY_SIZE(spare_tokens)];
+	static bool out[ARRAY_SIZE(pluggable)];
 	FILE *f = fopen(unplug_file, "we");
 
 	assert_non_null(f);
-	for (size_t i = 0; i < ARRAY_SIZE(spare_tokens); i++) {
-		if (!label || strcmp(label, spare_tokens[i]) == 0)
+	for (size_t i = 0; i < ARRAY_SIZE(pluggable); i++) {
+		if (!label || strcmp(label, pluggable[i]) == 0)
 			out[i] = !in;
 		if (out[i])
-			fprintf(f, "%s\n", spare_tokens[i]);
+			fprintf(f, "%s\n", pluggable[i]);
 	}
 	assert_int_equal(fclose(f), 0);
 }
@@ -136,15 +139,15 @@ static int group_setup(void **state)
 		return -1;
 	snprintf(unplug_file, sizeof(unplug_file), "%s/unplugged", h.dir);
 	snprintf(unplug_env, sizeof(unplug_env), "P11_UNPLUG_FILE=%s", unplug_file);
-	for (size_t i = 0; i < ARRAY_SIZE(spare_tokens); i++)
+	for (size_t i = FIRST_BLANK; i < ARRAY_SIZE(pluggable); i++)
 		if (sh("SOFTHSM2_CONF=%s softhsm2-util --init-token --free --label '%s' "
 		       "--so-pin 5720381694026153 --pin 123456 >/dev/null",
-		       h.softhsm_conf, spare_tokens[i]) != 0)
+		       h.softhsm_conf, pluggable[i]) != 0)
 			return -1;
-	/* "证书测试": certificates expired and expiring (provision-certs.sh). */
 	if (sh("%s/provision-certs.sh %s/hsm >/dev/null", getenv("FIXTURES"), h.dir) != 0)
 		return -1;
 	pull_out(NULL);
+	plug_in("国信CA测试主锁");
 	return start_daemon();
 }
 
@@ -344,6 +347,87 @@ static void test_cert_expiry(void **state)
 	ukey_client_unref(c);
 }
 
+/* Starts argv with stdout to path; returns the pid. */
+static pid_t spawn_to_file(const char *const *argv, const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	pid_t pid;
+
+	assert_true(fd >= 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(fd, STDOUT_FILENO);
+		setenv("UKEY_SOCKET", h.socket, 1);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(fd);
+	return pid;
+}
+
+static bool wait_file_contains(const char *path, const char *needle)
+{
+	for (int i = 0; i < 50; i++) {
+		if (harness_file_contains(path, needle))
+			return true;
+		poll(NULL, 0, 100);
+	}
+	return false;
+}
+
+/* The documented example, following: it checks, re-checks when a token is
+ * plugged in, and notices when it is pulled out; then, following one
+ * chosen token, it is no longer ready once that token is gone. */
+static void test_example_follows_token(void **state)
+{
+	const char *const argv[] = {getenv("EXAMPLE_CHECK"), "--follow", NULL};
+	ukey_client *c = NULL;
+	char out[160], serial[64], needle[128];
+	int status = -1;
+	pid_t pid;
+
+	snprintf(out, sizeof(out), "%s/example.out", h.dir);
+	pid = spawn_to_file(argv, out);
+	/* The first check covers the fixture's primary token. */
+	assert_true(wait_file_contains(out, "ready to bid"));
+	assert_int_equal(ukey_client_new(h.socket, &c), UKEY_OK);
+	plug_in("事件测试锁");
+	assert_int_equal(ukey_client_refresh(c), UKEY_OK);
+	assert_int_equal(harness_token_serial(&h, "事件测试锁", serial, sizeof(serial)), 0);
+	snprintf(needle, sizeof(needle), "token %s: checking again", serial);
+	assert_true(wait_file_contains(out, needle));
+	/* A blank SoftHSM token has no certificate: its check says so. */
+	snprintf(needle, sizeof(needle), "%s !! [no_signing_key]", serial);
+	assert_true(wait_file_contains(out, needle));
+
+	pull_out("事件测试锁");
+	assert_int_equal(ukey_client_refresh(c), UKEY_OK);
+	snprintf(needle, sizeof(needle), "token %s was pulled out", serial);
+	assert_true(wait_file_contains(out, needle));
+	kill(pid, SIGINT);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+
+	/* Following the primary, ready: pulled out, it is not. */
+	assert_int_equal(harness_token_serial(&h, "国信CA测试主锁", serial, sizeof(serial)), 0);
+	const char *const argv_one[] = {getenv("EXAMPLE_CHECK"), "--follow", serial, NULL};
+	pid = spawn_to_file(argv_one, out);
+	assert_true(wait_file_contains(out, "ready to bid"));
+	assert_false(harness_file_contains(out, "NOT ready"));
+	pull_out("国信CA测试主锁");
+	assert_int_equal(ukey_client_refresh(c), UKEY_OK);
+	assert_true(wait_file_contains(out, "NOT ready to bid"));
+	plug_in("国信CA测试主锁");
+	assert_int_equal(ukey_client_refresh(c), UKEY_OK);
+	kill(pid, SIGINT);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	/* It exits as it last judged: not ready (1) or, if the token came back
+	 * in time to be re-checked, ready (0). Either way it exited by itself. */
+	assert_true(WIFEXITED(status));
+	ukey_client_unref(c);
+}
+
 static void test_ukeyctl_watch(void **state)
 {
 	char out[160], *text = NULL;
@@ -406,6 +490,7 @@ int main(void)
 	    cmocka_unit_test(test_events_during_request_are_queued),
 	    cmocka_unit_test(test_cert_expiry),
 	    cmocka_unit_test(test_pin_change_on_pulled_out_token),
+	    cmocka_unit_test(test_example_follows_token),
 	    cmocka_unit_test(test_ukeyctl_watch),
 	    cmocka_unit_test(test_daemon_restart),
 	};
