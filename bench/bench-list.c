@@ -152,9 +152,11 @@ static int bench_pkcs11_tool(const char *module, double *v, size_t n)
 		pid = fork();
 
 		if (pid == 0) {
-			if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr))
+			if (!freopen("/dev/null", "w", stdout) ||
+			    !freopen("/dev/null", "w", stderr))
 				_exit(127);
-			execlp("pkcs11-tool", "pkcs11-tool", "--module", module, "-L", (char *)NULL);
+			execlp("pkcs11-tool", "pkcs11-tool", "--module", module, "-L",
+			       (char *)NULL);
 			_exit(127);
 		}
 		waitpid(pid, &status, 0);

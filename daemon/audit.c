@@ -33,7 +33,8 @@ int audit_append(const char *path, const struct ucred *peer, const char *program
 	json_object_object_add(e, "uid", json_object_new_int64(peer->uid));
 	json_object_object_add(e, "pid", json_object_new_int64(peer->pid));
 	/* The kernel's comm may hold any bytes: JSON needs UTF-8. */
-	_cleanup_free_ char *prog = text_decode(program ? program : "", program ? strlen(program) : 0);
+	_cleanup_free_ char *prog =
+		text_decode(program ? program : "", program ? strlen(program) : 0);
 	json_object_object_add(e, "program", json_object_new_string(prog ? prog : ""));
 	json_object_object_add(e, "serial", json_object_new_string(serial ? serial : ""));
 	json_object_object_add(e, "operation", json_object_new_string(operation));

@@ -155,7 +155,8 @@ static char *skid_hex(X509 *x)
 {
 	const ASN1_OCTET_STRING *id = X509_get0_subject_key_id(x);
 
-	return id ? ukey_hex_encode(ASN1_STRING_get0_data(id), (size_t)ASN1_STRING_length(id)) : NULL;
+	return id ? ukey_hex_encode(ASN1_STRING_get0_data(id), (size_t)ASN1_STRING_length(id))
+		  : NULL;
 }
 
 static void read_key_type(X509 *x, struct cert_info *c)

@@ -42,7 +42,7 @@ struct cert_info {
 	enum cert_key_type key_type;
 	int key_bits;
 	bool has_key_usage;
-	uint32_t key_usage; /* OpenSSL KU_* bits */
+	uint32_t key_usage;   /* OpenSSL KU_* bits */
 	char **ext_key_usage; /* short names, or dotted OIDs */
 	size_t n_ext_key_usage;
 	enum cert_usage usage;

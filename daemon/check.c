@@ -55,8 +55,9 @@ static json_object *cert_params(const struct token_cert *c, int64_t now)
 
 static bool serves(const struct cert_info *c, bool for_signing)
 {
-	return for_signing ? (c->usage == CERT_USAGE_SIGN || c->usage == CERT_USAGE_SIGN_ENCRYPT)
-			   : (c->usage == CERT_USAGE_ENCRYPT || c->usage == CERT_USAGE_SIGN_ENCRYPT);
+	return for_signing
+		       ? (c->usage == CERT_USAGE_SIGN || c->usage == CERT_USAGE_SIGN_ENCRYPT)
+		       : (c->usage == CERT_USAGE_ENCRYPT || c->usage == CERT_USAGE_SIGN_ENCRYPT);
 }
 
 /* An old certificate may linger after a renewal: the newest wins. */
@@ -100,7 +101,8 @@ static void check_cert(struct items *it, const struct token_cert *c, const struc
 
 static void check_certs(struct items *it, const struct token *t, const struct check_options *o)
 {
-	const struct token_cert *sign = check_current_cert(t, true), *enc = check_current_cert(t, false);
+	const struct token_cert *sign = check_current_cert(t, true),
+				*enc = check_current_cert(t, false);
 
 	if (!sign)
 		add(it, "no_signing_key", SEV_ERROR, NULL);
@@ -197,7 +199,8 @@ static const struct token_cert *bid_cert(const struct token *t, const struct che
 			const struct cert_info *c = t->certs[i].info;
 			if (!c)
 				continue;
-			if ((hex_equal(b->issuer_der, c->issuer_der) && hex_equal(b->serial, c->serial)) ||
+			if ((hex_equal(b->issuer_der, c->issuer_der) &&
+			     hex_equal(b->serial, c->serial)) ||
 			    hex_equal(b->skid, c->skid))
 				return &t->certs[i];
 		}
@@ -214,7 +217,8 @@ static void check_bid(struct items *it, const struct token *t, const struct chec
 	c = bid_cert(t, o);
 	if (c) {
 		json_object *p = json_object_new_object();
-		json_object_object_add(p, "label", json_object_new_string(c->label ? c->label : ""));
+		json_object_object_add(p, "label",
+				       json_object_new_string(c->label ? c->label : ""));
 		add(it, "bid_for_this_token", SEV_INFO, p);
 	} else {
 		add(it, "bid_not_for_this_token", SEV_ERROR, NULL);
@@ -223,7 +227,9 @@ static void check_bid(struct items *it, const struct token *t, const struct chec
 
 static const char *verdict_of(enum severity worst)
 {
-	return worst == SEV_ERROR ? "not_ready" : worst == SEV_WARNING ? "ready_with_warnings" : "ready";
+	return worst == SEV_ERROR     ? "not_ready"
+	       : worst == SEV_WARNING ? "ready_with_warnings"
+				      : "ready";
 }
 
 static json_object *entry(const char *serial, const char *label, struct items *it)

@@ -88,8 +88,7 @@ int expiry_state_save(struct expiry_state *s, const struct token_model *m, int64
 	/* Forget certificates long expired, so the file does not grow
 	 * forever; but not those still plugged in, or they would be
 	 * announced again at the next start. */
-	json_object_object_foreach(s->certs, key, entry)
-	{
+	json_object_object_foreach (s->certs, key, entry) {
 		json_object *na;
 		if (json_object_object_get_ex(entry, "not_after", &na) &&
 		    json_object_get_int64(na) + KEEP_AFTER_EXPIRY < now && !model_has(m, key))
@@ -171,8 +170,7 @@ int expiry_collect(struct expiry_state *s, const struct token_model *m, int64_t 
 	return count;
 }
 
-int64_t expiry_next_crossing(const struct expiry_state *s, const struct token_model *m,
-			     int64_t now)
+int64_t expiry_next_crossing(const struct expiry_state *s, const struct token_model *m, int64_t now)
 {
 	int64_t next = INT64_MAX;
 

@@ -15,7 +15,8 @@ static int credit_value(char c)
 
 bool credit_code_valid(const char *s)
 {
-	static const int weights[17] = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
+	static const int weights[17] = {1,  3,	9,  27, 19, 26, 16, 17, 20,
+					29, 25, 13, 8,	24, 10, 30, 28};
 	int sum = 0, check;
 
 	for (int i = 0; i < CREDIT_CODE_LEN; i++)

@@ -37,7 +37,7 @@ void log_setup(int max_level)
 void log_msg(int level, const char *fmt, ...)
 {
 	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-	static const char *const names[] = {"emerg", "alert", "crit",	"error",
+	static const char *const names[] = {"emerg",   "alert",	 "crit", "error",
 					    "warning", "notice", "info", "debug"};
 	char buf[2048];
 	va_list ap;

@@ -180,8 +180,8 @@ static CK_RV read_certs(CK_FUNCTION_LIST_PTR fl, CK_SESSION_HANDLE s, struct tok
 
 		rv = read_attribute(fl, s, h[i], CKA_VALUE, &c->der, &c->der_len);
 		if (rv == CKR_DEVICE_MEMORY) {
-			log_warning("%s: token %s: certificate object too large, skipped", t->module,
-				    t->serial);
+			log_warning("%s: token %s: certificate object too large, skipped",
+				    t->module, t->serial);
 			continue;
 		}
 		if (rv == CKR_OK)
@@ -236,7 +236,7 @@ static CK_RV read_keys(CK_FUNCTION_LIST_PTR fl, CK_SESSION_HANDLE s, struct toke
 }
 
 static CK_RV read_data_objects(CK_FUNCTION_LIST_PTR fl, CK_SESSION_HANDLE s, struct token *t,
-				bool private_only)
+			       bool private_only)
 {
 	_cleanup_free_ CK_OBJECT_HANDLE *h = NULL;
 	size_t n = 0;
@@ -456,8 +456,9 @@ static struct p11_scan_result *worker_scan(struct p11_worker *w)
 		rv = scan_token(w, PKCS11_get_slotid_from_slot(&w->slots[i]), &t);
 		if (rv != CKR_OK) {
 			/* One bad token does not hide the others. */
-			log_warning("%s: slot %lu: reading the token failed: CK_RV 0x%lx", w->module,
-				    PKCS11_get_slotid_from_slot(&w->slots[i]), (unsigned long)rv);
+			log_warning("%s: slot %lu: reading the token failed: CK_RV 0x%lx",
+				    w->module, PKCS11_get_slotid_from_slot(&w->slots[i]),
+				    (unsigned long)rv);
 			continue;
 		}
 		if (t)
@@ -592,7 +593,8 @@ static int sign_test(EVP_PKEY *key, X509 *cert)
 	    EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key) == 1 &&
 	    EVP_DigestSign(md, sig, &sig_len, data, sizeof(data)) == 1) {
 		EVP_MD_CTX_reset(md);
-		ok = EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, X509_get0_pubkey(cert)) == 1 &&
+		ok = EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, X509_get0_pubkey(cert)) ==
+			     1 &&
 		     EVP_DigestVerify(md, sig, sig_len, data, sizeof(data)) == 1;
 	}
 	EVP_MD_CTX_free(md);
@@ -621,17 +623,19 @@ static int decrypt_test(EVP_PKEY *key, X509 *cert)
 		     EVP_PKEY_encrypt(enc, ct, &ct_len, secret, sizeof(secret)) == 1 &&
 		     EVP_PKEY_decrypt_init(dec) == 1 &&
 		     EVP_PKEY_CTX_set_rsa_padding(dec, RSA_PKCS1_PADDING) == 1 &&
-		     EVP_PKEY_decrypt(dec, pt, &pt_len, ct, ct_len) == 1 && pt_len == sizeof(secret) &&
-		     memcmp(pt, secret, pt_len) == 0;
+		     EVP_PKEY_decrypt(dec, pt, &pt_len, ct, ct_len) == 1 &&
+		     pt_len == sizeof(secret) && memcmp(pt, secret, pt_len) == 0;
 	} else if (EVP_PKEY_is_a(pub, "EC") &&
 		   EVP_PKEY_get_group_name(pub, group, sizeof(group), NULL) &&
 		   (eph = EVP_EC_gen(group))) {
 		enc = EVP_PKEY_CTX_new(eph, NULL);
 		dec = EVP_PKEY_CTX_new(key, NULL);
 		ok = enc && dec && EVP_PKEY_derive_init(enc) == 1 &&
-		     EVP_PKEY_derive_set_peer(enc, pub) == 1 && EVP_PKEY_derive(enc, a, &a_len) == 1 &&
-		     EVP_PKEY_derive_init(dec) == 1 && EVP_PKEY_derive_set_peer(dec, eph) == 1 &&
-		     EVP_PKEY_derive(dec, b, &b_len) == 1 && a_len == b_len && memcmp(a, b, a_len) == 0;
+		     EVP_PKEY_derive_set_peer(enc, pub) == 1 &&
+		     EVP_PKEY_derive(enc, a, &a_len) == 1 && EVP_PKEY_derive_init(dec) == 1 &&
+		     EVP_PKEY_derive_set_peer(dec, eph) == 1 &&
+		     EVP_PKEY_derive(dec, b, &b_len) == 1 && a_len == b_len &&
+		     memcmp(a, b, a_len) == 0;
 	} else {
 		return -1; /* no decryption test for this key type (SM2) */
 	}
@@ -685,7 +689,7 @@ static void run_job(struct p11_worker *w, struct p11_job *j)
 	if (rv != CKR_OK) {
 		j->rv = rv;
 		j->outcome = outcome_of(rv) == P11_JOB_TOKEN_REMOVED ? P11_JOB_TOKEN_REMOVED
-								      : P11_JOB_FAILED;
+								     : P11_JOB_FAILED;
 		return;
 	}
 	j->outcome = lockout_guard(j, info.flags);
@@ -703,7 +707,8 @@ static void run_job(struct p11_worker *w, struct p11_job *j)
 	    PKCS11_change_pin(slot, j->pin->data, j->new_pin->data) < 0) {
 		j->rv = last_ck_rv();
 		j->outcome = P11_JOB_FAILED;
-	} else if (j->kind == P11_JOB_UNLOCK && PKCS11_init_pin(slot->token, j->new_pin->data) < 0) {
+	} else if (j->kind == P11_JOB_UNLOCK &&
+		   PKCS11_init_pin(slot->token, j->new_pin->data) < 0) {
 		j->rv = last_ck_rv();
 		j->outcome = P11_JOB_FAILED;
 	} else if (j->kind == P11_JOB_SELFTEST) {
@@ -711,8 +716,9 @@ static void run_job(struct p11_worker *w, struct p11_job *j)
 	} else if (j->kind == P11_JOB_READ_PRIVATE) {
 		j->rv = read_private_objects(w, id, j);
 		if (j->rv != CKR_OK)
-			j->outcome = outcome_of(j->rv) == P11_JOB_TOKEN_REMOVED ? P11_JOB_TOKEN_REMOVED
-										: P11_JOB_FAILED;
+			j->outcome = outcome_of(j->rv) == P11_JOB_TOKEN_REMOVED
+					     ? P11_JOB_TOKEN_REMOVED
+					     : P11_JOB_FAILED;
 	}
 	(void)PKCS11_logout(slot);
 	ERR_clear_error();

@@ -31,8 +31,8 @@ void p11_scan_result_free(struct p11_scan_result *r);
  * the worker the outcome; ownership passes with p11_worker_submit() and
  * comes back with p11_worker_take_jobs(). */
 enum p11_job_kind {
-	P11_JOB_CHANGE_PIN,	/* user login with pin, then C_SetPIN(pin, new_pin) */
-	P11_JOB_UNLOCK,		/* SO login with pin on a R/W session, then C_InitPIN(new_pin) */
+	P11_JOB_CHANGE_PIN,    /* user login with pin, then C_SetPIN(pin, new_pin) */
+	P11_JOB_UNLOCK,	       /* SO login with pin on a R/W session, then C_InitPIN(new_pin) */
 	P11_JOB_PROBE_DEFAULT, /* user login with pin (the CA's default), then logout */
 	P11_JOB_READ_PRIVATE,  /* user login with pin, read the private data objects, logout */
 	P11_JOB_SELFTEST,      /* user login with pin, sign and decrypt with the keys, logout */
@@ -66,9 +66,9 @@ struct p11_job {
 	/* Filled by the worker. */
 	enum p11_job_outcome outcome;
 	unsigned long rv;
-	enum ukey_pin_state user_pin, so_pin; /* read fresh after the attempt */
-	struct p11_scan_result *scan;	      /* the module as it is afterwards */
-	struct token *private_objects;	      /* READ_PRIVATE: objects[] only, seals parsed */
+	enum ukey_pin_state user_pin, so_pin;	  /* read fresh after the attempt */
+	struct p11_scan_result *scan;		  /* the module as it is afterwards */
+	struct token *private_objects;		  /* READ_PRIVATE: objects[] only, seals parsed */
 	struct p11_test_cert sign_cert, enc_cert; /* SELFTEST: filled by the loop */
 	int sign_ok, decrypt_ok;		  /* SELFTEST: 1 passed, 0 failed, -1 not run */
 };

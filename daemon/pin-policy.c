@@ -48,7 +48,7 @@ enum pin_refusal pin_policy_check(const struct pin_policy *p, const struct ukey_
 
 const char *pin_refusal_name(enum pin_refusal r)
 {
-	static const char *const names[] = {"accepted", "too_short", "too_long", "default",
-					    "same_as_old", "repeated", "sequence"};
+	static const char *const names[] = {"accepted",	   "too_short", "too_long", "default",
+					    "same_as_old", "repeated",	"sequence"};
 	return names[r];
 }

@@ -24,7 +24,11 @@ enum pin_refusal {
 	PIN_SEQUENCE,
 };
 
-#define PIN_POLICY_DEFAULTS {.min_length = 6, .refuse_default = true, .refuse_repeated = true, .refuse_sequences = true}
+#define PIN_POLICY_DEFAULTS                                                                        \
+	{                                                                                          \
+		.min_length = 6, .refuse_default = true, .refuse_repeated = true,                  \
+		.refuse_sequences = true                                                           \
+	}
 
 /* old_pin and default_pin may be NULL; token_max 0 means no maximum. */
 enum pin_refusal pin_policy_check(const struct pin_policy *p, const struct ukey_secret *new_pin,

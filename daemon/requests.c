@@ -250,8 +250,8 @@ static bool refuse_by_policy(struct ukeyd *d, struct client *c, json_object *id,
 			     const struct ukey_secret *old_pin, const char *operation)
 {
 	enum pin_refusal why =
-	    pin_policy_check(&d->cfg->pin_policy, new_pin, old_pin,
-			     token_profile(d, t)->default_pin, t->pin_min, t->pin_max);
+		pin_policy_check(&d->cfg->pin_policy, new_pin, old_pin,
+				 token_profile(d, t)->default_pin, t->pin_min, t->pin_max);
 	json_object *extra;
 
 	if (why == PIN_ACCEPTED)
@@ -262,8 +262,8 @@ static bool refuse_by_policy(struct ukeyd *d, struct client *c, json_object *id,
 	json_object_object_add(extra, "reason", json_object_new_string(pin_refusal_name(why)));
 	json_object_object_add(extra, "min_len",
 			       json_object_new_int64(d->cfg->pin_policy.min_length > t->pin_min
-							 ? d->cfg->pin_policy.min_length
-							 : t->pin_min));
+							     ? d->cfg->pin_policy.min_length
+							     : t->pin_min));
 	json_object_object_add(extra, "max_len", json_object_new_int64((int64_t)t->pin_max));
 	client_reply_error_ext(c, id, UKEY_WIRE_PIN_POLICY,
 			       "the new PIN is refused by the PIN policy", extra);
@@ -535,8 +535,8 @@ static json_object *check_result(struct ukeyd *d, json_object *params, const cha
 	}
 	for (size_t i = 0; i < json_object_array_length(tokens); i++)
 		verdict = check_worse_verdict(
-		    verdict, json_object_get_string(json_object_object_get(
-				 json_object_array_get_idx(tokens, i), "verdict")));
+			verdict, json_object_get_string(json_object_object_get(
+					 json_object_array_get_idx(tokens, i), "verdict")));
 	result = json_object_new_object();
 	json_object_object_add(result, "verdict", json_object_new_string(verdict));
 	json_object_object_add(result, "tokens", tokens);
@@ -563,16 +563,16 @@ static const struct {
 	bool rescans; /* asks every module for a fresh scan first */
 	bool waits;   /* held until the first scan is in */
 } methods[] = {
-    {"list", method_list, false, true},
-    {"get", method_get, false, true},
-    {"refresh", method_refresh, true, true},
-    {"seal_picture", method_seal_picture, false, true},
-    {"check", method_check, false, true},
-    {"subscribe", method_subscribe, false, false},
-    {"pin_change", method_pin_change, false, false},
-    {"pin_unlock", method_pin_unlock, false, false},
-    {"pin_probe_default", method_pin_probe_default, false, false},
-    {"audit", method_audit, false, false},
+	{"list", method_list, false, true},
+	{"get", method_get, false, true},
+	{"refresh", method_refresh, true, true},
+	{"seal_picture", method_seal_picture, false, true},
+	{"check", method_check, false, true},
+	{"subscribe", method_subscribe, false, false},
+	{"pin_change", method_pin_change, false, false},
+	{"pin_unlock", method_pin_unlock, false, false},
+	{"pin_probe_default", method_pin_probe_default, false, false},
+	{"audit", method_audit, false, false},
 };
 
 static const char *outcome_wire_code(enum p11_job_outcome o)
@@ -671,7 +671,7 @@ void requests_finish_job(struct ukeyd *d, struct p11_job *j)
 	if (client_is_connected(req->client)) {
 		pin = json_object_new_object();
 		json_object_object_add(
-		    pin, "user", json_object_new_string(ukey_wire_pin_state_name(j->user_pin)));
+			pin, "user", json_object_new_string(ukey_wire_pin_state_name(j->user_pin)));
 		json_object_object_add(pin, "so",
 				       json_object_new_string(ukey_wire_pin_state_name(j->so_pin)));
 		if (j->kind == P11_JOB_PROBE_DEFAULT && j->outcome != P11_JOB_GUARD_REFUSED &&
@@ -689,9 +689,10 @@ void requests_finish_job(struct ukeyd *d, struct p11_job *j)
 			json_object *result = json_object_new_object();
 			json_object_put(pin);
 			if (now_t)
-				json_object_object_add(result, "token",
-						       token_to_json_with_private(
-							   now_t, j->private_objects, time(NULL)));
+				json_object_object_add(
+					result, "token",
+					token_to_json_with_private(now_t, j->private_objects,
+								   time(NULL)));
 			if (now_t)
 				client_reply(req->client, req->id, result);
 			else {

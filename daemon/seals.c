@@ -22,144 +22,154 @@ typedef struct {
 	ASN1_IA5STRING *vid;
 } SES_HEADER;
 
-ASN1_SEQUENCE(SES_HEADER) = {
-	ASN1_SIMPLE(SES_HEADER, id, ASN1_IA5STRING),
-	ASN1_SIMPLE(SES_HEADER, version, ASN1_INTEGER),
-	ASN1_SIMPLE(SES_HEADER, vid, ASN1_IA5STRING),
+ASN1_SEQUENCE(SES_HEADER) =
+	{
+		ASN1_SIMPLE(SES_HEADER, id, ASN1_IA5STRING),
+		ASN1_SIMPLE(SES_HEADER, version, ASN1_INTEGER),
+		ASN1_SIMPLE(SES_HEADER, vid, ASN1_IA5STRING),
 } static_ASN1_SEQUENCE_END(SES_HEADER)
 
-/* GM/T 0031: certList is the signers' certificates; UTCTime. */
-typedef struct {
+	/* GM/T 0031: certList is the signers' certificates; UTCTime. */
+	typedef struct {
 	ASN1_INTEGER *type;
 	ASN1_UTF8STRING *name;
-	STACK_OF(ASN1_TYPE) *cert_list;
+	STACK_OF(ASN1_TYPE) * cert_list;
 	ASN1_TIME *create_date, *valid_start, *valid_end;
 } SES_PROPERTY_V1;
 
-ASN1_SEQUENCE(SES_PROPERTY_V1) = {
-	ASN1_SIMPLE(SES_PROPERTY_V1, type, ASN1_INTEGER),
-	ASN1_SIMPLE(SES_PROPERTY_V1, name, ASN1_UTF8STRING),
-	ASN1_SEQUENCE_OF(SES_PROPERTY_V1, cert_list, ASN1_ANY),
-	ASN1_SIMPLE(SES_PROPERTY_V1, create_date, ASN1_TIME),
-	ASN1_SIMPLE(SES_PROPERTY_V1, valid_start, ASN1_TIME),
-	ASN1_SIMPLE(SES_PROPERTY_V1, valid_end, ASN1_TIME),
+ASN1_SEQUENCE(SES_PROPERTY_V1) =
+	{
+		ASN1_SIMPLE(SES_PROPERTY_V1, type, ASN1_INTEGER),
+		ASN1_SIMPLE(SES_PROPERTY_V1, name, ASN1_UTF8STRING),
+		ASN1_SEQUENCE_OF(SES_PROPERTY_V1, cert_list, ASN1_ANY),
+		ASN1_SIMPLE(SES_PROPERTY_V1, create_date, ASN1_TIME),
+		ASN1_SIMPLE(SES_PROPERTY_V1, valid_start, ASN1_TIME),
+		ASN1_SIMPLE(SES_PROPERTY_V1, valid_end, ASN1_TIME),
 } static_ASN1_SEQUENCE_END(SES_PROPERTY_V1)
 
-/* GB/T 38540: certListType says what certList holds (1 certificates, 2
- * digests); its CHOICE cannot be told apart by tag, so it is read as
- * SEQUENCE OF ANY and sorted out by certListType. */
-typedef struct {
+	/* GB/T 38540: certListType says what certList holds (1 certificates, 2
+	 * digests); its CHOICE cannot be told apart by tag, so it is read as
+	 * SEQUENCE OF ANY and sorted out by certListType. */
+	typedef struct {
 	ASN1_INTEGER *type;
 	ASN1_UTF8STRING *name;
 	ASN1_INTEGER *cert_list_type;
-	STACK_OF(ASN1_TYPE) *cert_list;
+	STACK_OF(ASN1_TYPE) * cert_list;
 	ASN1_TIME *create_date, *valid_start, *valid_end;
 } SES_PROPERTY_V4;
 
-ASN1_SEQUENCE(SES_PROPERTY_V4) = {
-	ASN1_SIMPLE(SES_PROPERTY_V4, type, ASN1_INTEGER),
-	ASN1_SIMPLE(SES_PROPERTY_V4, name, ASN1_UTF8STRING),
-	ASN1_SIMPLE(SES_PROPERTY_V4, cert_list_type, ASN1_INTEGER),
-	ASN1_SEQUENCE_OF(SES_PROPERTY_V4, cert_list, ASN1_ANY),
-	ASN1_SIMPLE(SES_PROPERTY_V4, create_date, ASN1_TIME),
-	ASN1_SIMPLE(SES_PROPERTY_V4, valid_start, ASN1_TIME),
-	ASN1_SIMPLE(SES_PROPERTY_V4, valid_end, ASN1_TIME),
+ASN1_SEQUENCE(SES_PROPERTY_V4) =
+	{
+		ASN1_SIMPLE(SES_PROPERTY_V4, type, ASN1_INTEGER),
+		ASN1_SIMPLE(SES_PROPERTY_V4, name, ASN1_UTF8STRING),
+		ASN1_SIMPLE(SES_PROPERTY_V4, cert_list_type, ASN1_INTEGER),
+		ASN1_SEQUENCE_OF(SES_PROPERTY_V4, cert_list, ASN1_ANY),
+		ASN1_SIMPLE(SES_PROPERTY_V4, create_date, ASN1_TIME),
+		ASN1_SIMPLE(SES_PROPERTY_V4, valid_start, ASN1_TIME),
+		ASN1_SIMPLE(SES_PROPERTY_V4, valid_end, ASN1_TIME),
 } static_ASN1_SEQUENCE_END(SES_PROPERTY_V4)
 
-typedef struct {
+		typedef struct {
 	ASN1_PRINTABLESTRING *type;
 	ASN1_OCTET_STRING *value;
 } SES_CERT_DIGEST;
 
-ASN1_SEQUENCE(SES_CERT_DIGEST) = {
-	ASN1_SIMPLE(SES_CERT_DIGEST, type, ASN1_PRINTABLESTRING),
-	ASN1_SIMPLE(SES_CERT_DIGEST, value, ASN1_OCTET_STRING),
+ASN1_SEQUENCE(SES_CERT_DIGEST) =
+	{
+		ASN1_SIMPLE(SES_CERT_DIGEST, type, ASN1_PRINTABLESTRING),
+		ASN1_SIMPLE(SES_CERT_DIGEST, value, ASN1_OCTET_STRING),
 } static_ASN1_SEQUENCE_END(SES_CERT_DIGEST)
 
-typedef struct {
+		typedef struct {
 	ASN1_IA5STRING *type;
 	ASN1_OCTET_STRING *data;
 	ASN1_INTEGER *width, *height;
 } SES_PICTURE;
 
-ASN1_SEQUENCE(SES_PICTURE) = {
-	ASN1_SIMPLE(SES_PICTURE, type, ASN1_IA5STRING),
-	ASN1_SIMPLE(SES_PICTURE, data, ASN1_OCTET_STRING),
-	ASN1_SIMPLE(SES_PICTURE, width, ASN1_INTEGER),
-	ASN1_SIMPLE(SES_PICTURE, height, ASN1_INTEGER),
+ASN1_SEQUENCE(SES_PICTURE) =
+	{
+		ASN1_SIMPLE(SES_PICTURE, type, ASN1_IA5STRING),
+		ASN1_SIMPLE(SES_PICTURE, data, ASN1_OCTET_STRING),
+		ASN1_SIMPLE(SES_PICTURE, width, ASN1_INTEGER),
+		ASN1_SIMPLE(SES_PICTURE, height, ASN1_INTEGER),
 } static_ASN1_SEQUENCE_END(SES_PICTURE)
 
-typedef struct {
+		typedef struct {
 	ASN1_OBJECT *id;
 	ASN1_BOOLEAN critical;
 	ASN1_OCTET_STRING *value;
 } SES_EXTDATA;
 
-ASN1_SEQUENCE(SES_EXTDATA) = {
-	ASN1_SIMPLE(SES_EXTDATA, id, ASN1_OBJECT),
-	ASN1_OPT(SES_EXTDATA, critical, ASN1_FBOOLEAN),
-	ASN1_SIMPLE(SES_EXTDATA, value, ASN1_OCTET_STRING),
+ASN1_SEQUENCE(SES_EXTDATA) =
+	{
+		ASN1_SIMPLE(SES_EXTDATA, id, ASN1_OBJECT),
+		ASN1_OPT(SES_EXTDATA, critical, ASN1_FBOOLEAN),
+		ASN1_SIMPLE(SES_EXTDATA, value, ASN1_OCTET_STRING),
 } static_ASN1_SEQUENCE_END(SES_EXTDATA)
 
-DEFINE_STACK_OF(SES_EXTDATA)
+		DEFINE_STACK_OF(SES_EXTDATA)
 
-/* extDatas is OPTIONAL and, in real seals, untagged. */
-typedef struct {
+	/* extDatas is OPTIONAL and, in real seals, untagged. */
+	typedef struct {
 	SES_HEADER *header;
 	ASN1_IA5STRING *esid;
 	SES_PROPERTY_V1 *property;
 	SES_PICTURE *picture;
-	STACK_OF(SES_EXTDATA) *ext;
+	STACK_OF(SES_EXTDATA) * ext;
 } SES_SEALINFO_V1;
 
-ASN1_SEQUENCE(SES_SEALINFO_V1) = {
-	ASN1_SIMPLE(SES_SEALINFO_V1, header, SES_HEADER),
-	ASN1_SIMPLE(SES_SEALINFO_V1, esid, ASN1_IA5STRING),
-	ASN1_SIMPLE(SES_SEALINFO_V1, property, SES_PROPERTY_V1),
-	ASN1_SIMPLE(SES_SEALINFO_V1, picture, SES_PICTURE),
-	ASN1_SEQUENCE_OF_OPT(SES_SEALINFO_V1, ext, SES_EXTDATA),
+ASN1_SEQUENCE(SES_SEALINFO_V1) =
+	{
+		ASN1_SIMPLE(SES_SEALINFO_V1, header, SES_HEADER),
+		ASN1_SIMPLE(SES_SEALINFO_V1, esid, ASN1_IA5STRING),
+		ASN1_SIMPLE(SES_SEALINFO_V1, property, SES_PROPERTY_V1),
+		ASN1_SIMPLE(SES_SEALINFO_V1, picture, SES_PICTURE),
+		ASN1_SEQUENCE_OF_OPT(SES_SEALINFO_V1, ext, SES_EXTDATA),
 } static_ASN1_SEQUENCE_END(SES_SEALINFO_V1)
 
-typedef struct {
+		typedef struct {
 	SES_HEADER *header;
 	ASN1_IA5STRING *esid;
 	SES_PROPERTY_V4 *property;
 	SES_PICTURE *picture;
-	STACK_OF(SES_EXTDATA) *ext;
+	STACK_OF(SES_EXTDATA) * ext;
 } SES_SEALINFO_V4;
 
-ASN1_SEQUENCE(SES_SEALINFO_V4) = {
-	ASN1_SIMPLE(SES_SEALINFO_V4, header, SES_HEADER),
-	ASN1_SIMPLE(SES_SEALINFO_V4, esid, ASN1_IA5STRING),
-	ASN1_SIMPLE(SES_SEALINFO_V4, property, SES_PROPERTY_V4),
-	ASN1_SIMPLE(SES_SEALINFO_V4, picture, SES_PICTURE),
-	ASN1_SEQUENCE_OF_OPT(SES_SEALINFO_V4, ext, SES_EXTDATA),
+ASN1_SEQUENCE(SES_SEALINFO_V4) =
+	{
+		ASN1_SIMPLE(SES_SEALINFO_V4, header, SES_HEADER),
+		ASN1_SIMPLE(SES_SEALINFO_V4, esid, ASN1_IA5STRING),
+		ASN1_SIMPLE(SES_SEALINFO_V4, property, SES_PROPERTY_V4),
+		ASN1_SIMPLE(SES_SEALINFO_V4, picture, SES_PICTURE),
+		ASN1_SEQUENCE_OF_OPT(SES_SEALINFO_V4, ext, SES_EXTDATA),
 } static_ASN1_SEQUENCE_END(SES_SEALINFO_V4)
 
-typedef struct {
+		typedef struct {
 	ASN1_OCTET_STRING *cert;
 	ASN1_OBJECT *alg;
 	ASN1_BIT_STRING *sig;
 } SES_SIGNINFO;
 
-ASN1_SEQUENCE(SES_SIGNINFO) = {
-	ASN1_SIMPLE(SES_SIGNINFO, cert, ASN1_OCTET_STRING),
-	ASN1_SIMPLE(SES_SIGNINFO, alg, ASN1_OBJECT),
-	ASN1_SIMPLE(SES_SIGNINFO, sig, ASN1_BIT_STRING),
+ASN1_SEQUENCE(SES_SIGNINFO) =
+	{
+		ASN1_SIMPLE(SES_SIGNINFO, cert, ASN1_OCTET_STRING),
+		ASN1_SIMPLE(SES_SIGNINFO, alg, ASN1_OBJECT),
+		ASN1_SIMPLE(SES_SIGNINFO, sig, ASN1_BIT_STRING),
 } static_ASN1_SEQUENCE_END(SES_SIGNINFO)
 
-typedef struct {
+		typedef struct {
 	SES_SEALINFO_V1 *info;
 	SES_SIGNINFO *sign;
 } SESEAL_V1;
 
-ASN1_SEQUENCE(SESEAL_V1) = {
-	ASN1_SIMPLE(SESEAL_V1, info, SES_SEALINFO_V1),
-	ASN1_SIMPLE(SESEAL_V1, sign, SES_SIGNINFO),
+ASN1_SEQUENCE(SESEAL_V1) =
+	{
+		ASN1_SIMPLE(SESEAL_V1, info, SES_SEALINFO_V1),
+		ASN1_SIMPLE(SESEAL_V1, sign, SES_SIGNINFO),
 } static_ASN1_SEQUENCE_END(SESEAL_V1)
 
-/* v5 adds timeStamp [0] EXPLICIT BIT STRING OPTIONAL. */
-typedef struct {
+	/* v5 adds timeStamp [0] EXPLICIT BIT STRING OPTIONAL. */
+	typedef struct {
 	SES_SEALINFO_V4 *info;
 	ASN1_OCTET_STRING *cert;
 	ASN1_OBJECT *alg;
@@ -167,17 +177,18 @@ typedef struct {
 	ASN1_BIT_STRING *timestamp;
 } SESEAL_V4;
 
-ASN1_SEQUENCE(SESEAL_V4) = {
-	ASN1_SIMPLE(SESEAL_V4, info, SES_SEALINFO_V4),
-	ASN1_SIMPLE(SESEAL_V4, cert, ASN1_OCTET_STRING),
-	ASN1_SIMPLE(SESEAL_V4, alg, ASN1_OBJECT),
-	ASN1_SIMPLE(SESEAL_V4, sig, ASN1_BIT_STRING),
-	ASN1_EXP_OPT(SESEAL_V4, timestamp, ASN1_BIT_STRING, 0),
+ASN1_SEQUENCE(SESEAL_V4) =
+	{
+		ASN1_SIMPLE(SESEAL_V4, info, SES_SEALINFO_V4),
+		ASN1_SIMPLE(SESEAL_V4, cert, ASN1_OCTET_STRING),
+		ASN1_SIMPLE(SESEAL_V4, alg, ASN1_OBJECT),
+		ASN1_SIMPLE(SESEAL_V4, sig, ASN1_BIT_STRING),
+		ASN1_EXP_OPT(SESEAL_V4, timestamp, ASN1_BIT_STRING, 0),
 } static_ASN1_SEQUENCE_END(SESEAL_V4)
 
-/* ---------------------------------------------------------------- helpers */
+	/* ---------------------------------------------------------------- helpers */
 
-struct slice {
+	struct slice {
 	const uint8_t *p;
 	size_t len;
 };
@@ -297,7 +308,8 @@ static bool verify_signature(const struct slice *tbs, X509 *maker, const ASN1_OB
 		if (!der)
 			goto out;
 		memcpy(der, ASN1_STRING_get0_data(sig), der_len);
-		if (EVP_DigestVerifyInit_ex(md, NULL, OBJ_nid2sn(md_nid), NULL, NULL, pk, NULL) != 1)
+		if (EVP_DigestVerifyInit_ex(md, NULL, OBJ_nid2sn(md_nid), NULL, NULL, pk, NULL) !=
+		    1)
 			goto out;
 	} else {
 		goto out;
@@ -324,7 +336,7 @@ static enum seal_kind classify(long type, const char *name)
 	return SEAL_OTHER;
 }
 
-static int read_signers(struct seal_info *s, const STACK_OF(ASN1_TYPE) *list, long list_type)
+static int read_signers(struct seal_info *s, const STACK_OF(ASN1_TYPE) * list, long list_type)
 {
 	int n = sk_ASN1_TYPE_num(list);
 
@@ -360,8 +372,9 @@ static int read_signers(struct seal_info *s, const STACK_OF(ASN1_TYPE) *list, lo
 
 /* The parts both layouts share, and the checks that need no clock. */
 static int fill_common(struct seal_info *s, const SES_HEADER *h, const ASN1_IA5STRING *esid,
-		       const SES_PICTURE *pic, const ASN1_INTEGER *type, const ASN1_UTF8STRING *name,
-		       const ASN1_TIME *created, const ASN1_TIME *start, const ASN1_TIME *end)
+		       const SES_PICTURE *pic, const ASN1_INTEGER *type,
+		       const ASN1_UTF8STRING *name, const ASN1_TIME *created,
+		       const ASN1_TIME *start, const ASN1_TIME *end)
 {
 	s->header_version = ASN1_INTEGER_get(h->version);
 	s->vendor = string_of(h->vid);
@@ -393,9 +406,8 @@ static void check_maker(struct seal_info *s, const ASN1_OCTET_STRING *cert, cons
 		return; /* no maker certificate: the signature cannot be checked */
 	s->signature_ok = verify_signature(tbs, maker, alg, sig);
 	/* A maker certificate that expired later does not void what it made. */
-	s->maker_valid_at_creation =
-		time_to_unix(X509_get0_notBefore(maker)) <= s->create_date &&
-		s->create_date <= time_to_unix(X509_get0_notAfter(maker));
+	s->maker_valid_at_creation = time_to_unix(X509_get0_notBefore(maker)) <= s->create_date &&
+				     s->create_date <= time_to_unix(X509_get0_notAfter(maker));
 	X509_free(maker);
 }
 
@@ -556,7 +568,8 @@ static bool bound(const struct seal_info *s, const uint8_t *const *certs, const 
 			unsigned int dlen = 0;
 
 			if (!g->is_digest) {
-				if (g->value_len == lens[i] && memcmp(g->value, certs[i], lens[i]) == 0)
+				if (g->value_len == lens[i] &&
+				    memcmp(g->value, certs[i], lens[i]) == 0)
 					return true;
 			} else if (EVP_Digest(certs[i], lens[i], d, &dlen, md, NULL) &&
 				   dlen == g->value_len && memcmp(d, g->value, dlen) == 0) {
@@ -593,7 +606,8 @@ const char *seal_kind_name(enum seal_kind k)
 
 const char *seal_status_name(enum seal_status st)
 {
-	static const char *const names[] = {"valid", "expired", "not_yet_valid", "bad_signature",
-					    "maker_cert_expired", "not_bound", "malformed"};
+	static const char *const names[] = {
+		"valid",     "expired",	 "not_yet_valid", "bad_signature", "maker_cert_expired",
+		"not_bound", "malformed"};
 	return names[st];
 }

@@ -26,9 +26,9 @@ enum seal_status {
 };
 
 struct seal_signer {
-	bool is_digest;	 /* certListType 2: a digest of the certificate */
+	bool is_digest;	  /* certListType 2: a digest of the certificate */
 	char *digest_alg; /* for digests: as written ("sm3", "sha1", ...) */
-	uint8_t *value;	 /* the certificate's DER, or its digest */
+	uint8_t *value;	  /* the certificate's DER, or its digest */
 	size_t value_len;
 };
 

@@ -313,8 +313,8 @@ void client_reply_error_ext(struct client *c, json_object *id, const char *code,
 	json_object *msg = json_object_new_object(), *err = json_object_new_object();
 
 	if (extra && err) {
-		json_object_object_foreach(extra, key, val)
-		    json_object_object_add(err, key, json_object_get(val));
+		json_object_object_foreach (extra, key, val)
+			json_object_object_add(err, key, json_object_get(val));
 	}
 	json_object_put(extra);
 	if (msg && err) {

@@ -60,5 +60,5 @@ void client_reply(struct client *c, json_object *id, json_object *result);
 /* Sends {"id":id,"error":{"code":code,"message":message}}. */
 void client_reply_error(struct client *c, json_object *id, const char *code, const char *message);
 /* The same, with the members of extra (taken) added to the error object. */
-void client_reply_error_ext(struct client *c, json_object *id, const char *code, const char *message,
-			    json_object *extra);
+void client_reply_error_ext(struct client *c, json_object *id, const char *code,
+			    const char *message, json_object *extra);

@@ -46,8 +46,7 @@ int token_memory_get(const struct token_memory *m, const char *serial, const cha
 	json_object *entry, *v;
 
 	if (serial && json_object_object_get_ex(m->doc, serial, &entry) &&
-	    json_object_object_get_ex(entry, fact, &v) &&
-	    json_object_is_type(v, json_type_boolean))
+	    json_object_object_get_ex(entry, fact, &v) && json_object_is_type(v, json_type_boolean))
 		return json_object_get_boolean(v) ? 1 : 0;
 	return -1;
 }

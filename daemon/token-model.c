@@ -105,7 +105,8 @@ static void cert_info_to_json(const struct cert_info *c, int64_t now, json_objec
 	json_object_object_add(o, "usage", json_object_new_string(cert_usage_name(c->usage)));
 	json_object_object_add(o, "ext_key_usage",
 			       string_array(c->ext_key_usage, c->n_ext_key_usage));
-	json_object_object_add(o, "key_type", json_object_new_string(cert_key_type_name(c->key_type)));
+	json_object_object_add(o, "key_type",
+			       json_object_new_string(cert_key_type_name(c->key_type)));
 	json_object_object_add(o, "key_bits", json_object_new_int(c->key_bits));
 	json_object_object_add(o, "has_private_key", json_object_new_boolean(c->has_private_key));
 	ca_json(c->ca, o);
@@ -161,8 +162,9 @@ static json_object *seal_to_json(const struct token *t, const struct token_objec
 	json_object *j = json_object_new_object();
 
 	json_object_object_add(j, "object_label", json_string_or_empty(o->label));
-	json_object_object_add(j, "status",
-			       json_object_new_string(seal_status_name(token_seal_status(t, s, now))));
+	json_object_object_add(
+		j, "status",
+		json_object_new_string(seal_status_name(token_seal_status(t, s, now))));
 	if (s->layout == 0)
 		return j; /* malformed: nothing more can be said */
 	json_object_object_add(j, "kind", json_object_new_string(seal_kind_name(s->kind)));
@@ -201,8 +203,8 @@ static void seals_to_json(const struct token *t, const struct token *priv, int64
 	}
 	/* A primary carries the seal; a token once seen with one that shows
 	 * none now is a primary that lost it, not a secondary. */
-	json_object_object_add(o, "role",
-			       json_object_new_string(any || t->was_primary ? "primary" : "secondary"));
+	json_object_object_add(
+		o, "role", json_object_new_string(any || t->was_primary ? "primary" : "secondary"));
 	json_object_object_add(o, "seal_missing", json_object_new_boolean(!any && t->was_primary));
 	json_object_object_add(o, "seal_usable", json_object_new_boolean(usable));
 	json_object_object_add(o, "seals", arr);
@@ -262,8 +264,10 @@ json_object *token_to_json_with_private(const struct token *t, const struct toke
 	json_object_object_add(o, "model", json_string_or_empty(t->model));
 	json_object_object_add(o, "module", json_string_or_empty(t->module));
 	json_object_object_add(o, "initialized", json_object_new_boolean(t->initialized));
-	json_object_object_add(pin, "user", json_object_new_string(ukey_wire_pin_state_name(t->user_pin)));
-	json_object_object_add(pin, "so", json_object_new_string(ukey_wire_pin_state_name(t->so_pin)));
+	json_object_object_add(pin, "user",
+			       json_object_new_string(ukey_wire_pin_state_name(t->user_pin)));
+	json_object_object_add(pin, "so",
+			       json_object_new_string(ukey_wire_pin_state_name(t->so_pin)));
 	json_object_object_add(pin, "min_len", json_object_new_int64((int64_t)t->pin_min));
 	json_object_object_add(pin, "max_len", json_object_new_int64((int64_t)t->pin_max));
 	json_object_object_add(pin, "default",
@@ -409,7 +413,7 @@ json_object *token_model_list_json(struct token_model *m, int64_t now)
 		json_object_array_add(arr, t);
 	}
 	text = strdup(json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PLAIN |
-								   JSON_C_TO_STRING_NOSLASHESCAPE));
+								  JSON_C_TO_STRING_NOSLASHESCAPE));
 	if (!text) {
 		json_object_put(arr);
 		return NULL;

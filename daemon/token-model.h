@@ -47,7 +47,7 @@ struct token_key {
 
 /* One token as read from its slot, without login. */
 struct token {
-	char *module; /* path of the PKCS#11 module */
+	char *module;	      /* path of the PKCS#11 module */
 	unsigned module_rank; /* the module's place in the load order */
 	unsigned long slot_id;
 	char *serial, *label, *manufacturer, *model;
@@ -70,7 +70,8 @@ bool token_has_seal(const struct token *t);
 
 /* A seal's status on this token as of now: bound means one of the token's
  * certificates is among its signers (none bound without certificates). */
-enum seal_status token_seal_status(const struct token *t, const struct seal_info *seal, int64_t now);
+enum seal_status token_seal_status(const struct token *t, const struct seal_info *seal,
+				   int64_t now);
 
 void token_free(struct token *t);
 
@@ -86,7 +87,7 @@ json_object *token_to_json_with_private(const struct token *t, const struct toke
 struct token_model {
 	struct token **tokens; /* ordered by module load order, then slot */
 	size_t n_tokens;
-	json_object *json_cache; /* the "tokens" array; rebuilt lazily */
+	json_object *json_cache;		 /* the "tokens" array; rebuilt lazily */
 	int64_t json_built_at, json_valid_until; /* the cache holds for now in [at, until) */
 };
 

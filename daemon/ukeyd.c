@@ -95,16 +95,16 @@ static void announce_expiry_notice(const struct expiry_notice *n, void *userdata
 		strftime(date, sizeof(date), "%Y-%m-%d", &tm);
 	if (n->days_left < 0)
 		log_warning(
-		    "token %s: certificate \"%s\" (%s, issued by %s) expired on %s: it can no "
-		    "longer sign or decrypt bids; renew it at the CA",
-		    n->token->serial, n->cert->label, c->subject, c->ca->name_en, date);
+			"token %s: certificate \"%s\" (%s, issued by %s) expired on %s: it can no "
+			"longer sign or decrypt bids; renew it at the CA",
+			n->token->serial, n->cert->label, c->subject, c->ca->name_en, date);
 	else
 		log_warning(
-		    "token %s: certificate \"%s\" (%s, issued by %s) expires on %s, %lld "
-		    "day(s) left: renew it now, before encrypting any bid, and never while a "
-		    "bid encrypted with this token is still unopened",
-		    n->token->serial, n->cert->label, c->subject, c->ca->name_en, date,
-		    (long long)n->days_left);
+			"token %s: certificate \"%s\" (%s, issued by %s) expires on %s, %lld "
+			"day(s) left: renew it now, before encrypting any bid, and never while a "
+			"bid encrypted with this token is still unopened",
+			n->token->serial, n->cert->label, c->subject, c->ca->name_en, date,
+			(long long)n->days_left);
 	json_object_object_add(e, "cert_label",
 			       json_object_new_string(n->cert->label ? n->cert->label : ""));
 	json_object_object_add(e, "threshold", json_object_new_int(n->threshold));
@@ -300,8 +300,8 @@ static int open_listen_socket(struct ukeyd *d, bool *ret_owned)
 	}
 	if (n == 1) {
 		if (sd_is_socket_unix(SD_LISTEN_FDS_START, SOCK_STREAM, 1, NULL, 0) <= 0) {
-			log_error(
-			    "the socket passed by systemd is not a listening Unix stream socket");
+			log_error("the socket passed by systemd is not a listening Unix stream "
+				  "socket");
 			return -EINVAL;
 		}
 		*ret_owned = false;
@@ -378,7 +378,7 @@ int ukeyd_run(struct ukeyd_config *cfg)
 
 	if (cfg->n_modules == 0)
 		log_warning(
-		    "no PKCS#11 module configured (--module or \"module =\" in the config)");
+			"no PKCS#11 module configured (--module or \"module =\" in the config)");
 	d.modules = calloc(cfg->n_modules + 1, sizeof(*d.modules));
 	if (!d.modules) {
 		r = -ENOMEM;

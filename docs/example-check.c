@@ -155,8 +155,8 @@ int main(int argc, char **argv)
 	char **args = argv + following;
 	int n = argc - following;
 	struct bid_context ctx = {
-	    .serial = n > 1 && *args[1] ? args[1] : NULL,
-	    .opening = n > 2 ? strtoll(args[2], NULL, 10) : 0,
+		.serial = n > 1 && *args[1] ? args[1] : NULL,
+		.opening = n > 2 ? strtoll(args[2], NULL, 10) : 0,
 	};
 	ukey_client *client = NULL;
 	enum ukey_error e;

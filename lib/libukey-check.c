@@ -44,7 +44,8 @@ static pthread_once_t textdomain_once = PTHREAD_ONCE_INIT;
  * ($UKEY_LOCALEDIR serves uninstalled builds, as for ukeyctl). */
 static void bind_textdomain(void)
 {
-	const char *cur = bindtextdomain(GETTEXT_PACKAGE, NULL), *env = secure_getenv("UKEY_LOCALEDIR");
+	const char *cur = bindtextdomain(GETTEXT_PACKAGE, NULL),
+		   *env = secure_getenv("UKEY_LOCALEDIR");
 
 	if (!cur || strcmp(cur, "/usr/share/locale") == 0)
 		bindtextdomain(GETTEXT_PACKAGE, env && *env ? env : UKEY_LOCALEDIR);
@@ -108,7 +109,7 @@ static CMS_ContentInfo *read_cms(const uint8_t *data, size_t len)
 static enum ukey_error bid_recipients(const uint8_t *data, size_t len, json_object **ret)
 {
 	CMS_ContentInfo *cms;
-	STACK_OF(CMS_RecipientInfo) *ris;
+	STACK_OF(CMS_RecipientInfo) * ris;
 	json_object *arr;
 
 	if (len > INT32_MAX)
@@ -133,15 +134,17 @@ static enum ukey_error bid_recipients(const uint8_t *data, size_t len, json_obje
 				json_object_array_add(arr, recipient_json(keyid, issuer, sn));
 		} else if (CMS_RecipientInfo_type(ri) == CMS_RECIPINFO_AGREE) {
 			/* EC keys: key agreement, one encrypted key per recipient. */
-			STACK_OF(CMS_RecipientEncryptedKey) *reks = CMS_RecipientInfo_kari_get0_reks(ri);
+			STACK_OF(CMS_RecipientEncryptedKey) *reks =
+				CMS_RecipientInfo_kari_get0_reks(ri);
 			for (int k = 0; k < sk_CMS_RecipientEncryptedKey_num(reks); k++) {
 				keyid = NULL;
 				issuer = NULL;
 				sn = NULL;
 				if (CMS_RecipientEncryptedKey_get0_id(
-					    sk_CMS_RecipientEncryptedKey_value(reks, k), &keyid, NULL,
-					    NULL, &issuer, &sn))
-					json_object_array_add(arr, recipient_json(keyid, issuer, sn));
+					    sk_CMS_RecipientEncryptedKey_value(reks, k), &keyid,
+					    NULL, NULL, &issuer, &sn))
+					json_object_array_add(arr,
+							      recipient_json(keyid, issuer, sn));
 			}
 		}
 	}
@@ -200,42 +203,51 @@ static void word_item(json_object *j, struct ukey_check_item *it)
 		it->advice = format("%s", _("It cannot be used until then; ask your CA if the date "
 					    "is wrong."));
 	} else if (!strcmp(c, "cert_in_renewal_window")) {
-		it->message = format(_("The certificate \"%s\" expires on %s, in %s day(s)."), label,
-				     day(j, "not_after", d1), param(j, "days_left"));
-		it->advice = format("%s", _("Renew it now, before you encrypt any bid. Never renew "
-					    "while a bid encrypted with this token is still unopened: "
-					    "the renewed token could not decrypt it."));
+		it->message = format(_("The certificate \"%s\" expires on %s, in %s day(s)."),
+				     label, day(j, "not_after", d1), param(j, "days_left"));
+		it->advice =
+			format("%s", _("Renew it now, before you encrypt any bid. Never renew "
+				       "while a bid encrypted with this token is still unopened: "
+				       "the renewed token could not decrypt it."));
 	} else if (!strcmp(c, "cert_expires_before_opening")) {
-		it->message = format(_("The certificate \"%s\" expires on %s, before the bid opening "
-				       "on %s."),
-				     label, day(j, "not_after", d1), day(j, "opening", d2));
-		it->advice = format("%s", _("Renew it BEFORE you encrypt the bid: a bid encrypted "
-					    "before a renewal cannot be decrypted at the opening."));
+		it->message =
+			format(_("The certificate \"%s\" expires on %s, before the bid opening "
+				 "on %s."),
+			       label, day(j, "not_after", d1), day(j, "opening", d2));
+		it->advice =
+			format("%s", _("Renew it BEFORE you encrypt the bid: a bid encrypted "
+				       "before a renewal cannot be decrypted at the opening."));
 	} else if (!strcmp(c, "pin_locked")) {
 		it->message = format("%s", _("The PIN is locked."));
 		it->advice = format("%s", _("Have it unlocked (free of charge) at your CA's "
 					    "counter, then change it."));
 	} else if (!strcmp(c, "pin_final_try")) {
 		it->message = format("%s", _("Only one PIN try is left."));
-		it->advice = format("%s", _("One more wrong PIN locks the token. If you are not sure "
-					    "of the PIN, have it reset at the CA counter before the "
-					    "bid."));
+		it->advice =
+			format("%s", _("One more wrong PIN locks the token. If you are not sure "
+				       "of the PIN, have it reset at the CA counter before the "
+				       "bid."));
 	} else if (!strcmp(c, "pin_count_low")) {
-		it->message = format("%s", _("A wrong PIN was entered since the last correct one."));
-		it->advice = format("%s", _("Make sure of the PIN before the bid opening; a few more "
-					    "wrong tries lock the token."));
+		it->message =
+			format("%s", _("A wrong PIN was entered since the last correct one."));
+		it->advice =
+			format("%s", _("Make sure of the PIN before the bid opening; a few more "
+				       "wrong tries lock the token."));
 	} else if (!strcmp(c, "pin_default")) {
 		it->message = format("%s", _("The PIN is still the default 123456."));
 		it->advice = format("%s", _("Change it before you bid: ukeyctl pin change."));
 	} else if (!strcmp(c, "pin_default_unknown")) {
-		it->message = format("%s", _("It is not known whether the PIN is still the default."));
+		it->message =
+			format("%s", _("It is not known whether the PIN is still the default."));
 		it->advice = format("%s", _("If you never changed it, change it now (ukeyctl pin "
 					    "change); ukeyctl pin probe-default checks it."));
 	} else if (!strcmp(c, "seal_missing")) {
-		it->message = format("%s", _("This primary token carried an electronic seal and shows "
-					     "none now."));
-		it->advice = format("%s", _("Have your CA's counter check the token before you sign "
-					    "a bid."));
+		it->message =
+			format("%s", _("This primary token carried an electronic seal and shows "
+				       "none now."));
+		it->advice =
+			format("%s", _("Have your CA's counter check the token before you sign "
+				       "a bid."));
 	} else if (!strcmp(c, "seal_invalid")) {
 		it->message = format(_("The seal \"%s\" cannot be used (%s)."), param(j, "name"),
 				     param(j, "status"));
@@ -243,7 +255,8 @@ static void word_item(json_object *j, struct ukey_check_item *it)
 	} else if (!strcmp(c, "seal_expired")) {
 		it->message = format(_("The seal \"%s\" expired on %s."), param(j, "name"),
 				     day(j, "valid_to", d1));
-		it->advice = format("%s", _("Ask your CA to renew the seal before you sign a bid."));
+		it->advice =
+			format("%s", _("Ask your CA to renew the seal before you sign a bid."));
 	} else if (!strcmp(c, "seal_not_bound")) {
 		it->message = format(_("The seal \"%s\" is not bound to this token's certificate."),
 				     param(j, "name"));
@@ -253,33 +266,39 @@ static void word_item(json_object *j, struct ukey_check_item *it)
 		it->advice = format("%s", _("It can encrypt and decrypt bids, but cannot affix the "
 					    "electronic seal: sign with the primary token."));
 	} else if (!strcmp(c, "no_signing_key")) {
-		it->message = format("%s", _("No signing certificate with its key is on the token."));
+		it->message =
+			format("%s", _("No signing certificate with its key is on the token."));
 		it->advice = format("%s", _("This token cannot sign a bid; ask your CA."));
 	} else if (!strcmp(c, "no_encryption_key")) {
-		it->message = format("%s", _("No encryption certificate with its key is on the token."));
-		it->advice = format("%s", _("This token cannot encrypt or decrypt a bid; ask your CA."));
+		it->message =
+			format("%s", _("No encryption certificate with its key is on the token."));
+		it->advice =
+			format("%s", _("This token cannot encrypt or decrypt a bid; ask your CA."));
 	} else if (!strcmp(c, "sign_test_failed")) {
 		it->message = format("%s", _("The signing test with the token's key failed."));
-		it->advice = format("%s", _("The key does not match its certificate, or the token is "
-					    "faulty: ask your CA before the bid."));
+		it->advice =
+			format("%s", _("The key does not match its certificate, or the token is "
+				       "faulty: ask your CA before the bid."));
 	} else if (!strcmp(c, "decrypt_test_failed")) {
 		it->message = format("%s", _("The decryption test with the token's key failed."));
 		it->advice = format("%s", _("This token could not open a bid encrypted to its "
 					    "certificate: ask your CA before you encrypt a bid."));
 	} else if (!strcmp(c, "bid_for_this_token")) {
-		it->message = format(_("The bid file is encrypted for this token (certificate \"%s\")."),
-				     label);
-		it->advice = format("%s", _("Bring this very token to the bid opening to decrypt it."));
+		it->message = format(
+			_("The bid file is encrypted for this token (certificate \"%s\")."), label);
+		it->advice =
+			format("%s", _("Bring this very token to the bid opening to decrypt it."));
 	} else if (!strcmp(c, "bid_not_for_this_token")) {
 		it->message = format("%s", _("The bid file is not encrypted for this token."));
 		it->advice = format("%s", _("This token cannot open it; use the token it was "
 					    "encrypted for (ukeyctl which-token)."));
 	} else if (!strcmp(c, "token_not_found")) {
-		it->message = *param(j, "serial")
-				      ? format(_("No plugged token has serial %s."), param(j, "serial"))
-				      : format("%s", _("No CA token is plugged in."));
-		it->advice = format("%s", _("Plug in your CA token (UKey); if it is plugged in, check "
-					    "that ukeyd has its PKCS#11 module."));
+		it->message = *param(j, "serial") ? format(_("No plugged token has serial %s."),
+							   param(j, "serial"))
+						  : format("%s", _("No CA token is plugged in."));
+		it->advice =
+			format("%s", _("Plug in your CA token (UKey); if it is plugged in, check "
+				       "that ukeyd has its PKCS#11 module."));
 	} else {
 		it->message = format("%s", c);
 		it->advice = format("%s", "");
@@ -332,8 +351,8 @@ static enum ukey_error report_from_json(json_object *result, ukey_check_report *
 		n_items += json_object_array_length(json_object_object_get(r->tokens[i], "items"));
 	}
 	r->items = calloc(n_items + 1, sizeof(*r->items));
-	r->json_text = strdup(json_object_to_json_string_ext(result, JSON_C_TO_STRING_PLAIN |
-									     JSON_C_TO_STRING_NOSLASHESCAPE));
+	r->json_text = strdup(json_object_to_json_string_ext(
+		result, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	if (!r->tokens || !r->items || !r->json_text) {
 		report_free(r);
 		return UKEY_E_NO_MEMORY;
@@ -344,10 +363,12 @@ static enum ukey_error report_from_json(json_object *result, ukey_check_report *
 		for (size_t k = 0; k < json_object_array_length(items); k++) {
 			json_object *j = json_object_array_get_idx(items, k);
 			struct ukey_check_item *it = &r->items[r->n_items++];
-			const char *sev = json_object_get_string(json_object_object_get(j, "severity"));
+			const char *sev =
+				json_object_get_string(json_object_object_get(j, "severity"));
 
 			it->code = json_object_get_string(json_object_object_get(j, "code"));
-			it->serial = json_object_get_string(json_object_object_get(r->tokens[i], "serial"));
+			it->serial = json_object_get_string(
+				json_object_object_get(r->tokens[i], "serial"));
 			it->severity = streq_ptr(sev, "error")	   ? UKEY_SEVERITY_ERROR
 				       : streq_ptr(sev, "warning") ? UKEY_SEVERITY_WARNING
 								   : UKEY_SEVERITY_INFO;

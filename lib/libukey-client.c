@@ -140,21 +140,21 @@ static enum ukey_error error_from_wire(json_object *err)
 		const char *code;
 		enum ukey_error err;
 	} map[] = {
-	    {UKEY_WIRE_NOT_FOUND, UKEY_E_NOT_FOUND},
-	    {UKEY_WIRE_VERSION_UNSUPPORTED, UKEY_E_VERSION},
-	    {UKEY_WIRE_INVALID_JSON, UKEY_E_REFUSED},
-	    {UKEY_WIRE_INVALID_REQUEST, UKEY_E_REFUSED},
-	    {UKEY_WIRE_UNKNOWN_METHOD, UKEY_E_REFUSED},
-	    {UKEY_WIRE_HANDSHAKE_REQUIRED, UKEY_E_REFUSED},
-	    {UKEY_WIRE_MESSAGE_TOO_LARGE, UKEY_E_REFUSED},
-	    {UKEY_WIRE_PIN_INCORRECT, UKEY_E_PIN_INCORRECT},
-	    {UKEY_WIRE_PIN_LOCKED, UKEY_E_PIN_LOCKED},
-	    {UKEY_WIRE_PIN_POLICY, UKEY_E_PIN_POLICY},
-	    {UKEY_WIRE_LOCKOUT_GUARD, UKEY_E_LOCKOUT_GUARD},
-	    {UKEY_WIRE_PERMISSION_DENIED, UKEY_E_PERMISSION},
-	    {UKEY_WIRE_TOKEN_REMOVED, UKEY_E_TOKEN_REMOVED},
-	    {UKEY_WIRE_TOKEN_ERROR, UKEY_E_TOKEN},
-	    {UKEY_WIRE_BUSY, UKEY_E_BUSY},
+		{UKEY_WIRE_NOT_FOUND, UKEY_E_NOT_FOUND},
+		{UKEY_WIRE_VERSION_UNSUPPORTED, UKEY_E_VERSION},
+		{UKEY_WIRE_INVALID_JSON, UKEY_E_REFUSED},
+		{UKEY_WIRE_INVALID_REQUEST, UKEY_E_REFUSED},
+		{UKEY_WIRE_UNKNOWN_METHOD, UKEY_E_REFUSED},
+		{UKEY_WIRE_HANDSHAKE_REQUIRED, UKEY_E_REFUSED},
+		{UKEY_WIRE_MESSAGE_TOO_LARGE, UKEY_E_REFUSED},
+		{UKEY_WIRE_PIN_INCORRECT, UKEY_E_PIN_INCORRECT},
+		{UKEY_WIRE_PIN_LOCKED, UKEY_E_PIN_LOCKED},
+		{UKEY_WIRE_PIN_POLICY, UKEY_E_PIN_POLICY},
+		{UKEY_WIRE_LOCKOUT_GUARD, UKEY_E_LOCKOUT_GUARD},
+		{UKEY_WIRE_PERMISSION_DENIED, UKEY_E_PERMISSION},
+		{UKEY_WIRE_TOKEN_REMOVED, UKEY_E_TOKEN_REMOVED},
+		{UKEY_WIRE_TOKEN_ERROR, UKEY_E_TOKEN},
+		{UKEY_WIRE_BUSY, UKEY_E_BUSY},
 	};
 	json_object *code;
 
@@ -546,7 +546,7 @@ UKEY_EXPORT enum ukey_error ukey_client_get_audit(ukey_client *c, int64_t since,
 		return e;
 	if (json_object_object_get_ex(result, "entries", &entries))
 		text = strdup(json_object_to_json_string_ext(
-		    entries, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+			entries, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	else
 		e = UKEY_E_PROTOCOL;
 	json_object_put(result);
@@ -614,10 +614,10 @@ static enum ukey_event_type event_type(const char *name)
 		const char *name;
 		enum ukey_event_type type;
 	} types[] = {
-	    {"token_added", UKEY_EVENT_TOKEN_ADDED},
-	    {"token_removed", UKEY_EVENT_TOKEN_REMOVED},
-	    {"token_changed", UKEY_EVENT_TOKEN_CHANGED},
-	    {"cert_expiry", UKEY_EVENT_CERT_EXPIRY},
+		{"token_added", UKEY_EVENT_TOKEN_ADDED},
+		{"token_removed", UKEY_EVENT_TOKEN_REMOVED},
+		{"token_changed", UKEY_EVENT_TOKEN_CHANGED},
+		{"cert_expiry", UKEY_EVENT_CERT_EXPIRY},
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(types); i++)
@@ -638,7 +638,7 @@ static void deliver(ukey_client *c, json_object *msg)
 	if (json_object_object_get_ex(msg, "token", &tok))
 		ev.token = ukey_token_new_from_json(tok);
 	ev.json = json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN |
-							  JSON_C_TO_STRING_NOSLASHESCAPE);
+							      JSON_C_TO_STRING_NOSLASHESCAPE);
 	c->event_fn(c, &ev, c->event_userdata);
 	ukey_token_unref(ev.token);
 }

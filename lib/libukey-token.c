@@ -131,7 +131,8 @@ static void read_ca(json_object *obj, const char **id, const char **en, const ch
 static void read_cert(json_object *c, struct ukey_cert *out)
 {
 	static const char *const usages[] = {"unknown", "sign", "encrypt", "sign_encrypt"};
-	static const char *const expiries[] = {"valid", "renewal_window", "expired", "not_yet_valid"};
+	static const char *const expiries[] = {"valid", "renewal_window", "expired",
+					       "not_yet_valid"};
 	json_object *v;
 
 	*out = (struct ukey_cert){
@@ -158,8 +159,9 @@ static void read_cert(json_object *c, struct ukey_cert *out)
 static void read_seal(json_object *j, struct ukey_seal *out)
 {
 	static const char *const kinds[] = {"other", "official", "legal_rep", "signature"};
-	static const char *const states[] = {"valid", "expired", "not_yet_valid", "bad_signature",
-					     "maker_cert_expired", "not_bound", "malformed"};
+	static const char *const states[] = {
+		"valid",     "expired",	 "not_yet_valid", "bad_signature", "maker_cert_expired",
+		"not_bound", "malformed"};
 
 	*out = (struct ukey_seal){
 		.status = json_enum(j, "status", states, 7, UKEY_SEAL_MALFORMED),

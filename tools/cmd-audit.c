@@ -47,8 +47,8 @@ static int parse_since_option(int c, const char *arg, void *userdata)
 int cmd_audit(struct ctl *ctl, int argc, char **argv)
 {
 	static const struct option options[] = {{"since", required_argument, NULL, 'S'}, {0}};
-	const char *headers[] = {_("TIME"), _("UID"), _("PID"), _("PROGRAM"), _("SERIAL"),
-				 _("OPERATION"), _("RESULT")};
+	const char *headers[] = {_("TIME"),   _("UID"),	      _("PID"),	  _("PROGRAM"),
+				 _("SERIAL"), _("OPERATION"), _("RESULT")};
 	ukey_client *client = NULL;
 	json_object *entries;
 	struct table *table;
@@ -78,8 +78,8 @@ int cmd_audit(struct ctl *ctl, int argc, char **argv)
 	table = table_new(ARRAY_LEN(headers), headers);
 	for (size_t i = 0; i < json_object_array_length(entries); i++) {
 		json_object *entry = json_object_array_get_idx(entries, i);
-		static const char *const keys[] = {"time", "uid", "pid", "program", "serial",
-						   "operation", "result"};
+		static const char *const keys[] = {"time",   "uid",	  "pid",   "program",
+						   "serial", "operation", "result"};
 		char cells[7][128];
 		const char *row[7];
 

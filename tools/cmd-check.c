@@ -51,7 +51,8 @@ static int handle_check_option(int c, const char *arg, void *userdata)
 	switch (c) {
 	case 'O':
 		if (parse_opening(arg, &o->opening) < 0) {
-			fprintf(stderr, _("ukeyctl check: --opening takes a date, YYYY-MM-DD [HH:MM]\n"));
+			fprintf(stderr,
+				_("ukeyctl check: --opening takes a date, YYYY-MM-DD [HH:MM]\n"));
 			return -1;
 		}
 		return 0;
@@ -182,10 +183,12 @@ static int run_check(struct ctl *ctl, const char *serial, const struct check_opt
 	}
 	r = ctl_connect(ctl, &client);
 	if (r == EXIT_OK) {
-		e = ukey_check(client, serial, o->opening, bid, bid_len, pin ? pin->data : NULL, 0, ret);
+		e = ukey_check(client, serial, o->opening, bid, bid_len, pin ? pin->data : NULL, 0,
+			       ret);
 		if (e == UKEY_E_NOT_CMS) {
-			fprintf(stderr, _("%s is not an encrypted bid file (CMS/PKCS#7 EnvelopedData, "
-					  "DER, PEM or S/MIME).\n"),
+			fprintf(stderr,
+				_("%s is not an encrypted bid file (CMS/PKCS#7 EnvelopedData, "
+				  "DER, PEM or S/MIME).\n"),
 				o->bid_path);
 			r = EXIT_ERROR;
 		} else if (e != UKEY_OK) {
@@ -201,12 +204,9 @@ static int run_check(struct ctl *ctl, const char *serial, const struct check_opt
 int cmd_check(struct ctl *ctl, int argc, char **argv)
 {
 	static const struct option options[] = {
-		{"opening", required_argument, NULL, 'O'},
-		{"bid", required_argument, NULL, 'B'},
-		{"full", no_argument, NULL, 'F'},
-		{"strict", no_argument, NULL, 'S'},
-		{"pin-fd", required_argument, NULL, 'P'},
-		{0},
+		{"opening", required_argument, NULL, 'O'}, {"bid", required_argument, NULL, 'B'},
+		{"full", no_argument, NULL, 'F'},	   {"strict", no_argument, NULL, 'S'},
+		{"pin-fd", required_argument, NULL, 'P'},  {0},
 	};
 	struct check_options o = {.pin_fd = -1};
 	ukey_check_report *report = NULL;
@@ -215,8 +215,9 @@ int cmd_check(struct ctl *ctl, int argc, char **argv)
 
 	first = ctl_parse_options_ext(ctl, argc, argv, options, handle_check_option, &o);
 	if (first < 0 || argc - first > 1) {
-		fprintf(stderr, _("Usage: ukeyctl check [SERIAL] [--opening DATE] [--bid FILE] [--full] "
-				  "[--strict] [--json]\n"));
+		fprintf(stderr,
+			_("Usage: ukeyctl check [SERIAL] [--opening DATE] [--bid FILE] [--full] "
+			  "[--strict] [--json]\n"));
 		return EXIT_USAGE;
 	}
 	r = run_check(ctl, first < argc ? argv[first] : NULL, &o, &report);
@@ -264,7 +265,8 @@ int cmd_which_token(struct ctl *ctl, int argc, char **argv)
 			       ukey_check_item_get_serial(it), ukey_check_item_get_message(it));
 		}
 		if (!found)
-			printf(_("No plugged token can open %s. It was encrypted for another token: "
+			printf(_("No plugged token can open %s. It was encrypted for another "
+				 "token: "
 				 "plug that one in.\n"),
 			       argv[first]);
 	}

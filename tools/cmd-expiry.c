@@ -42,10 +42,12 @@ static json_object *cert_entry(ukey_token *t, const ukey_cert *c)
 	json_object_object_add(o, "id", json_object_new_string(ukey_cert_get_id(c)));
 	json_object_object_add(o, "label", json_object_new_string(ukey_cert_get_label(c)));
 	json_object_object_add(o, "subject", json_object_new_string(ukey_cert_get_subject(c)));
-	json_object_object_add(o, "ca", json_object_new_string(ukey_cert_get_ca(c) ? ukey_cert_get_ca(c) : ""));
+	json_object_object_add(
+		o, "ca", json_object_new_string(ukey_cert_get_ca(c) ? ukey_cert_get_ca(c) : ""));
 	json_object_object_add(o, "not_after", json_object_new_string(date));
 	json_object_object_add(o, "days_left", json_object_new_int64(ukey_cert_get_days_left(c)));
-	json_object_object_add(o, "expiry", json_object_new_string(states[ukey_cert_get_expiry(c)]));
+	json_object_object_add(o, "expiry",
+			       json_object_new_string(states[ukey_cert_get_expiry(c)]));
 	return o;
 }
 
@@ -66,8 +68,8 @@ static int parse_days(int c, const char *arg, void *userdata)
 int cmd_expiry(struct ctl *ctl, int argc, char **argv)
 {
 	static const struct option options[] = {{"days", required_argument, NULL, 'd'}, {0}};
-	const char *headers[] = {_("SERIAL"), _("TOKEN"), _("CERTIFICATE"), _("CA"), _("EXPIRES"),
-				 _("STATUS")};
+	const char *headers[] = {_("SERIAL"), _("TOKEN"),   _("CERTIFICATE"),
+				 _("CA"),     _("EXPIRES"), _("STATUS")};
 	ukey_token_list *list = NULL;
 	json_object *out = NULL;
 	struct table *table = NULL;
@@ -114,13 +116,16 @@ int cmd_expiry(struct ctl *ctl, int argc, char **argv)
 	if (out) {
 		json_object *doc = json_object_new_object();
 		json_object_object_add(doc, "expiring", out);
-		printf("%s\n", json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN |
-								      JSON_C_TO_STRING_NOSLASHESCAPE));
+		printf("%s\n",
+		       json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN |
+								   JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(doc);
 	} else if (listed == 0) {
 		if (days >= 0)
-			printf(ngettext("No certificate on a plugged token expires within %ld day.\n",
-					"No certificate on a plugged token expires within %ld days.\n",
+			printf(ngettext("No certificate on a plugged token expires within %ld "
+					"day.\n",
+					"No certificate on a plugged token expires within %ld "
+					"days.\n",
 					(unsigned long)days),
 			       days);
 		else

@@ -49,13 +49,15 @@ int cmd_holders(struct ctl *ctl, int argc, char **argv)
 			for (size_t k = i; k < n; k++) {
 				ukey_token *t = ukey_token_list_get(list, k);
 				bool primary = ukey_token_get_role(t) == UKEY_ROLE_PRIMARY;
-				if (done[k] || strcmp(holder_key(t), key) != 0 || primary != (pass == 0))
+				if (done[k] || strcmp(holder_key(t), key) != 0 ||
+				    primary != (pass == 0))
 					continue;
 				if (!ukey_token_is_initialized(t))
 					continue;
 				done[k] = true;
 				primary ? primaries++ : secondaries++;
-				printf("  %s  %-18s %s\n", primary ? _("primary  ") : _("secondary"),
+				printf("  %s  %-18s %s\n",
+				       primary ? _("primary  ") : _("secondary"),
 				       ukey_token_get_serial(t), role_text(t));
 			}
 		if (primaries > 1) {
@@ -64,8 +66,9 @@ int cmd_holders(struct ctl *ctl, int argc, char **argv)
 			warned = true;
 		}
 		if (secondaries > 2) {
-			printf(_("  ! More than two secondary tokens of this holder are plugged in; "
-				 "a holder may have at most two.\n"));
+			printf(_(
+				"  ! More than two secondary tokens of this holder are plugged in; "
+				"a holder may have at most two.\n"));
 			warned = true;
 		}
 	}

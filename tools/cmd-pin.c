@@ -51,7 +51,8 @@ static int parse_pin_options(struct ctl *ctl, int argc, char **argv, bool allow_
 	int first;
 
 	*o = (struct pin_options){.pin_fd = -1};
-	first = ctl_parse_options_ext(ctl, argc, argv, allow_new_pin ? with_new_pin : without_new_pin,
+	first = ctl_parse_options_ext(ctl, argc, argv,
+				      allow_new_pin ? with_new_pin : without_new_pin,
 				      handle_pin_option, o);
 	if (first < 0 || argc - first > 1)
 		return -1;
@@ -69,9 +70,10 @@ static int confirm_final_try(struct pin_input *in, ukey_token *t, bool so, bool 
 	bool ok;
 
 	if (st == UKEY_PIN_LOCKED) {
-		fprintf(stderr, so ? _("The SO PIN of token %s is locked: only the CA can replace the "
-				       "token.\n")
-				   : _("The PIN of token %s is locked. Unlock it at the CA counter.\n"),
+		fprintf(stderr,
+			so ? _("The SO PIN of token %s is locked: only the CA can replace the "
+			       "token.\n")
+			   : _("The PIN of token %s is locked. Unlock it at the CA counter.\n"),
 			ukey_token_get_serial(t));
 		return EXIT_PIN_LOCKED;
 	}
@@ -79,19 +81,23 @@ static int confirm_final_try(struct pin_input *in, ukey_token *t, bool so, bool 
 		return EXIT_OK;
 	if (!force) {
 		fprintf(stderr,
-			so ? _("Token %s has ONE SO PIN try left. A wrong SO PIN now makes the token "
+			so ? _("Token %s has ONE SO PIN try left. A wrong SO PIN now makes the "
+			       "token "
 			       "unusable for good; only the CA can replace it. Nothing was tried. "
 			       "If you are certain of the SO PIN, run again with --force.\n")
-			   : _("Token %s has ONE PIN try left. A wrong PIN now locks it, and only the CA "
-			       "counter can unlock it. Nothing was tried. If you are certain of the PIN, "
+			   : _("Token %s has ONE PIN try left. A wrong PIN now locks it, and only "
+			       "the CA "
+			       "counter can unlock it. Nothing was tried. If you are certain of "
+			       "the PIN, "
 			       "run again with --force.\n"),
 			ukey_token_get_serial(t));
 		return EXIT_GUARD;
 	}
-	fprintf(stderr, so ? _("WARNING: this is the last SO PIN try of token %s. If the SO PIN is "
-			       "wrong, the token is lost for good.\n")
-			   : _("WARNING: this is the last PIN try of token %s. If the PIN is wrong, the "
-			       "token locks.\n"),
+	fprintf(stderr,
+		so ? _("WARNING: this is the last SO PIN try of token %s. If the SO PIN is "
+		       "wrong, the token is lost for good.\n")
+		   : _("WARNING: this is the last PIN try of token %s. If the PIN is wrong, the "
+		       "token locks.\n"),
 		ukey_token_get_serial(t));
 	typed = pin_input_read_visible(in, _("Type the token's serial number to go on: "));
 	ok = typed && strcmp(typed->data, ukey_token_get_serial(t)) == 0;
@@ -219,17 +225,20 @@ static int pin_probe_default(struct ctl *ctl, ukey_client *client, ukey_token *t
 	enum ukey_error e;
 
 	if (ukey_token_get_user_pin_state(t) != UKEY_PIN_OK) {
-		fprintf(stderr, _("Token %s has had a wrong PIN entered: no guess is made now, it "
-				  "could lock the token. Nothing was tried.\n"),
+		fprintf(stderr,
+			_("Token %s has had a wrong PIN entered: no guess is made now, it "
+			  "could lock the token. Nothing was tried.\n"),
 			ukey_token_get_serial(t));
 		return EXIT_GUARD;
 	}
-	fprintf(stderr, _("Trying the default PIN on token %s. If it is not the default, this "
-			  "costs one PIN try.\n"),
+	fprintf(stderr,
+		_("Trying the default PIN on token %s. If it is not the default, this "
+		  "costs one PIN try.\n"),
 		ukey_token_get_serial(t));
 	e = ukey_client_probe_default_pin(client, ukey_token_get_serial(t), &is_default);
 	if (e == UKEY_E_PIN_INCORRECT) {
-		printf(_("The PIN of token %s is not the default. Good.\n"), ukey_token_get_serial(t));
+		printf(_("The PIN of token %s is not the default. Good.\n"),
+		       ukey_token_get_serial(t));
 		return EXIT_OK;
 	}
 	if (e != UKEY_OK)
@@ -252,11 +261,12 @@ int cmd_pin(struct ctl *ctl, int argc, char **argv)
 
 	if ((!change && !unlock && !probe) ||
 	    parse_pin_options(ctl, argc - 1, argv + 1, unlock, &o) < 0 || (probe && !o.serial)) {
-		fprintf(stderr, _("Usage: ukeyctl pin change [SERIAL] [--force] [--pin-fd N]\n"
-				  "       ukeyctl pin unlock [SERIAL] [--new-pin] [--force] [--pin-fd N]\n"
-				  "       ukeyctl pin probe-default SERIAL\n"
-				  "PINs are read from the terminal, or one per line from standard input "
-				  "or descriptor N; never from the command line.\n"));
+		fprintf(stderr,
+			_("Usage: ukeyctl pin change [SERIAL] [--force] [--pin-fd N]\n"
+			  "       ukeyctl pin unlock [SERIAL] [--new-pin] [--force] [--pin-fd N]\n"
+			  "       ukeyctl pin probe-default SERIAL\n"
+			  "PINs are read from the terminal, or one per line from standard input "
+			  "or descriptor N; never from the command line.\n"));
 		return EXIT_USAGE;
 	}
 	pin_input_open(&in, o.pin_fd);

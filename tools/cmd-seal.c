@@ -21,7 +21,8 @@ _Static_assert((int)SEAL_MALFORMED == (int)UKEY_SEAL_MALFORMED &&
 		       (int)SEAL_MAKER_CERT_EXPIRED == (int)UKEY_SEAL_MAKER_CERT_EXPIRED &&
 		       (int)SEAL_BAD_SIGNATURE == (int)UKEY_SEAL_BAD_SIGNATURE &&
 		       (int)SEAL_NOT_YET_VALID == (int)UKEY_SEAL_NOT_YET_VALID &&
-		       (int)SEAL_EXPIRED == (int)UKEY_SEAL_EXPIRED && (int)SEAL_VALID == (int)UKEY_SEAL_VALID,
+		       (int)SEAL_EXPIRED == (int)UKEY_SEAL_EXPIRED &&
+		       (int)SEAL_VALID == (int)UKEY_SEAL_VALID,
 	       "seal statuses differ");
 _Static_assert((int)SEAL_OFFICIAL == (int)UKEY_SEAL_OFFICIAL &&
 		       (int)SEAL_LEGAL_REP == (int)UKEY_SEAL_LEGAL_REP &&
@@ -146,8 +147,8 @@ static int seal_export(struct ctl *ctl, int argc, char **argv)
 		r = EXIT_NOT_FOUND;
 	}
 	if (r == EXIT_OK) {
-		e = ukey_client_get_seal_picture(client, ukey_token_get_serial(t), (size_t)o.index - 1,
-						 &data, &len);
+		e = ukey_client_get_seal_picture(client, ukey_token_get_serial(t),
+						 (size_t)o.index - 1, &data, &len);
 		if (e != UKEY_OK)
 			r = ctl_fail(e, _("reading the seal picture"));
 	}
@@ -208,17 +209,22 @@ static int seal_inspect(struct ctl *ctl, int argc, char **argv)
 		if (s->layout) {
 			json_object_object_add(o, "version", json_object_new_int(s->layout));
 			json_object_object_add(o, "name", json_object_new_string(s->name));
-			json_object_object_add(o, "kind", json_object_new_string(seal_kind_name(s->kind)));
+			json_object_object_add(o, "kind",
+					       json_object_new_string(seal_kind_name(s->kind)));
 			json_object_object_add(o, "esid", json_object_new_string(s->esid));
 			json_object_object_add(o, "type", json_object_new_int64(s->property_type));
 			json_object_object_add(o, "vendor", json_object_new_string(s->vendor));
-			json_object_object_add(o, "signature_ok", json_object_new_boolean(s->signature_ok));
-			json_object_object_add(o, "picture_type", json_object_new_string(s->picture_type));
-			json_object_object_add(o, "picture_size", json_object_new_int64((int64_t)s->picture_len));
-			json_object_object_add(o, "signers", json_object_new_int64((int64_t)s->n_signers));
+			json_object_object_add(o, "signature_ok",
+					       json_object_new_boolean(s->signature_ok));
+			json_object_object_add(o, "picture_type",
+					       json_object_new_string(s->picture_type));
+			json_object_object_add(o, "picture_size",
+					       json_object_new_int64((int64_t)s->picture_len));
+			json_object_object_add(o, "signers",
+					       json_object_new_int64((int64_t)s->n_signers));
 		}
-		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-								      JSON_C_TO_STRING_NOSLASHESCAPE));
+		printf("%s\n", json_object_to_json_string_ext(
+				       o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
 	} else if (s->layout == 0) {
 		printf(_("A damaged seal: it starts like an SESeal but cannot be read.\n"));
@@ -234,7 +240,8 @@ static int seal_inspect(struct ctl *ctl, int argc, char **argv)
 		printf(_("  Valid:      %s to %s\n"), from, to);
 		printf(_("  Picture:    %s, %zu bytes\n"), s->picture_type, s->picture_len);
 		printf(_("  Signers:    %zu certificate(s)\n"), s->n_signers);
-		printf(_("  Signature:  %s\n"), s->signature_ok ? _("verifies") : _("does NOT verify"));
+		printf(_("  Signature:  %s\n"),
+		       s->signature_ok ? _("verifies") : _("does NOT verify"));
 		printf(_("  Status:     %s\n"), seal_status_text((enum ukey_seal_status)st));
 	}
 	seal_info_free(s);

@@ -25,7 +25,7 @@ static void print_token_json_list(ukey_token_list *list)
 
 int cmd_list(struct ctl *ctl, int argc, char **argv)
 {
-	const char *headers[] = {_("SERIAL"), _("LABEL"), _("MANUFACTURER"), _("MODEL"),
+	const char *headers[] = {_("SERIAL"),	_("LABEL"), _("MANUFACTURER"), _("MODEL"),
 				 _("USER PIN"), _("CERTS"), _("OBJECTS")};
 	ukey_token_list *list = NULL;
 	struct table *t;
@@ -118,7 +118,8 @@ static void print_cert(const ukey_cert *c, size_t index)
 	printf("    [%zu] %s\n", index, ukey_cert_get_label(c));
 	if (ukey_cert_get_expiry(c) == UKEY_CERT_MALFORMED) {
 		printf(_("        not a readable X.509 certificate\n"));
-		printf(_("        ID %s, SHA-256 %s\n"), ukey_cert_get_id(c), ukey_cert_get_sha256(c));
+		printf(_("        ID %s, SHA-256 %s\n"), ukey_cert_get_id(c),
+		       ukey_cert_get_sha256(c));
 		return;
 	}
 	/* TRANSLATORS: usage, key type and size, whether the key is on the token */
@@ -131,17 +132,20 @@ static void print_cert(const ukey_cert *c, size_t index)
 	       ukey_cert_get_ca_name(c, ctl_language()));
 	format_date(ukey_cert_get_not_before(c), from, sizeof(from));
 	format_date(ukey_cert_get_not_after(c), to, sizeof(to));
-	printf(_("        Valid:    %s to %s, %s\n"), from, to, days_left_text(c, buf, sizeof(buf)));
+	printf(_("        Valid:    %s to %s, %s\n"), from, to,
+	       days_left_text(c, buf, sizeof(buf)));
 	printf(_("        Serial %s, ID %s, SHA-256 %s\n"), ukey_cert_get_serial(c),
 	       ukey_cert_get_id(c), ukey_cert_get_sha256(c));
 	switch (ukey_cert_get_expiry(c)) {
 	case UKEY_CERT_RENEWAL_WINDOW:
 		printf(_("        ! Renew this certificate now, before you encrypt any bid. Never "
-			 "renew while a bid encrypted with this token is still unopened: the renewed "
+			 "renew while a bid encrypted with this token is still unopened: the "
+			 "renewed "
 			 "token could not decrypt it at bid opening.\n"));
 		break;
 	case UKEY_CERT_EXPIRED:
-		printf(_("        ! Expired: it can no longer sign or decrypt bids. Renew it at your "
+		printf(_("        ! Expired: it can no longer sign or decrypt bids. Renew it at "
+			 "your "
 			 "CA's counter.\n"));
 		break;
 	case UKEY_CERT_NOT_YET_VALID:
@@ -192,7 +196,8 @@ static void print_token(ukey_token *tok)
 				 ukey_token_get_holder_name(tok),
 				 holder_kind_text(ukey_token_get_holder_kind(tok)), code);
 		else if (id)
-			snprintf(buf, sizeof(buf), _("%s (%s, ID %s)"), ukey_token_get_holder_name(tok),
+			snprintf(buf, sizeof(buf), _("%s (%s, ID %s)"),
+				 ukey_token_get_holder_name(tok),
 				 holder_kind_text(ukey_token_get_holder_kind(tok)), id);
 		else
 			snprintf(buf, sizeof(buf), "%s (%s)", ukey_token_get_holder_name(tok),
@@ -265,7 +270,8 @@ static int get_with_pin(ukey_client *client, ukey_token **tok, int pin_fd)
 		fprintf(stderr, _("No PIN given. Nothing was changed.\n"));
 		return EXIT_USAGE;
 	}
-	e = ukey_client_get_token_with_pin(client, ukey_token_get_serial(*tok), pin->data, 0, &full);
+	e = ukey_client_get_token_with_pin(client, ukey_token_get_serial(*tok), pin->data, 0,
+					   &full);
 	ukey_secret_free(pin);
 	if (e != UKEY_OK)
 		return ctl_fail(e, _("reading the token"));
@@ -288,7 +294,8 @@ int cmd_status(struct ctl *ctl, int argc, char **argv)
 
 	first = ctl_parse_options_ext(ctl, argc, argv, options, handle_status_option, &o);
 	if (first < 0 || argc - first > 1 || (argc - first == 1 && !*argv[first])) {
-		fprintf(stderr, _("Usage: ukeyctl [--socket PATH] [--json] status [SERIAL] [--private [--pin-fd N]]\n"));
+		fprintf(stderr, _("Usage: ukeyctl [--socket PATH] [--json] status [SERIAL] "
+				  "[--private [--pin-fd N]]\n"));
 		return EXIT_USAGE;
 	}
 	r = ctl_connect(ctl, &client);

@@ -82,13 +82,15 @@ const char *days_left_text(const ukey_cert *c, char *buf, size_t size)
 	int64_t days = ukey_cert_get_days_left(c);
 
 	if (ukey_cert_get_expiry(c) == UKEY_CERT_EXPIRED)
-		snprintf(buf, size, ngettext("expired %lld day ago", "expired %lld days ago",
-					     (unsigned long)(-days)),
+		snprintf(buf, size,
+			 ngettext("expired %lld day ago", "expired %lld days ago",
+				  (unsigned long)(-days)),
 			 (long long)-days);
 	else if (days == 0)
 		snprintf(buf, size, "%s", _("last day"));
 	else
-		snprintf(buf, size, ngettext("%lld day left", "%lld days left", (unsigned long)days),
+		snprintf(buf, size,
+			 ngettext("%lld day left", "%lld days left", (unsigned long)days),
 			 (long long)days);
 	return buf;
 }

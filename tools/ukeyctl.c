@@ -12,15 +12,21 @@
 #include "ukeyctl.h"
 
 static const struct ctl_command commands[] = {
-	{"check", "[SERIAL] [--opening DATE] [--bid FILE] [--full]", N_("ready to bid? the verdict, each problem with its fix"), cmd_check},
-	{"which-token", "FILE", N_("which plugged token can open this encrypted bid"), cmd_which_token},
+	{"check", "[SERIAL] [--opening DATE] [--bid FILE] [--full]",
+	 N_("ready to bid? the verdict, each problem with its fix"), cmd_check},
+	{"which-token", "FILE", N_("which plugged token can open this encrypted bid"),
+	 cmd_which_token},
 	{"list", "", N_("list the plugged tokens"), cmd_list},
-	{"status", "[SERIAL] [--private]", N_("show one token in detail (--private: asks the PIN)"), cmd_status},
-	{"expiry", "[--days N]", N_("list certificates due for renewal (exit 1 if any)"), cmd_expiry},
+	{"status", "[SERIAL] [--private]", N_("show one token in detail (--private: asks the PIN)"),
+	 cmd_status},
+	{"expiry", "[--days N]", N_("list certificates due for renewal (exit 1 if any)"),
+	 cmd_expiry},
 	{"watch", "", N_("print token events, one per line, until interrupted"), cmd_watch},
-	{"holders", "", N_("group the plugged tokens by holder: primary and secondaries"), cmd_holders},
+	{"holders", "", N_("group the plugged tokens by holder: primary and secondaries"),
+	 cmd_holders},
 	{"seal", "export|inspect", N_("save a seal's picture, or check a seal file"), cmd_seal},
-	{"pin", "change|unlock|probe-default", N_("change, unlock (counter) or check the PIN"), cmd_pin},
+	{"pin", "change|unlock|probe-default", N_("change, unlock (counter) or check the PIN"),
+	 cmd_pin},
 	{"audit", "[--since DATE]", N_("show the audit log of PIN operations (admin)"), cmd_audit},
 };
 
@@ -36,11 +42,12 @@ static void usage(FILE *f)
 		print_padded(f, left, 22);
 		fprintf(f, "%s\n", _(commands[i].summary));
 	}
-	fprintf(f, _("\nOptions:\n"
-		     "  -s, --socket PATH   ukeyd's socket (default: $UKEY_SOCKET, else %s)\n"
-		     "  -j, --json          print JSON for scripts (docs/protocol.md)\n"
-		     "  -h, --help          show this help\n"
-		     "  -V, --version       show the version\n"),
+	fprintf(f,
+		_("\nOptions:\n"
+		  "  -s, --socket PATH   ukeyd's socket (default: $UKEY_SOCKET, else %s)\n"
+		  "  -j, --json          print JSON for scripts (docs/protocol.md)\n"
+		  "  -h, --help          show this help\n"
+		  "  -V, --version       show the version\n"),
 		UKEY_DEFAULT_SOCKET);
 	fprintf(f, _("\nExit status:\n"
 		     "  0  success\n"
@@ -144,19 +151,20 @@ int ctl_fail(enum ukey_error err, const char *what)
 		[UKEY_E_PIN_LOCKED] = N_("the PIN is locked; the CA counter can unlock it"),
 		[UKEY_E_PIN_POLICY] = N_("the new PIN is refused by the PIN policy"),
 		[UKEY_E_LOCKOUT_GUARD] = N_("refused: a wrong PIN now would lock the token"),
-		[UKEY_E_PERMISSION] = N_("permission denied: only root or the ukey admin group may do this"),
+		[UKEY_E_PERMISSION] =
+			N_("permission denied: only root or the ukey admin group may do this"),
 		[UKEY_E_TOKEN_REMOVED] = N_("the token was removed"),
 		[UKEY_E_TOKEN] = N_("the token failed the operation"),
 		[UKEY_E_BUSY] = N_("ukeyd is busy; try again"),
 	};
 	static const int codes[] = {
-		[UKEY_E_NOT_FOUND] = EXIT_NOT_FOUND,	   [UKEY_E_UNREACHABLE] = EXIT_UNREACHABLE,
-		[UKEY_E_PIN_INCORRECT] = EXIT_WRONG_PIN,   [UKEY_E_PIN_LOCKED] = EXIT_PIN_LOCKED,
-		[UKEY_E_PIN_POLICY] = EXIT_POLICY,	   [UKEY_E_LOCKOUT_GUARD] = EXIT_GUARD,
-		[UKEY_E_PERMISSION] = EXIT_PERMISSION,	   [UKEY_E_TOKEN_REMOVED] = EXIT_REMOVED,
+		[UKEY_E_NOT_FOUND] = EXIT_NOT_FOUND,	 [UKEY_E_UNREACHABLE] = EXIT_UNREACHABLE,
+		[UKEY_E_PIN_INCORRECT] = EXIT_WRONG_PIN, [UKEY_E_PIN_LOCKED] = EXIT_PIN_LOCKED,
+		[UKEY_E_PIN_POLICY] = EXIT_POLICY,	 [UKEY_E_LOCKOUT_GUARD] = EXIT_GUARD,
+		[UKEY_E_PERMISSION] = EXIT_PERMISSION,	 [UKEY_E_TOKEN_REMOVED] = EXIT_REMOVED,
 	};
-	const char *msg = (unsigned)err < ARRAY_LEN(words) && words[err] ? _(words[err])
-									  : ukey_strerror(err);
+	const char *msg =
+		(unsigned)err < ARRAY_LEN(words) && words[err] ? _(words[err]) : ukey_strerror(err);
 
 	fprintf(stderr, _("Error %s: %s\n"), what, msg);
 	if ((unsigned)err < ARRAY_LEN(codes) && codes[err])
@@ -174,7 +182,8 @@ int ctl_pick_serial(ukey_client *client, const char *given, ukey_token **ret_tok
 	if (given) {
 		e = ukey_client_get_token(client, given, ret_token);
 		if (e == UKEY_E_NOT_FOUND) {
-			fprintf(stderr, _("No plugged token has serial %s. See 'ukeyctl list'.\n"), given);
+			fprintf(stderr, _("No plugged token has serial %s. See 'ukeyctl list'.\n"),
+				given);
 			return EXIT_NOT_FOUND;
 		}
 		return e == UKEY_OK ? EXIT_OK : ctl_fail(e, _("reading the token"));

@@ -40,23 +40,23 @@ enum ukey_error {
 	UKEY_OK = 0,
 	UKEY_E_INVALID_ARGUMENT = 1, /**< a NULL handle, an empty serial, ... */
 	UKEY_E_NO_MEMORY = 2,
-	UKEY_E_UNREACHABLE = 3,	     /**< cannot connect to ukeyd */
-	UKEY_E_DISCONNECTED = 4,     /**< ukeyd closed the connection */
-	UKEY_E_PROTOCOL = 5,	     /**< ukeyd sent something libukey cannot read */
-	UKEY_E_VERSION = 6,	     /**< ukeyd speaks another protocol version */
-	UKEY_E_TIMEOUT = 7,	     /**< ukeyd did not answer in time */
-	UKEY_E_NOT_FOUND = 8,	     /**< no plugged token has that serial */
-	UKEY_E_DAEMON = 9,	     /**< ukeyd failed the request */
-	UKEY_E_REFUSED = 10,	     /**< ukeyd refused the request as malformed */
-	UKEY_E_PIN_INCORRECT = 11,   /**< wrong PIN: one try was spent */
-	UKEY_E_PIN_LOCKED = 12,	     /**< the PIN is locked; the CA counter can unlock it */
-	UKEY_E_PIN_POLICY = 13,	     /**< the new PIN is refused; see ukey_client_get_error_reason() */
-	UKEY_E_LOCKOUT_GUARD = 14,   /**< not attempted: it could lock the token (UKEY_PIN_FORCE) */
-	UKEY_E_PERMISSION = 15,	     /**< only root or the admin group may do this */
-	UKEY_E_TOKEN_REMOVED = 16,   /**< the token was pulled out */
-	UKEY_E_TOKEN = 17,	     /**< the token failed the operation */
-	UKEY_E_BUSY = 18,	     /**< ukeyd is still starting, or has too many clients */
-	UKEY_E_NOT_CMS = 19,	     /**< the bid file is not a CMS/PKCS#7 encrypted file */
+	UKEY_E_UNREACHABLE = 3,	   /**< cannot connect to ukeyd */
+	UKEY_E_DISCONNECTED = 4,   /**< ukeyd closed the connection */
+	UKEY_E_PROTOCOL = 5,	   /**< ukeyd sent something libukey cannot read */
+	UKEY_E_VERSION = 6,	   /**< ukeyd speaks another protocol version */
+	UKEY_E_TIMEOUT = 7,	   /**< ukeyd did not answer in time */
+	UKEY_E_NOT_FOUND = 8,	   /**< no plugged token has that serial */
+	UKEY_E_DAEMON = 9,	   /**< ukeyd failed the request */
+	UKEY_E_REFUSED = 10,	   /**< ukeyd refused the request as malformed */
+	UKEY_E_PIN_INCORRECT = 11, /**< wrong PIN: one try was spent */
+	UKEY_E_PIN_LOCKED = 12,	   /**< the PIN is locked; the CA counter can unlock it */
+	UKEY_E_PIN_POLICY = 13, /**< the new PIN is refused; see ukey_client_get_error_reason() */
+	UKEY_E_LOCKOUT_GUARD = 14, /**< not attempted: it could lock the token (UKEY_PIN_FORCE) */
+	UKEY_E_PERMISSION = 15,	   /**< only root or the admin group may do this */
+	UKEY_E_TOKEN_REMOVED = 16, /**< the token was pulled out */
+	UKEY_E_TOKEN = 17,	   /**< the token failed the operation */
+	UKEY_E_BUSY = 18,	   /**< ukeyd is still starting, or has too many clients */
+	UKEY_E_NOT_CMS = 19,	   /**< the bid file is not a CMS/PKCS#7 encrypted file */
 };
 
 /**
@@ -84,7 +84,7 @@ const char *ukey_pin_state_to_string(enum ukey_pin_state state);
 /** A certificate's usage class, from its key usage extension. */
 enum ukey_cert_usage {
 	UKEY_CERT_USAGE_UNKNOWN = 0, /**< no key usage extension, or neither kind */
-	UKEY_CERT_USAGE_SIGN = 1,	/**< digitalSignature / nonRepudiation */
+	UKEY_CERT_USAGE_SIGN = 1,    /**< digitalSignature / nonRepudiation */
 	UKEY_CERT_USAGE_ENCRYPT = 2, /**< keyEncipherment / dataEncipherment / keyAgreement */
 	UKEY_CERT_USAGE_SIGN_ENCRYPT = 3,
 };
@@ -232,7 +232,8 @@ enum ukey_error ukey_client_get_token(ukey_client *client, const char *serial,
  * Thread safety: not thread safe (the client's thread).
  */
 enum ukey_error ukey_client_get_token_with_pin(ukey_client *client, const char *serial,
-					       const char *pin, unsigned flags, ukey_token **ret_token);
+					       const char *pin, unsigned flags,
+					       ukey_token **ret_token);
 
 /**
  * ukey_client_refresh - ask ukeyd to re-read every token, and wait until
@@ -377,8 +378,8 @@ enum ukey_pin_flags {
  * caller wipes its own.
  * Thread safety: not thread safe (the client's thread).
  */
-enum ukey_error ukey_client_change_pin(ukey_client *client, const char *serial,
-				       const char *old_pin, const char *new_pin, unsigned flags);
+enum ukey_error ukey_client_change_pin(ukey_client *client, const char *serial, const char *old_pin,
+				       const char *new_pin, unsigned flags);
 
 /**
  * ukey_client_unlock_pin - counter unlock (解锁): SO login on a
@@ -388,8 +389,8 @@ enum ukey_error ukey_client_change_pin(ukey_client *client, const char *serial,
  * every attempt and refusal is audited.
  * Thread safety: not thread safe (the client's thread).
  */
-enum ukey_error ukey_client_unlock_pin(ukey_client *client, const char *serial,
-				       const char *so_pin, const char *new_pin, unsigned flags);
+enum ukey_error ukey_client_unlock_pin(ukey_client *client, const char *serial, const char *so_pin,
+				       const char *new_pin, unsigned flags);
 
 /**
  * ukey_client_probe_default_pin - find out, by logging in with it, whether

@@ -151,8 +151,8 @@ char *ukey_msg_format(json_object *obj, size_t *ret_len)
 	size_t len;
 	char *out;
 
-	s = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
-							JSON_C_TO_STRING_NOSLASHESCAPE);
+	s = json_object_to_json_string_ext(obj,
+					   JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (!s)
 		return NULL;
 	len = strlen(s);

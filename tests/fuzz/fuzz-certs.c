@@ -19,8 +19,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const uint8_t id[] = {0x01};
 	uint8_t modulus[256] = {0};
 	struct token_key keys[2] = {
-		{.id = (uint8_t *)id, .id_len = 1, .modulus = modulus, .modulus_len = sizeof(modulus)},
-		{.id = (uint8_t *)id, .id_len = 1, .ec_point = (uint8_t *)data, .ec_point_len = size < 70 ? size : 70},
+		{.id = (uint8_t *)id,
+		 .id_len = 1,
+		 .modulus = modulus,
+		 .modulus_len = sizeof(modulus)},
+		{.id = (uint8_t *)id,
+		 .id_len = 1,
+		 .ec_point = (uint8_t *)data,
+		 .ec_point_len = size < 70 ? size : 70},
 	};
 	struct cert_info *c = NULL;
 	struct holder h;

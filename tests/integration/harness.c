@@ -324,13 +324,15 @@ int harness_token_serial(const struct harness *h, const char *label, char *out, 
 	ukey_token_list *list = NULL;
 	int r = -1;
 
-	if (ukey_client_new(h->socket, &c) != UKEY_OK || ukey_client_list_tokens(c, &list) != UKEY_OK) {
+	if (ukey_client_new(h->socket, &c) != UKEY_OK ||
+	    ukey_client_list_tokens(c, &list) != UKEY_OK) {
 		ukey_client_unref(c);
 		return -1;
 	}
 	for (size_t i = 0; r < 0 && i < ukey_token_list_get_count(list); i++) {
 		ukey_token *t = ukey_token_list_get(list, i);
-		if (label ? strcmp(ukey_token_get_label(t), label) == 0 : ukey_token_is_initialized(t)) {
+		if (label ? strcmp(ukey_token_get_label(t), label) == 0
+			  : ukey_token_is_initialized(t)) {
 			snprintf(out, size, "%s", ukey_token_get_serial(t));
 			r = 0;
 		}

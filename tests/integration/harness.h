@@ -14,11 +14,11 @@
 #define PKCS11_SPY_MODULE "/usr/lib/x86_64-linux-gnu/pkcs11/pkcs11-spy.so"
 
 struct harness {
-	char dir[64];  	   /* private temporary directory */
-	char socket[100];  /* ukeyd's socket */
+	char dir[64];	  /* private temporary directory */
+	char socket[100]; /* ukeyd's socket */
 	char softhsm_conf[128];
 	pid_t daemon;
-	char log[128]; /* the daemon's stderr */
+	char log[128];		/* the daemon's stderr */
 	char profiles_dir[128]; /* --ca-profiles-dir */
 };
 
@@ -53,7 +53,7 @@ int harness_token_serial(const struct harness *h, const char *label, char *out, 
 struct CMUnitTest;
 int harness_run_tests(const char *name, const struct CMUnitTest *tests, size_t n,
 		      int (*setup)(void **), int (*teardown)(void **));
-#define HARNESS_RUN_TESTS(name, tests, setup, teardown) \
+#define HARNESS_RUN_TESTS(name, tests, setup, teardown)                                            \
 	harness_run_tests(name, tests, sizeof(tests) / sizeof((tests)[0]), setup, teardown)
 
 /* A group teardown: stops ukeyd, removes the directory; -1 when ukeyd

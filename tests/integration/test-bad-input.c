@@ -136,8 +136,10 @@ static void test_invalid_json(void **state)
 	expect_error(fd, "[1,2,3]", "invalid_json");
 	expect_error(fd, "\"just a string\"", "invalid_json");
 	expect_error(fd, "{\"id\":3,\"method\":\"list\"} trailing", "invalid_json");
-	expect_error(fd, "{\"a\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}",
-		     "invalid_json");
+	expect_error(
+		fd,
+		"{\"a\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}",
+		"invalid_json");
 	expect_error(fd, "{\"id\":4,\"method\":\"list\",\"x\":\"\xff\xfe\"}", "invalid_json");
 	/* The same connection still works afterwards. */
 	send_line(fd, "{\"id\":5,\"method\":\"list\"}");

@@ -257,7 +257,8 @@ static int group_setup(void **state)
 	snprintf(cmd, sizeof(cmd), "%s/provision-certs.sh %s/hsm", getenv("FIXTURES"), h.dir);
 	if (system(cmd) != 0 || harness_start_daemon(&h, args, NULL) < 0)
 		return -1;
-	if (ukey_client_new(h.socket, &c) != UKEY_OK || ukey_client_list_tokens(c, &list) != UKEY_OK)
+	if (ukey_client_new(h.socket, &c) != UKEY_OK ||
+	    ukey_client_list_tokens(c, &list) != UKEY_OK)
 		return -1;
 	for (size_t i = 0; i < ukey_token_list_get_count(list); i++)
 		if (strcmp(ukey_token_get_label(ukey_token_list_get(list, i)), "证书测试") == 0)

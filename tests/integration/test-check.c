@@ -56,13 +56,14 @@ static void codes_of(json_object *report, const char *serial, char *out, size_t 
 	out[0] = '\0';
 	for (size_t i = 0; i < json_object_array_length(tokens); i++) {
 		json_object *t = json_object_array_get_idx(tokens, i), *items;
-		if (strcmp(json_object_get_string(json_object_object_get(t, "serial")), serial) != 0)
+		if (strcmp(json_object_get_string(json_object_object_get(t, "serial")), serial) !=
+		    0)
 			continue;
 		*ret_verdict = json_object_get_string(json_object_object_get(t, "verdict"));
 		items = json_object_object_get(t, "items");
 		for (size_t k = 0; k < json_object_array_length(items) && n < 32; k++)
-			codes[n++] = json_object_get_string(
-				json_object_object_get(json_object_array_get_idx(items, k), "code"));
+			codes[n++] = json_object_get_string(json_object_object_get(
+				json_object_array_get_idx(items, k), "code"));
 	}
 	qsort(codes, n, sizeof(codes[0]), cmp_str);
 	for (size_t k = 0; k < n; k++)
@@ -100,7 +101,8 @@ static void test_items_per_token(void **state)
 	static const struct expect cases[] = {
 		{"国信CA测试主锁", "ready", "pin_default_unknown"},
 		{"江苏CA副锁", "ready", "pin_default_unknown,secondary_token"},
-		{"即将到期", "ready_with_warnings", "cert_in_renewal_window,pin_default_unknown,secondary_token"},
+		{"即将到期", "ready_with_warnings",
+		 "cert_in_renewal_window,pin_default_unknown,secondary_token"},
 		{"已过期", "not_ready", "cert_expired,pin_default_unknown,secondary_token"},
 		{"印章测试", "not_ready",
 		 "no_encryption_key,no_signing_key,pin_default_unknown,seal_expired,seal_expired,"
@@ -109,8 +111,7 @@ static void test_items_per_token(void **state)
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		check_token_is(&cases[i], NULL,
-			     strcmp(cases[i].verdict, "not_ready") == 0 ? 1 : 0);
+		check_token_is(&cases[i], NULL, strcmp(cases[i].verdict, "not_ready") == 0 ? 1 : 0);
 	/* --strict turns warnings into a failing exit. */
 	static const char *const strict[] = {"--strict", NULL};
 	check_token_is(&cases[2], strict, 1);
@@ -139,7 +140,8 @@ static void test_opening_date(void **state)
 static void test_full_test(void **state)
 {
 	static const struct expect rsa = {"国信CA测试主锁", "ready_with_warnings", "pin_default"};
-	static const struct expect ec = {"江苏CA副锁", "ready_with_warnings", "pin_default,secondary_token"};
+	static const struct expect ec = {"江苏CA副锁", "ready_with_warnings",
+					 "pin_default,secondary_token"};
 	static const struct expect wrong = {"错配测试", "not_ready",
 					    "decrypt_test_failed,pin_default,secondary_token,"
 					    "sign_test_failed"};
@@ -229,7 +231,8 @@ static void test_which_token(void **state)
 	assert_int_equal(status, 5);
 
 	/* check --bid: info on the right token, an error on another. */
-	const struct expect right = {"国信CA测试主锁", "ready", "bid_for_this_token,pin_default_unknown"};
+	const struct expect right = {"国信CA测试主锁", "ready",
+				     "bid_for_this_token,pin_default_unknown"};
 	const struct expect other = {"江苏CA副锁", "not_ready",
 				     "bid_not_for_this_token,pin_default_unknown,secondary_token"};
 	const char *bid_args[] = {"--bid", bid1, NULL};
@@ -286,10 +289,8 @@ static int group_teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_items_per_token),
-		cmocka_unit_test(test_opening_date),
-		cmocka_unit_test(test_which_token),
-		cmocka_unit_test(test_words),
+		cmocka_unit_test(test_items_per_token), cmocka_unit_test(test_opening_date),
+		cmocka_unit_test(test_which_token),	cmocka_unit_test(test_words),
 		cmocka_unit_test(test_full_test),
 	};
 

@@ -55,8 +55,10 @@ static void test_config_file_modules(void **state)
 	struct harness d = h;
 
 	snprintf(conf, sizeof(conf), "%s/ukeyd.conf", h.dir);
-	write_file(conf, "# comment\n[ukeyd]\nmodule = /nonexistent/libmissing.so\nmodule = " SOFTHSM_MODULE
-			 "\nmax_clients = 8\n[other]\nignored = yes\n");
+	write_file(
+		conf,
+		"# comment\n[ukeyd]\nmodule = /nonexistent/libmissing.so\nmodule = " SOFTHSM_MODULE
+		"\nmax_clients = 8\n[other]\nignored = yes\n");
 	/* The harness passes --config /dev/null first; the later one wins. */
 	assert_int_equal(harness_start_daemon(&d, args, NULL), 0);
 	assert_int_equal(initialized_tokens(d.socket), 2);
@@ -94,7 +96,8 @@ static void test_socket_activation(void **state)
 	int status;
 
 	if (access("/usr/bin/systemd-socket-activate", X_OK) != 0) {
-		fprintf(stderr, "SKIP: systemd-socket-activate missing (apt-get install systemd)\n");
+		fprintf(stderr,
+			"SKIP: systemd-socket-activate missing (apt-get install systemd)\n");
 		skip();
 	}
 	snprintf(sock, sizeof(sock), "%s/activated.sock", h.dir);
@@ -106,9 +109,9 @@ static void test_socket_activation(void **state)
 		dup2(fd, STDOUT_FILENO);
 		/* It passes on only the environment named with -E. */
 		execl("/usr/bin/systemd-socket-activate", "systemd-socket-activate", "-l", sock,
-		      "-E", "SOFTHSM2_CONF",
-		      getenv("UKEYD"), "--config", "/dev/null", "--socket", "/nonexistent/unused.sock",
-		      "--state-dir", state_dir, "--module", SOFTHSM_MODULE, (char *)NULL);
+		      "-E", "SOFTHSM2_CONF", getenv("UKEYD"), "--config", "/dev/null", "--socket",
+		      "/nonexistent/unused.sock", "--state-dir", state_dir, "--module",
+		      SOFTHSM_MODULE, (char *)NULL);
 		_exit(127);
 	}
 	for (int i = 0; i < 100 && access(sock, F_OK) != 0; i++)

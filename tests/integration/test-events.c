@@ -485,14 +485,14 @@ static void test_ukeyctl_watch(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_added_changed_removed),
-	    cmocka_unit_test(test_unsubscribed_client_unaffected),
-	    cmocka_unit_test(test_events_during_request_are_queued),
-	    cmocka_unit_test(test_cert_expiry),
-	    cmocka_unit_test(test_pin_change_on_pulled_out_token),
-	    cmocka_unit_test(test_example_follows_token),
-	    cmocka_unit_test(test_ukeyctl_watch),
-	    cmocka_unit_test(test_daemon_restart),
+		cmocka_unit_test(test_added_changed_removed),
+		cmocka_unit_test(test_unsubscribed_client_unaffected),
+		cmocka_unit_test(test_events_during_request_are_queued),
+		cmocka_unit_test(test_cert_expiry),
+		cmocka_unit_test(test_pin_change_on_pulled_out_token),
+		cmocka_unit_test(test_example_follows_token),
+		cmocka_unit_test(test_ukeyctl_watch),
+		cmocka_unit_test(test_daemon_restart),
 	};
 
 	return HARNESS_RUN_TESTS("events", tests, group_setup, group_teardown);

@@ -146,7 +146,8 @@ static void test_objects_match_pkcs11_tool(void **state)
 
 		assert_int_equal(ukey_client_get_token(c, serial_of(labels[i]), &t), UKEY_OK);
 		snprintf(cmd, sizeof(cmd),
-			 "pkcs11-tool --module " SOFTHSM_MODULE " --token-label '%s' -O 2>/dev/null",
+			 "pkcs11-tool --module " SOFTHSM_MODULE
+			 " --token-label '%s' -O 2>/dev/null",
 			 labels[i]);
 		objs = harness_sh(cmd, &status);
 		assert_int_equal(status, 0);
@@ -241,9 +242,9 @@ static void test_ukeyctl_json_matches_library(void **state)
 	for (size_t i = 0; i < json_object_array_length(tokens); i++) {
 		json_object *t = json_object_array_get_idx(tokens, i), *pin, *v, *certs, *objects;
 		ukey_token *lt = ukey_token_list_get(list, i);
-		static const char *const keys[] = {"serial", "label", "manufacturer", "model",
-						   "module", "initialized", "pin", "certs",
-						   "objects"};
+		static const char *const keys[] = {"serial", "label",  "manufacturer",
+						   "model",  "module", "initialized",
+						   "pin",    "certs",  "objects"};
 		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
 			assert_true(json_object_object_get_ex(t, keys[k], NULL));
 		json_object_object_get_ex(t, "serial", &v);
@@ -334,8 +335,9 @@ static void test_ukeyctl_chinese(void **state)
 
 	free(locales);
 	if (!have) {
-		fprintf(stderr, "SKIP: locale zh_CN.UTF-8 is not generated here (scripts/install-deps.sh "
-				"does it)\n");
+		fprintf(stderr,
+			"SKIP: locale zh_CN.UTF-8 is not generated here (scripts/install-deps.sh "
+			"does it)\n");
 		skip();
 	}
 	out = ukeyctl(&status, env, "list", NULL);
@@ -358,11 +360,12 @@ static void test_refresh_rereads_tokens(void **state)
 	char *out;
 
 	assert_int_equal(ukey_client_get_token(c, serial, &before), UKEY_OK);
-	out = harness_sh("printf extra > /tmp/ukey-test-extra.$$ && pkcs11-tool --module " SOFTHSM_MODULE
-			 " --token-label '江苏CA副锁' --login --pin 123456 --write-object "
-			 "/tmp/ukey-test-extra.$$ --type data --label added-later >/dev/null 2>&1; "
-			 "r=$?; rm -f /tmp/ukey-test-extra.$$; exit $r",
-			 &status);
+	out = harness_sh(
+		"printf extra > /tmp/ukey-test-extra.$$ && pkcs11-tool --module " SOFTHSM_MODULE
+		" --token-label '江苏CA副锁' --login --pin 123456 --write-object "
+		"/tmp/ukey-test-extra.$$ --type data --label added-later >/dev/null 2>&1; "
+		"r=$?; rm -f /tmp/ukey-test-extra.$$; exit $r",
+		&status);
 	free(out);
 	assert_int_equal(status, 0);
 	assert_int_equal(ukey_client_get_token(c, serial, &cached), UKEY_OK);

@@ -34,8 +34,9 @@ static char *ukeyctl_input(int *status, const char *input, const char *a, const 
 static char *witness_flags(void)
 {
 	int status;
-	char *out = harness_sh("pkcs11-tool --module \"$OCK_MODULE\" -L 2>/dev/null | grep 'token flags'",
-			       &status);
+	char *out = harness_sh(
+		"pkcs11-tool --module \"$OCK_MODULE\" -L 2>/dev/null | grep 'token flags'",
+		&status);
 
 	assert_int_equal(status, 0);
 	return out;
@@ -46,9 +47,10 @@ static bool witness_login(const char *pin)
 	char cmd[256];
 	int status;
 
-	snprintf(cmd, sizeof(cmd),
-		 "pkcs11-tool --module \"$OCK_MODULE\" --slot 3 --login --pin %s -O >/dev/null 2>&1",
-		 pin);
+	snprintf(
+		cmd, sizeof(cmd),
+		"pkcs11-tool --module \"$OCK_MODULE\" --slot 3 --login --pin %s -O >/dev/null 2>&1",
+		pin);
 	free(harness_sh(cmd, &status));
 	return status == 0;
 }
@@ -62,7 +64,8 @@ static const char *state_of(const char *which)
 
 	free(out);
 	assert_true(json_object_object_get_ex(doc, "pin", &pin));
-	snprintf(buf, sizeof(buf), "%s", json_object_get_string(json_object_object_get(pin, which)));
+	snprintf(buf, sizeof(buf), "%s",
+		 json_object_get_string(json_object_object_get(pin, which)));
 	json_object_put(doc);
 	return buf;
 }
@@ -103,7 +106,8 @@ static void test_guard_refuses_the_final_try(void **state)
 	assert_int_equal(ukey_client_change_pin(c, serial, "99887766", "24681357", 0),
 			 UKEY_E_LOCKOUT_GUARD);
 	bool is_default = false;
-	assert_int_equal(ukey_client_probe_default_pin(c, serial, &is_default), UKEY_E_LOCKOUT_GUARD);
+	assert_int_equal(ukey_client_probe_default_pin(c, serial, &is_default),
+			 UKEY_E_LOCKOUT_GUARD);
 	ukey_client_unref(c);
 	flags = witness_flags();
 	assert_null(strstr(flags, "locked"));

@@ -28,8 +28,9 @@ static char serial[64];
  * of a freed chunk, which would hide a short unwiped PIN by chance. The
  * weak ones the policy refuses are digit runs found in any libc's tables,
  * so only files are searched for those. */
-static const char *const used_pins[] = {"7301952846139027", "2468103579135790", "9999000184736251", "3141592765358979",
-					"5720381694026153", "8362714059382716", "5820394716273849"};
+static const char *const used_pins[] = {"7301952846139027", "2468103579135790", "9999000184736251",
+					"3141592765358979", "5720381694026153", "8362714059382716",
+					"5820394716273849"};
 static const char *const weak_pins[] = {"111111", "654321"};
 
 static char *ukeyctl_input(int *status, const char *input, const char *a, const char *b,
@@ -48,7 +49,8 @@ static bool witness_login(const char *pin)
 	int status;
 
 	snprintf(cmd, sizeof(cmd),
-		 "pkcs11-tool --module " SOFTHSM_MODULE " --login --pin %s -O >/dev/null 2>&1", pin);
+		 "pkcs11-tool --module " SOFTHSM_MODULE " --login --pin %s -O >/dev/null 2>&1",
+		 pin);
 	free(harness_sh(cmd, &status));
 	return status == 0;
 }
@@ -91,7 +93,8 @@ static void test_change(void **state)
 
 static void test_weak_pins_refused(void **state)
 {
-	static const char *const weak[] = {"123456", "111111", "654321", "12345", "7301952846139027"};
+	static const char *const weak[] = {"123456", "111111", "654321", "12345",
+					   "7301952846139027"};
 	ukey_client *c = NULL;
 	int status;
 
@@ -109,9 +112,11 @@ static void test_weak_pins_refused(void **state)
 
 	/* The same through libukey, with the reason. */
 	assert_int_equal(ukey_client_new(h.socket, &c), UKEY_OK);
-	assert_int_equal(ukey_client_change_pin(c, serial, "7301952846139027", "111111", 0), UKEY_E_PIN_POLICY);
+	assert_int_equal(ukey_client_change_pin(c, serial, "7301952846139027", "111111", 0),
+			 UKEY_E_PIN_POLICY);
 	assert_string_equal(ukey_client_get_error_reason(c), "repeated");
-	assert_int_equal(ukey_client_change_pin(c, serial, "7301952846139027", "123456", 0), UKEY_E_PIN_POLICY);
+	assert_int_equal(ukey_client_change_pin(c, serial, "7301952846139027", "123456", 0),
+			 UKEY_E_PIN_POLICY);
 	assert_string_equal(ukey_client_get_error_reason(c), "default");
 	ukey_client_unref(c);
 }
@@ -120,7 +125,8 @@ static void test_wrong_old_pin(void **state)
 {
 	int status;
 
-	free(ukeyctl_input(&status, "9999000184736251\n2468103579135790\n", "pin", "change", serial, NULL));
+	free(ukeyctl_input(&status, "9999000184736251\n2468103579135790\n", "pin", "change", serial,
+			   NULL));
 	assert_int_equal(status, 10);
 	assert_true(witness_login("7301952846139027"));
 	assert_false(witness_login("2468103579135790"));
@@ -133,7 +139,8 @@ static void test_pin_fd(void **state)
 
 	/* PINs from descriptor 3, stdin left alone. */
 	snprintf(cmd, sizeof(cmd),
-		 "printf '7301952846139027\\n2468103579135790\\n' > %s/pins && %s --socket %s pin change %s --pin-fd 3 "
+		 "printf '7301952846139027\\n2468103579135790\\n' > %s/pins && %s --socket %s pin "
+		 "change %s --pin-fd 3 "
 		 "3< %s/pins </dev/null >/dev/null; r=$?; rm -f %s/pins; exit $r",
 		 h.dir, getenv("UKEYCTL"), h.socket, serial, h.dir, h.dir);
 	free(harness_sh(cmd, &status));
@@ -165,10 +172,11 @@ static void test_unlock_denied_to_others(void **state)
 		fprintf(stderr, "SKIP: switching to an unprivileged user needs root\n");
 		skip();
 	}
-	snprintf(cmd, sizeof(cmd),
-		 "printf '5720381694026153\\n' | setpriv --reuid=65534 --regid=65534 --clear-groups "
-		 "%s --socket %s pin unlock %s >/dev/null 2>&1",
-		 getenv("UKEYCTL"), h.socket, serial);
+	snprintf(
+		cmd, sizeof(cmd),
+		"printf '5720381694026153\\n' | setpriv --reuid=65534 --regid=65534 --clear-groups "
+		"%s --socket %s pin unlock %s >/dev/null 2>&1",
+		getenv("UKEYCTL"), h.socket, serial);
 	free(harness_sh(cmd, &status));
 	assert_int_equal(status, 14);
 	snprintf(cmd, sizeof(cmd),
@@ -200,7 +208,8 @@ static void test_unlock(void **state)
 	assert_true(witness_login("123456"));
 	assert_int_equal(pin_default_state(), 1);
 	/* With a new PIN of the counter's choosing. */
-	free(ukeyctl_input(&status, "5720381694026153\n8362714059382716\n", "pin", "unlock", serial, "--new-pin"));
+	free(ukeyctl_input(&status, "5720381694026153\n8362714059382716\n", "pin", "unlock", serial,
+			   "--new-pin"));
 	assert_int_equal(status, 0);
 	assert_true(witness_login("8362714059382716"));
 	assert_int_equal(pin_default_state(), 0);
@@ -237,9 +246,12 @@ static void test_audit_log(void **state)
 		const char *result = json_object_get_string(json_object_object_get(e, "result"));
 		const char *op = json_object_get_string(json_object_object_get(e, "operation"));
 		if (strncmp(op, "pin_", 4) == 0)
-			assert_string_equal(json_object_get_string(json_object_object_get(e, "serial")), serial);
+			assert_string_equal(
+				json_object_get_string(json_object_object_get(e, "serial")),
+				serial);
 		/* ukeyctl, or this test itself through libukey */
-		assert_true(strlen(json_object_get_string(json_object_object_get(e, "program"))) > 0);
+		assert_true(strlen(json_object_get_string(json_object_object_get(e, "program"))) >
+			    0);
 		done += strcmp(result, "done") == 0;
 		refused += strcmp(result, "refused_by_policy") == 0;
 	}

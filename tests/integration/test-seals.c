@@ -146,7 +146,7 @@ static void test_export_picture(void **state)
 	assert_int_equal(status, 2); /* -o is required */
 	{
 		const char *argv[] = {getenv("UKEYCTL"), "--socket", h.socket, "seal", "export",
-				      primary, "-o", out, NULL};
+				      primary,		 "-o",	     out,      NULL};
 		free(harness_run(argv, NULL, &status));
 	}
 	assert_int_equal(status, 0);
@@ -160,11 +160,14 @@ static void test_export_picture(void **state)
 		 "'[.seals[].object_label] | index($l) + 1') && "
 		 "%s --socket %s seal export %s --index $idx -o %s/real.png >/dev/null && "
 		 "seal=%s/seals/ofdrw_UserV1.esl && "
-		 "line=$(openssl asn1parse -inform DER -in $seal | grep -A1 'IA5STRING *:PNG' | tail -1) && "
-		 "off=$(echo \"$line\" | sed 's/^ *\\([0-9]*\\):.*hl= *\\([0-9]*\\) *l= *\\([0-9]*\\).*/\\1 \\2 \\3/') && "
-		 "set -- $off && tail -c +$(($1 + $2 + 1)) $seal | head -c $3 | cmp -s - %s/real.png",
-		 h.dir, getenv("UKEYCTL"), h.socket, sealtest, getenv("UKEYCTL"), h.socket, sealtest,
-		 h.dir, getenv("TESTDATA"), h.dir);
+		 "line=$(openssl asn1parse -inform DER -in $seal | grep -A1 'IA5STRING *:PNG' | "
+		 "tail -1) && "
+		 "off=$(echo \"$line\" | sed 's/^ *\\([0-9]*\\):.*hl= *\\([0-9]*\\) *l= "
+		 "*\\([0-9]*\\).*/\\1 \\2 \\3/') && "
+		 "set -- $off && tail -c +$(($1 + $2 + 1)) $seal | head -c $3 | cmp -s - "
+		 "%s/real.png",
+		 h.dir, getenv("UKEYCTL"), h.socket, sealtest, getenv("UKEYCTL"), h.socket,
+		 sealtest, h.dir, getenv("TESTDATA"), h.dir);
 	if (access("/usr/bin/jq", X_OK) != 0) {
 		fprintf(stderr, "SKIP: jq missing for the real-seal export check\n");
 		skip();
@@ -240,8 +243,8 @@ static void test_private_seal_needs_the_pin(void **state)
 	ukey_token_unref(t);
 	/* The same through ukeyctl, the PIN on stdin. */
 	{
-		const char *argv[] = {getenv("UKEYCTL"), "--socket", h.socket, "status", secondary,
-				      "--private", NULL};
+		const char *argv[] = {getenv("UKEYCTL"), "--socket",  h.socket, "status",
+				      secondary,	 "--private", NULL};
 		const char *env[] = {"LANG=C.UTF-8", "LC_ALL=", "LANGUAGE=", NULL};
 		out = harness_run_input(argv, env, "123456\n", &status);
 	}

@@ -37,9 +37,13 @@ static void test_shipped_profiles(void **state)
 		assert_non_null(c->name_zh);
 	}
 	assert_string_equal(ca_profiles_get(&p, "guoxin")->name_zh, "国信CA");
-	assert_string_equal(ca_profiles_match(&p, "C=CN, O=BJCA, CN=Beijing Certificate Authority")->id, "bjca");
-	assert_string_equal(ca_profiles_match(&p, "C=CN, O=jiangsu ca, CN=x")->id, "jsca"); /* any case */
-	assert_string_equal(ca_profiles_match(&p, "C=CN, O=Jiangsu Guoxin CA Test, CN=GXCA")->id, "guoxin");
+	assert_string_equal(
+		ca_profiles_match(&p, "C=CN, O=BJCA, CN=Beijing Certificate Authority")->id,
+		"bjca");
+	assert_string_equal(ca_profiles_match(&p, "C=CN, O=jiangsu ca, CN=x")->id,
+			    "jsca"); /* any case */
+	assert_string_equal(ca_profiles_match(&p, "C=CN, O=Jiangsu Guoxin CA Test, CN=GXCA")->id,
+			    "guoxin");
 	assert_string_equal(ca_profiles_match(&p, "CN=湖北省数字证书认证管理中心")->id, "hbca");
 	assert_string_equal(ca_profiles_match(&p, "CN=Somebody Else")->id, "unknown");
 	ca_profiles_release(&p);

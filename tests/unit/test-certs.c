@@ -40,7 +40,9 @@ static struct cert_info *analyze_testdata(const char *name)
 	snprintf(path, sizeof(path), "%s/certs/%s", getenv("TESTDATA"), name);
 	f = fopen(path, "r");
 	if (!f) {
-		fprintf(stderr, "SKIP: %s missing (shared/testdata must stand beside the checkout)\n", path);
+		fprintf(stderr,
+			"SKIP: %s missing (shared/testdata must stand beside the checkout)\n",
+			path);
 		skip();
 	}
 	x = PEM_read_X509(f, NULL, NULL, NULL);
@@ -56,7 +58,8 @@ static struct cert_info *analyze_testdata(const char *name)
 
 static void test_cegn_credit_code_in_o(void **state)
 {
-	struct cert_info *c = analyze_testdata("cegn_seal_ca__zibo_zhoucun_natres_bureau_seal_signer.pem");
+	struct cert_info *c =
+		analyze_testdata("cegn_seal_ca__zibo_zhoucun_natres_bureau_seal_signer.pem");
 	struct holder h;
 
 	assert_string_equal(c->credit_code, "11370306MB2867521U");
@@ -127,8 +130,10 @@ static unsigned char *make_cert(EVP_PKEY *key, int64_t nb, int64_t na, const cha
 	ASN1_TIME_set(X509_getm_notBefore(x), (time_t)nb);
 	ASN1_TIME_set(X509_getm_notAfter(x), (time_t)na);
 	X509_NAME_add_entry_by_txt(subj, "O", MBSTRING_UTF8, (const unsigned char *)o, -1, -1, 0);
-	X509_NAME_add_entry_by_txt(subj, "CN", MBSTRING_UTF8, (const unsigned char *)"张三", -1, -1, 0);
-	X509_NAME_add_entry_by_txt(iss, "O", MBSTRING_UTF8, (const unsigned char *)issuer_o, -1, -1, 0);
+	X509_NAME_add_entry_by_txt(subj, "CN", MBSTRING_UTF8, (const unsigned char *)"张三", -1, -1,
+				   0);
+	X509_NAME_add_entry_by_txt(iss, "O", MBSTRING_UTF8, (const unsigned char *)issuer_o, -1, -1,
+				   0);
 	X509_set_subject_name(x, subj);
 	X509_set_issuer_name(x, iss);
 	X509_set_pubkey(x, key);
@@ -168,7 +173,8 @@ static void test_usage_classes(void **state)
 		int len;
 		unsigned char *der = make_cert(k, 0, 2000000000, cases[i].ku, "O", "BJCA", &len);
 		struct cert_info *c = NULL;
-		assert_int_equal(cert_analyze(der, (size_t)len, NULL, 0, &profiles, NULL, 0, &c), 0);
+		assert_int_equal(cert_analyze(der, (size_t)len, NULL, 0, &profiles, NULL, 0, &c),
+				 0);
 		assert_int_equal(c->usage, cases[i].usage);
 		assert_int_equal(c->key_type, CERT_KEY_EC);
 		assert_string_equal(c->ca->id, "bjca");
@@ -225,8 +231,13 @@ static void test_key_pairing(void **state)
 	BN_bn2binpad(n, mod, sizeof(mod));
 	BN_bn2binpad(n2, mod2, sizeof(mod2));
 
-	struct token_key same = {.key_type = CKK_RSA, .id = (uint8_t *)id, .id_len = 1, .modulus = mod, .modulus_len = 256};
-	struct token_key wrong_key = same, wrong_id = same, hidden = {.is_private = true, .id = (uint8_t *)id, .id_len = 1};
+	struct token_key same = {.key_type = CKK_RSA,
+				 .id = (uint8_t *)id,
+				 .id_len = 1,
+				 .modulus = mod,
+				 .modulus_len = 256};
+	struct token_key wrong_key = same, wrong_id = same,
+			 hidden = {.is_private = true, .id = (uint8_t *)id, .id_len = 1};
 	wrong_key.modulus = mod2;
 	wrong_id.id = (uint8_t *)id2;
 
@@ -251,12 +262,17 @@ static void test_key_pairing(void **state)
 
 	/* EC: CKA_EC_POINT wrapped in a DER OCTET STRING, as PKCS#11 says. */
 	der = make_cert(ec, 0, 2000000000, "digitalSignature", "O", "X", &len);
-	EVP_PKEY_get_octet_string_param(ec, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, point, sizeof(point), &plen);
+	EVP_PKEY_get_octet_string_param(ec, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, point,
+					sizeof(point), &plen);
 	assert_int_equal(plen, 65);
 	wrapped[0] = 0x04;
 	wrapped[1] = 65;
 	memcpy(wrapped + 2, point, 65);
-	struct token_key ec_key = {.key_type = CKK_EC, .id = (uint8_t *)id, .id_len = 1, .ec_point = wrapped, .ec_point_len = 67};
+	struct token_key ec_key = {.key_type = CKK_EC,
+				   .id = (uint8_t *)id,
+				   .id_len = 1,
+				   .ec_point = wrapped,
+				   .ec_point_len = 67};
 	assert_int_equal(cert_analyze(der, (size_t)len, id, 1, &profiles, &ec_key, 1, &c), 0);
 	assert_true(c->has_private_key);
 	cert_info_free(c);
@@ -276,7 +292,8 @@ static void test_person_holder(void **state)
 {
 	EVP_PKEY *k = EVP_EC_gen("P-256");
 	int len;
-	unsigned char *der = make_cert(k, 0, 2000000000, "digitalSignature", "110101199003074477", "X", &len);
+	unsigned char *der =
+		make_cert(k, 0, 2000000000, "digitalSignature", "110101199003074477", "X", &len);
 	struct cert_info *c = NULL;
 	struct holder h;
 
@@ -330,7 +347,8 @@ static void test_malformed(void **state)
 	longer = malloc((size_t)len + 1);
 	memcpy(longer, der, (size_t)len);
 	longer[len] = 0;
-	assert_int_equal(cert_analyze(longer, (size_t)len + 1, NULL, 0, &profiles, NULL, 0, &c), -74);
+	assert_int_equal(cert_analyze(longer, (size_t)len + 1, NULL, 0, &profiles, NULL, 0, &c),
+			 -74);
 	free(longer);
 	OPENSSL_free(der);
 	EVP_PKEY_free(k);

@@ -58,7 +58,8 @@ static void test_find_in_text(void **state)
 	assert_true(credit_code_find("XX91130602R8TTDB3PTGXX", 22, out));
 	assert_string_equal(out, "91130602R8TTDB3PTG");
 	/* A wrong check character: nothing. */
-	assert_false(credit_code_find("91320000MA1MYTQK3H测试", strlen("91320000MA1MYTQK3H测试"), out));
+	assert_false(
+		credit_code_find("91320000MA1MYTQK3H测试", strlen("91320000MA1MYTQK3H测试"), out));
 	assert_false(credit_code_find("CN=37030000001721", 17, out));
 }
 
@@ -72,7 +73,8 @@ static void test_person_id(void **state)
 	assert_false(person_id_valid("11010519491231002x")); /* the finder upper-cases */
 	assert_true(person_id_find_masked("SN=11010519491231002x", 21, out));
 	assert_string_equal(out, "110***********002X");
-	assert_true(person_id_find_masked("张三110101199003074477", strlen("张三110101199003074477"), out));
+	assert_true(person_id_find_masked("张三110101199003074477",
+					  strlen("张三110101199003074477"), out));
 	assert_string_equal(out, "110***********4477");
 	/* The full number never appears in what is returned. */
 	assert_null(strstr(out, "19900307"));

@@ -33,9 +33,9 @@ static void test_refusals(void **state)
 	assert_int_equal(check(&p, "234567", NULL, 4, 16), PIN_SEQUENCE);
 	assert_int_equal(check(&p, "987654", NULL, 4, 16), PIN_SEQUENCE);
 	assert_int_equal(check(&p, "abcdefg", NULL, 4, 16), PIN_SEQUENCE);
-	assert_int_equal(check(&p, "73019", NULL, 4, 16), PIN_TOO_SHORT);     /* policy min 6 */
-	assert_int_equal(check(&p, "7301958", NULL, 8, 16), PIN_TOO_SHORT);   /* token min 8 */
-	assert_int_equal(check(&p, "730195842", NULL, 4, 8), PIN_TOO_LONG);   /* token max 8 */
+	assert_int_equal(check(&p, "73019", NULL, 4, 16), PIN_TOO_SHORT);   /* policy min 6 */
+	assert_int_equal(check(&p, "7301958", NULL, 8, 16), PIN_TOO_SHORT); /* token min 8 */
+	assert_int_equal(check(&p, "730195842", NULL, 4, 8), PIN_TOO_LONG); /* token max 8 */
 }
 
 static void test_accepted(void **state)
@@ -43,7 +43,7 @@ static void test_accepted(void **state)
 	const struct pin_policy p = PIN_POLICY_DEFAULTS;
 
 	assert_int_equal(check(&p, "730195", "123456", 4, 16), PIN_ACCEPTED);
-	assert_int_equal(check(&p, "123457", NULL, 4, 16), PIN_ACCEPTED); /* not a run */
+	assert_int_equal(check(&p, "123457", NULL, 4, 16), PIN_ACCEPTED);  /* not a run */
 	assert_int_equal(check(&p, "Bid2026!", NULL, 4, 0), PIN_ACCEPTED); /* no token max */
 }
 

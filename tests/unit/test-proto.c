@@ -88,9 +88,17 @@ static void test_msg_parse_accepts_objects_only(void **state)
 	json_object_put(o);
 
 	static const char *const bad[] = {
-		"", "[]", "1", "\"s\"", "null", "{", "{\"a\":1}{\"b\":2}", "{\"a\":1} x",
+		"",
+		"[]",
+		"1",
+		"\"s\"",
+		"null",
+		"{",
+		"{\"a\":1}{\"b\":2}",
+		"{\"a\":1} x",
 		/* json-c accepts {'a':1} even when strict: harmless, not tested */
-		"{\"a\":\"\xc3\x28\"}", "{\"a\":\"\xed\xa0\x80\"}",
+		"{\"a\":\"\xc3\x28\"}",
+		"{\"a\":\"\xed\xa0\x80\"}",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		o = NULL;
@@ -128,7 +136,7 @@ static void test_msg_format_is_one_line(void **state)
 	assert_int_equal(len, strlen(s));
 	assert_int_equal(s[len - 1], '\n');
 	assert_null(memchr(s, '\n', len - 1)); /* embedded newlines are escaped */
-	assert_non_null(strstr(s, "国信CA")); /* UTF-8 kept as is, not \u-escaped */
+	assert_non_null(strstr(s, "国信CA"));  /* UTF-8 kept as is, not \u-escaped */
 	assert_non_null(strstr(s, "line/two"));
 	free(s);
 	json_object_put(o);
@@ -197,11 +205,16 @@ static void test_wipe_pins_in_json(void **state)
 
 static void test_secret_copy(void **state)
 {
-	struct ukey_secret *s = ukey_secret_new("123\0" "456", 7);
+	struct ukey_secret *s = ukey_secret_new("123\0"
+						"456",
+						7);
 
 	assert_int_equal(s->len, 7);
 	assert_int_equal(s->data[7], '\0');
-	assert_memory_equal(s->data, "123\0" "456", 7);
+	assert_memory_equal(s->data,
+			    "123\0"
+			    "456",
+			    7);
 	ukey_secret_free(s);
 	ukey_secret_free(NULL);
 }

@@ -23,7 +23,8 @@ static uint8_t *read_seal(const char *name, size_t *ret_len)
 	f = fopen(path, "rb");
 	if (!f) {
 		free(buf);
-		fprintf(stderr, "SKIP: %s missing (shared/testdata must stand beside the checkout)\n",
+		fprintf(stderr,
+			"SKIP: %s missing (shared/testdata must stand beside the checkout)\n",
 			path);
 		skip();
 	}
@@ -56,12 +57,16 @@ static void test_real_seals(void **state)
 		/* made in 2026 by a maker whose certificate ended in 2023 */
 		{"ofdrw_UserV5_ts.esl", 5, 3, true, SEAL_MAKER_CERT_EXPIRED, "png", "V5"},
 		{"ofdrw_SESealData.DER", 4, 4, false, SEAL_BAD_SIGNATURE, "gif", "合同专用章"},
-		{"ofdrw-converter_draw_param_ref_Seal_v4_taxtest.esl", 4, 3, true, SEAL_EXPIRED, "ofd", "监制章"},
-		{"ofdrw-layout_keyword_Sign1_Seal_v4_zibo.esl", 4, 6, true, SEAL_EXPIRED, "png", "淄博市"},
+		{"ofdrw-converter_draw_param_ref_Seal_v4_taxtest.esl", 4, 3, true, SEAL_EXPIRED,
+		 "ofd", "监制章"},
+		{"ofdrw-layout_keyword_Sign1_Seal_v4_zibo.esl", 4, 6, true, SEAL_EXPIRED, "png",
+		 "淄博市"},
 		/* v1 with untagged extDatas; valid until 2029-12-18 */
 		{"ofdrw-converter_n_Seal_v1_dms360.esl", 1, 1, true, SEAL_VALID, "png", "测试章"},
-		{"ofdrw-converter_zsbk_Sign0_Seal_v4_yunnan.esl", 4, 15, true, SEAL_EXPIRED, "png", "云南省"},
-		{"ofdrw-converter_1_embedded_SESeal_v4_zhejiang_tax.der", 4, 3, true, SEAL_EXPIRED, "ofd", "浙江省"},
+		{"ofdrw-converter_zsbk_Sign0_Seal_v4_yunnan.esl", 4, 15, true, SEAL_EXPIRED, "png",
+		 "云南省"},
+		{"ofdrw-converter_1_embedded_SESeal_v4_zhejiang_tax.der", 4, 3, true, SEAL_EXPIRED,
+		 "ofd", "浙江省"},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -163,7 +168,8 @@ static void test_corruptions(void **state)
 
 static void test_not_a_seal(void **state)
 {
-	static const uint8_t cert_like[] = {0x30, 0x82, 0x01, 0x00, 0x30, 0x82, 0x00, 0xf0, 0xa0, 0x03};
+	static const uint8_t cert_like[] = {0x30, 0x82, 0x01, 0x00, 0x30,
+					    0x82, 0x00, 0xf0, 0xa0, 0x03};
 	static const uint8_t text[] = "vendor=test\n";
 	struct seal_info *s = (struct seal_info *)0x1;
 
@@ -176,10 +182,8 @@ static void test_not_a_seal(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_real_seals),
-		cmocka_unit_test(test_kinds),
-		cmocka_unit_test(test_binding),
-		cmocka_unit_test(test_corruptions),
+		cmocka_unit_test(test_real_seals), cmocka_unit_test(test_kinds),
+		cmocka_unit_test(test_binding),	   cmocka_unit_test(test_corruptions),
 		cmocka_unit_test(test_not_a_seal),
 	};
 

@@ -45,7 +45,9 @@ static void test_replace_keeps_other_modules(void **state)
 	two[0] = make_token("/b.so", 7, "B7");
 	two[1] = make_token("/b.so", 3, "B3");
 	assert_int_equal(token_model_replace_module(&m, "/b.so", 1, two, 2), 0);
-	assert_int_equal(token_model_replace_module(&m, "/a.so", 0, one(make_token("/a.so", 9, "A9")), 1), 0);
+	assert_int_equal(
+		token_model_replace_module(&m, "/a.so", 0, one(make_token("/a.so", 9, "A9")), 1),
+		0);
 	assert_int_equal(m.n_tokens, 3);
 	/* Module load order first, then slot. */
 	assert_string_equal(m.tokens[0]->serial, "A9");
@@ -53,7 +55,9 @@ static void test_replace_keeps_other_modules(void **state)
 	assert_string_equal(m.tokens[2]->serial, "B7");
 
 	/* B's rescan finds one token left: A is untouched. */
-	assert_int_equal(token_model_replace_module(&m, "/b.so", 1, one(make_token("/b.so", 7, "B7")), 1), 0);
+	assert_int_equal(
+		token_model_replace_module(&m, "/b.so", 1, one(make_token("/b.so", 7, "B7")), 1),
+		0);
 	assert_int_equal(m.n_tokens, 2);
 	assert_non_null(token_model_find(&m, "A9"));
 	assert_null(token_model_find(&m, "B3"));
@@ -61,7 +65,9 @@ static void test_replace_keeps_other_modules(void **state)
 	assert_null(token_model_find(&m, NULL));
 
 	/* A module that fails reports no tokens. */
-	assert_int_equal(token_model_replace_module(&m, "/a.so", 0, calloc(1, sizeof(struct token *)), 0), 0);
+	assert_int_equal(
+		token_model_replace_module(&m, "/a.so", 0, calloc(1, sizeof(struct token *)), 0),
+		0);
 	assert_int_equal(m.n_tokens, 1);
 	token_model_release(&m);
 }
@@ -75,7 +81,9 @@ static void test_list_json_cache_follows_changes(void **state)
 	arr = token_model_list_json(&m, 1000);
 	assert_int_equal(json_object_array_length(arr), 0);
 	assert_ptr_equal(token_model_list_json(&m, 1000), arr); /* cached */
-	assert_int_equal(token_model_replace_module(&m, "/a.so", 0, one(make_token("/a.so", 1, "S1")), 1), 0);
+	assert_int_equal(
+		token_model_replace_module(&m, "/a.so", 0, one(make_token("/a.so", 1, "S1")), 1),
+		0);
 	arr = token_model_list_json(&m, 1000);
 	assert_int_equal(json_object_array_length(arr), 1);
 	token_model_release(&m);
@@ -165,7 +173,9 @@ static void test_p11_text_decode(void **state)
 	free(s);
 
 	/* Neither UTF-8 nor GB18030: replaced, still valid UTF-8. */
-	s = p11_text_decode((const unsigned char *)"a\xff" "b", 3);
+	s = p11_text_decode((const unsigned char *)"a\xff"
+						   "b",
+			    3);
 	assert_true(ukey_utf8_valid(s, strlen(s)));
 	assert_int_equal(s[0], 'a');
 	free(s);
