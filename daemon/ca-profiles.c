@@ -1,14 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "ca-profiles.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <ini.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "conf-files.h"
 #include "util.h"
 
 static void profile_release(struct ca_profile *c)
@@ -58,46 +56,6 @@ static struct ca_profile *profile_for(struct ca_profiles *p, const char *id)
 	return c;
 }
 
-static int set_str(char **field, const char *value)
-{
-	char *s = strdup(value);
-
-	if (!s)
-		return 0;
-	free(*field);
-	*field = s;
-	return 1;
-}
-
-/* "a, b ,c" appends a, b and c. */
-static int add_matches(struct ca_profile *c, const char *value)
-{
-	_cleanup_free_ char *copy = strdup(value);
-	char *save = NULL;
-
-	if (!copy)
-		return 0;
-	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		char *end, **n;
-
-		while (*tok == ' ' || *tok == '\t')
-			tok++;
-		end = tok + strlen(tok);
-		while (end > tok && (end[-1] == ' ' || end[-1] == '\t'))
-			*--end = '\0';
-		if (!*tok)
-			continue;
-		n = realloc(c->match, (c->n_match + 1) * sizeof(*n));
-		if (!n)
-			return 0;
-		c->match = n;
-		if (!(c->match[c->n_match] = strdup(tok)))
-			return 0;
-		c->n_match++;
-	}
-	return 1;
-}
-
 /* Where a file's sections go: a section naming a shipped profile edits
  * it; any other id is a new CA, collected in added. */
 struct load_target {
@@ -120,13 +78,13 @@ static int profile_handle(void *user, const char *section, const char *name, con
 	if (!c)
 		return 0;
 	if (strcmp(name, "name_en") == 0)
-		return set_str(&c->name_en, value);
+		return conf_set_str(&c->name_en, value);
 	if (strcmp(name, "name_zh") == 0)
-		return set_str(&c->name_zh, value);
+		return conf_set_str(&c->name_zh, value);
 	if (strcmp(name, "default_pin") == 0)
-		return set_str(&c->default_pin, value);
+		return conf_set_str(&c->default_pin, value);
 	if (strcmp(name, "issuer_match") == 0)
-		return add_matches(c, value);
+		return conf_list_append(&c->match, &c->n_match, value);
 	if (strcmp(name, "renewal_days") == 0) {
 		errno = 0;
 		n = strtoul(value, &end, 10);
@@ -138,58 +96,16 @@ static int profile_handle(void *user, const char *section, const char *name, con
 	return 0;
 }
 
-static int load_file(struct load_target *t, const char *path, char **ret_error)
-{
-	FILE *f = fopen(path, "re");
-	int r;
-
-	if (!f) {
-		r = -errno;
-		if (asprintf(ret_error, "%s: %s", path, strerror(errno)) < 0)
-			*ret_error = NULL;
-		return r;
-	}
-	r = ini_parse_file(f, profile_handle, t);
-	fclose(f);
-	if (r != 0) {
-		if (asprintf(ret_error, "%s:%d: invalid CA profile line", path, r) < 0)
-			*ret_error = NULL;
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static int conf_filter(const struct dirent *d)
-{
-	size_t n = strlen(d->d_name);
-
-	return d->d_name[0] != '.' && n > 5 && strcmp(d->d_name + n - 5, ".conf") == 0;
-}
-
 int ca_profiles_load(struct ca_profiles *p, const char *file, const char *dir, char **ret_error)
 {
 	struct ca_profiles shipped = {0}, added = {0};
-	struct load_target t = {&shipped, &shipped};
-	struct dirent **names = NULL;
-	int r = 0, n = 0;
+	/* The administrator's files edit shipped profiles or add new CAs. */
+	struct load_target in_shipped = {&shipped, &shipped}, in_admin = {&shipped, &added};
 	size_t k = 0;
+	int r;
 
-	*ret_error = NULL;
-	if (file)
-		r = load_file(&t, file, ret_error);
-	/* The administrator's files: edits of shipped profiles, or new CAs. */
-	t.added = &added;
-	if (dir)
-		n = scandir(dir, &names, conf_filter, alphasort);
-	for (int i = 0; i < n; i++) {
-		char path[4096];
-
-		snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
-		if (r == 0)
-			r = load_file(&t, path, ret_error);
-		free(names[i]);
-	}
-	free(names);
+	r = conf_files_parse(file, dir, profile_handle, &in_shipped, &in_admin, "CA profile",
+			     ret_error);
 	if (r == 0 && !profile_for(&shipped, "unknown"))
 		r = -ENOMEM;
 	/* New CAs first: an administrator's profile wins over a shipped one
@@ -213,9 +129,9 @@ int ca_profiles_load(struct ca_profiles *p, const char *file, const char *dir, c
 	free(shipped.v);
 	for (size_t i = 0; i < p->n; i++) {
 		struct ca_profile *c = &p->v[i];
-		if ((!c->name_en && !set_str(&c->name_en, c->id)) ||
-		    (!c->name_zh && !set_str(&c->name_zh, c->name_en)) ||
-		    (!c->default_pin && !set_str(&c->default_pin, "123456"))) {
+		if ((!c->name_en && !conf_set_str(&c->name_en, c->id)) ||
+		    (!c->name_zh && !conf_set_str(&c->name_zh, c->name_en)) ||
+		    (!c->default_pin && !conf_set_str(&c->default_pin, "123456"))) {
 			ca_profiles_release(p);
 			return -ENOMEM;
 		}
