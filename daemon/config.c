@@ -18,6 +18,8 @@ void config_init(struct ukeyd_config *cfg)
 		.admin_group = strdup("ukey-admin"),
 		.ca_profiles = strdup(UKEY_DATADIR "/ca-profiles.conf"),
 		.ca_profiles_dir = strdup(UKEY_SYSCONFDIR "/ca-profiles.d"),
+		.known_tokens = strdup(UKEY_DATADIR "/known-tokens.conf"),
+		.known_tokens_dir = strdup(UKEY_SYSCONFDIR "/known-tokens.d"),
 		.max_clients = 256,
 		.pin_policy = PIN_POLICY_DEFAULTS,
 	};
@@ -33,6 +35,8 @@ void config_release(struct ukeyd_config *cfg)
 	free(cfg->admin_group);
 	free(cfg->ca_profiles);
 	free(cfg->ca_profiles_dir);
+	free(cfg->known_tokens);
+	free(cfg->known_tokens_dir);
 	*cfg = (struct ukeyd_config){0};
 }
 
@@ -99,6 +103,10 @@ static int config_handle(void *user, const char *section, const char *name, cons
 		return set_string(&cfg->ca_profiles, value) == 0;
 	if (strcmp(name, "ca_profiles_dir") == 0)
 		return set_string(&cfg->ca_profiles_dir, value) == 0;
+	if (strcmp(name, "known_tokens") == 0)
+		return set_string(&cfg->known_tokens, value) == 0;
+	if (strcmp(name, "known_tokens_dir") == 0)
+		return set_string(&cfg->known_tokens_dir, value) == 0;
 	if (strcmp(name, "pin_min_length") == 0) {
 		errno = 0;
 		n = strtoul(value, &end, 10);

@@ -14,8 +14,10 @@ struct ukeyd_config {
 	char *socket_path;
 	char *state_dir;
 	char *admin_group;
-	char *ca_profiles;     /* the shipped CA profile file */
-	char *ca_profiles_dir; /* an administrator's *.conf additions */
+	char *ca_profiles;	/* the shipped CA profile file */
+	char *ca_profiles_dir;	/* an administrator's *.conf additions */
+	char *known_tokens;	/* the shipped known-token table */
+	char *known_tokens_dir; /* an administrator's *.conf additions */
 	unsigned max_clients;
 	struct pin_policy pin_policy;
 	bool verbose;

@@ -11,6 +11,7 @@
 
 #include "build-config.h"
 #include "config.h"
+#include "known-tokens.h"
 #include "log.h"
 #include "ukeyd.h"
 
@@ -28,14 +29,25 @@ static void usage(FILE *f)
 		"      --state-dir DIR   persistent state (default %s)\n"
 		"      --ca-profiles FILE   the shipped CA profiles (default %s)\n"
 		"      --ca-profiles-dir DIR  an administrator's profiles (default %s)\n"
+		"      --known-tokens FILE    the shipped known-token table (default %s)\n"
+		"      --known-tokens-dir DIR an administrator's additions (default %s)\n"
+		"      --print-udev-rules     print udev rules for the known tokens, and exit\n"
 		"  -v, --verbose         log debug messages\n"
 		"  -h, --help            show this help\n"
 		"  -V, --version         show the version\n",
 		UKEY_DEFAULT_CONFIG, UKEY_DEFAULT_SOCKET, UKEY_DEFAULT_STATE_DIR,
-		UKEY_DATADIR "/ca-profiles.conf", UKEY_SYSCONFDIR "/ca-profiles.d");
+		UKEY_DATADIR "/ca-profiles.conf", UKEY_SYSCONFDIR "/ca-profiles.d",
+		UKEY_DATADIR "/known-tokens.conf", UKEY_SYSCONFDIR "/known-tokens.d");
 }
 
-enum { OPT_STATE_DIR = 256, OPT_CA_PROFILES, OPT_CA_PROFILES_DIR };
+enum {
+	OPT_STATE_DIR = 256,
+	OPT_CA_PROFILES,
+	OPT_CA_PROFILES_DIR,
+	OPT_KNOWN_TOKENS,
+	OPT_KNOWN_TOKENS_DIR,
+	OPT_PRINT_UDEV_RULES,
+};
 
 /* Replaces *field with a command-line value when one was given. */
 static void override(char **field, char **cli_value)
@@ -47,6 +59,27 @@ static void override(char **field, char **cli_value)
 	*cli_value = NULL;
 }
 
+/* For packagers (the shipped rules are made this way) and for
+ * administrators who added a token to the table. */
+static int write_udev_rules(const struct ukeyd_config *cfg)
+{
+	struct known_tokens known;
+	char *error = NULL;
+	int r;
+
+	r = known_tokens_load(&known, cfg->known_tokens, cfg->known_tokens_dir, &error);
+	if (r < 0) {
+		log_error("%s", error ? error : strerror(-r));
+		free(error);
+		return r;
+	}
+	r = known_tokens_write_udev_rules(&known, UKEY_DAEMON_GROUP, stdout);
+	if (r < 0)
+		log_error("cannot write the udev rules: %s", strerror(-r));
+	known_tokens_release(&known);
+	return r;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -56,6 +89,9 @@ int main(int argc, char **argv)
 		{"state-dir", required_argument, NULL, OPT_STATE_DIR},
 		{"ca-profiles", required_argument, NULL, OPT_CA_PROFILES},
 		{"ca-profiles-dir", required_argument, NULL, OPT_CA_PROFILES_DIR},
+		{"known-tokens", required_argument, NULL, OPT_KNOWN_TOKENS},
+		{"known-tokens-dir", required_argument, NULL, OPT_KNOWN_TOKENS_DIR},
+		{"print-udev-rules", no_argument, NULL, OPT_PRINT_UDEV_RULES},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -64,7 +100,7 @@ int main(int argc, char **argv)
 	struct rlimit no_core = {0, 0};
 	struct ukeyd_config cfg, cli = {0};
 	const char *config_path = UKEY_DEFAULT_CONFIG;
-	bool config_given = false;
+	bool config_given = false, print_udev_rules = false;
 	int c, r, bad_line = 0;
 
 	/* PINs pass through this process: no core dumps, no ptrace by peers. */
@@ -98,6 +134,17 @@ int main(int argc, char **argv)
 		case OPT_CA_PROFILES_DIR:
 			free(cli.ca_profiles_dir);
 			cli.ca_profiles_dir = strdup(optarg);
+			break;
+		case OPT_KNOWN_TOKENS:
+			free(cli.known_tokens);
+			cli.known_tokens = strdup(optarg);
+			break;
+		case OPT_KNOWN_TOKENS_DIR:
+			free(cli.known_tokens_dir);
+			cli.known_tokens_dir = strdup(optarg);
+			break;
+		case OPT_PRINT_UDEV_RULES:
+			print_udev_rules = true;
 			break;
 		case 'v':
 			cli.verbose = true;
@@ -143,10 +190,12 @@ int main(int argc, char **argv)
 	override(&cfg.state_dir, &cli.state_dir);
 	override(&cfg.ca_profiles, &cli.ca_profiles);
 	override(&cfg.ca_profiles_dir, &cli.ca_profiles_dir);
+	override(&cfg.known_tokens, &cli.known_tokens);
+	override(&cfg.known_tokens_dir, &cli.known_tokens_dir);
 	cfg.verbose = cli.verbose;
 	config_release(&cli);
 
-	r = ukeyd_run(&cfg);
+	r = print_udev_rules ? write_udev_rules(&cfg) : ukeyd_run(&cfg);
 	config_release(&cfg);
 	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -13,7 +13,7 @@ packages=(
 	softhsm2 opensc opensc-pkcs11 gnutls-bin openssl opencryptoki
 	umockdev libumockdev-dev
 	# sanitizer and fuzz builds, locale, test helpers
-	clang libclang-rt-14-dev locales procps jq socat systemd faketime
+	clang libclang-rt-14-dev locales procps jq socat systemd udev faketime
 )
 
 sudo=
