@@ -21,6 +21,8 @@ void config_init(struct ukeyd_config *cfg)
 		.known_tokens = strdup(UKEY_DATADIR "/known-tokens.conf"),
 		.known_tokens_dir = strdup(UKEY_SYSCONFDIR "/known-tokens.d"),
 		.max_clients = 256,
+		.module_timeout = 30,
+		.hotplug = true,
 		.pin_policy = PIN_POLICY_DEFAULTS,
 	};
 }
@@ -129,6 +131,16 @@ static int config_handle(void *user, const char *section, const char *name, cons
 		cfg->max_clients = (unsigned)n;
 		return 1;
 	}
+	if (strcmp(name, "module_timeout") == 0) {
+		errno = 0;
+		n = strtoul(value, &end, 10);
+		if (errno || *end || n == 0 || n > 3600)
+			return 0;
+		cfg->module_timeout = (unsigned)n;
+		return 1;
+	}
+	if (strcmp(name, "hotplug") == 0)
+		return parse_bool(value, &cfg->hotplug);
 	return 0;
 }
 

@@ -19,6 +19,9 @@ struct ukeyd_config {
 	char *known_tokens;	/* the shipped known-token table */
 	char *known_tokens_dir; /* an administrator's *.conf additions */
 	unsigned max_clients;
+	unsigned module_timeout; /* seconds a module may take to answer before it counts as stalled
+				  */
+	bool hotplug;		 /* follow USB arrivals and departures */
 	struct pin_policy pin_policy;
 	bool verbose;
 };

@@ -32,6 +32,8 @@ static void usage(FILE *f)
 		"      --known-tokens FILE    the shipped known-token table (default %s)\n"
 		"      --known-tokens-dir DIR an administrator's additions (default %s)\n"
 		"      --print-udev-rules     print udev rules for the known tokens, and exit\n"
+		"      --module-timeout SEC   after SEC seconds without an answer from a\n"
+		"                        module, stop waiting for it (default 30)\n"
 		"  -v, --verbose         log debug messages\n"
 		"  -h, --help            show this help\n"
 		"  -V, --version         show the version\n",
@@ -47,6 +49,7 @@ enum {
 	OPT_KNOWN_TOKENS,
 	OPT_KNOWN_TOKENS_DIR,
 	OPT_PRINT_UDEV_RULES,
+	OPT_MODULE_TIMEOUT,
 };
 
 /* Replaces *field with a command-line value when one was given. */
@@ -92,6 +95,7 @@ int main(int argc, char **argv)
 		{"known-tokens", required_argument, NULL, OPT_KNOWN_TOKENS},
 		{"known-tokens-dir", required_argument, NULL, OPT_KNOWN_TOKENS_DIR},
 		{"print-udev-rules", no_argument, NULL, OPT_PRINT_UDEV_RULES},
+		{"module-timeout", required_argument, NULL, OPT_MODULE_TIMEOUT},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -146,6 +150,20 @@ int main(int argc, char **argv)
 		case OPT_PRINT_UDEV_RULES:
 			print_udev_rules = true;
 			break;
+		case OPT_MODULE_TIMEOUT: {
+			char *end;
+			unsigned long n;
+
+			errno = 0;
+			n = strtoul(optarg, &end, 10);
+			if (errno || *end || n == 0 || n > 3600) {
+				fprintf(stderr,
+					"ukeyd: --module-timeout takes 1 to 3600 seconds\n");
+				return 2;
+			}
+			cli.module_timeout = (unsigned)n;
+			break;
+		}
 		case 'v':
 			cli.verbose = true;
 			break;
@@ -192,6 +210,8 @@ int main(int argc, char **argv)
 	override(&cfg.ca_profiles_dir, &cli.ca_profiles_dir);
 	override(&cfg.known_tokens, &cli.known_tokens);
 	override(&cfg.known_tokens_dir, &cli.known_tokens_dir);
+	if (cli.module_timeout)
+		cfg.module_timeout = cli.module_timeout;
 	cfg.verbose = cli.verbose;
 	config_release(&cli);
 

@@ -288,7 +288,7 @@ static void submit_job(struct ukeyd *d, struct client *c, json_object *id, size_
 	req->module = module;
 	req->operation = operation;
 	job->userdata = req;
-	p11_worker_submit(d->modules[module].worker, job);
+	ukeyd_submit_job(d, module, job);
 }
 
 static struct p11_job *new_job(enum p11_job_kind kind, const char *serial, bool force,
@@ -725,7 +725,7 @@ void requests_finish_job(struct ukeyd *d, struct p11_job *j)
 static bool pending_satisfied(const struct ukeyd *d, const struct pending *p)
 {
 	for (size_t i = 0; i < d->n_modules; i++)
-		if (d->modules[i].completed < p->targets[i])
+		if (ukeyd_module_owes(d, i, p->targets[i]))
 			return false;
 	return true;
 }
@@ -757,7 +757,7 @@ static int pending_add(struct ukeyd *d, struct client *c, json_object *id, const
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < d->n_modules; i++)
-		p->targets[i] = rescan ? p11_worker_request_scan(d->modules[i].worker) : 1;
+		p->targets[i] = rescan ? ukeyd_request_scan(d, i) : 1;
 	p->client = client_ref(c);
 	client_owe(c);
 	p->id = json_object_get(id);

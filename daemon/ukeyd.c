@@ -16,6 +16,7 @@
 #include "log.h"
 #include "p11-worker.h"
 #include "server.h"
+#include "usb-hotplug.h"
 #include "util.h"
 
 static json_object *event_new(const char *type, const char *serial)
@@ -36,9 +37,11 @@ static bool same_json(json_object *a, json_object *b)
 /* Tells the log and every subscribed client which tokens of a module
  * appeared, went away or changed (PIN state, certificates, seals: any
  * difference in what a client sees). Blank slots are not news. */
-static void announce_token_changes(struct ukeyd *d, const char *module, struct token **now,
+static void announce_token_changes(struct ukeyd *d, size_t module_index, struct token **now,
 				   size_t n)
 {
+	struct module *m = &d->modules[module_index];
+	const char *module = p11_worker_get_module(m->worker);
 	int64_t t_now = time(NULL);
 
 	for (size_t i = 0; i < n; i++) {
@@ -52,6 +55,7 @@ static void announce_token_changes(struct ukeyd *d, const char *module, struct t
 			log_info("token %s \"%s\" present on %s", now[i]->serial, now[i]->label,
 				 module);
 			e = event_new("token_added", now[i]->serial);
+			m->tokens_added++;
 		} else {
 			json_object *old_json = token_to_json(old, t_now);
 			bool same = same_json(old_json, new_json);
@@ -76,6 +80,7 @@ static void announce_token_changes(struct ukeyd *d, const char *module, struct t
 		if (still)
 			continue;
 		log_info("token %s \"%s\" gone from %s", t->serial, t->label, module);
+		m->tokens_removed++;
 		json_object *e = event_new("token_removed", t->serial);
 		json_object_object_add(e, "label", json_object_new_string(t->label));
 		server_broadcast(d->server, e);
@@ -155,11 +160,95 @@ static void ukeyd_check_ready(struct ukeyd *d)
 	if (d->ready)
 		return;
 	for (size_t i = 0; i < d->n_modules; i++)
-		if (d->modules[i].completed == 0)
+		if (ukeyd_module_owes(d, i, 1))
 			return;
 	d->ready = true;
 	log_info("ready: %zu token(s) on %zu module(s)", d->model.n_tokens, d->n_modules);
 	(void)sd_notify(0, "READY=1\nSTATUS=Serving");
+}
+
+static bool module_idle(const struct module *m)
+{
+	return m->completed >= m->requested && m->jobs == 0;
+}
+
+static int on_module_watchdog(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct ukeyd *d = userdata;
+
+	for (size_t i = 0; i < d->n_modules; i++) {
+		struct module *m = &d->modules[i];
+		if (m->watchdog != s)
+			continue;
+		m->stalled = true;
+		log_error("%s: no answer for %u s: a token or the module hangs in a PKCS#11 call. "
+			  "Its tokens are served as last read, and requests no longer wait for it",
+			  p11_worker_get_module(m->worker), d->cfg->module_timeout);
+	}
+	ukeyd_check_ready(d);
+	requests_run_pending(d);
+	return 0;
+}
+
+/* (Re)starts module i's watchdog: the module owes an answer within
+ * module_timeout from now. Nothing runs while every module is idle. */
+static void module_watchdog_arm(struct ukeyd *d, size_t i)
+{
+	struct module *m = &d->modules[i];
+	uint64_t usec = (uint64_t)d->cfg->module_timeout * 1000000u;
+	int r;
+
+	if (!m->watchdog) {
+		r = sd_event_add_time_relative(d->loop, &m->watchdog, CLOCK_MONOTONIC, usec,
+					       100000u, on_module_watchdog, d);
+		if (r < 0)
+			log_error("%s: cannot start its watchdog: %s",
+				  p11_worker_get_module(m->worker), strerror(-r));
+		return;
+	}
+	(void)sd_event_source_set_time_relative(m->watchdog, usec);
+	(void)sd_event_source_set_enabled(m->watchdog, SD_EVENT_ONESHOT);
+}
+
+/* After an answer from module i: progress, so the watchdog starts over,
+ * or stops when nothing more is owed. */
+static void module_answered(struct ukeyd *d, size_t i)
+{
+	struct module *m = &d->modules[i];
+
+	if (m->stalled) {
+		m->stalled = false;
+		log_info("%s: answering again", p11_worker_get_module(m->worker));
+	}
+	if (module_idle(m))
+		(void)sd_event_source_set_enabled(m->watchdog, SD_EVENT_OFF);
+	else
+		module_watchdog_arm(d, i);
+}
+
+uint64_t ukeyd_request_scan(struct ukeyd *d, size_t i)
+{
+	struct module *m = &d->modules[i];
+
+	if (module_idle(m))
+		module_watchdog_arm(d, i);
+	m->requested = p11_worker_request_scan(m->worker);
+	return m->requested;
+}
+
+void ukeyd_submit_job(struct ukeyd *d, size_t i, struct p11_job *job)
+{
+	struct module *m = &d->modules[i];
+
+	if (module_idle(m))
+		module_watchdog_arm(d, i);
+	m->jobs++;
+	p11_worker_submit(m->worker, job);
+}
+
+bool ukeyd_module_owes(const struct ukeyd *d, size_t i, uint64_t seq)
+{
+	return d->modules[i].completed < seq && !d->modules[i].stalled;
 }
 
 void ukeyd_apply_scan(struct ukeyd *d, size_t module_index, struct p11_scan_result *r)
@@ -185,7 +274,7 @@ void ukeyd_apply_scan(struct ukeyd *d, size_t module_index, struct p11_scan_resu
 			log_warning("token %s was a primary (主锁) but shows no seal now",
 				    t->serial);
 	}
-	announce_token_changes(d, module, r->tokens, r->n_tokens);
+	announce_token_changes(d, module_index, r->tokens, r->n_tokens);
 	if (token_model_replace_module(&d->model, module, (unsigned)module_index, r->tokens,
 				       r->n_tokens) == 0) {
 		r->tokens = NULL; /* the model owns them now */
@@ -216,9 +305,12 @@ static int on_worker_result(sd_event_source *src, int fd, uint32_t revents, void
 	jobs = p11_worker_take_jobs(d->modules[i].worker);
 	while (jobs) {
 		struct p11_job *next = jobs->next;
+		d->modules[i].jobs--;
 		requests_finish_job(d, jobs);
 		jobs = next;
 	}
+	module_answered(d, i);
+	usb_rescan_check(d);
 	ukeyd_check_expiry(d);
 	ukeyd_check_ready(d);
 	requests_run_pending(d);
@@ -312,12 +404,55 @@ static int open_listen_socket(struct ukeyd *d, bool *ret_owned)
 	return server_listen_path(d->cfg->socket_path);
 }
 
+/* A missing shipped table only costs hotplug for the tokens it lists. */
+static void load_known_tokens(struct ukeyd *d)
+{
+	_cleanup_free_ char *error = NULL;
+	int r;
+
+	r = known_tokens_load(&d->known, d->cfg->known_tokens, d->cfg->known_tokens_dir, &error);
+	if (r == -ENOENT) {
+		log_warning("%s; only the administrator's known tokens are followed",
+			    error ? error : "known-token table missing");
+		free(error);
+		error = NULL;
+		r = known_tokens_load(&d->known, NULL, d->cfg->known_tokens_dir, &error);
+	}
+	if (r < 0)
+		log_error("%s; USB arrivals and departures are not followed",
+			  error ? error : strerror(-r));
+	else
+		log_debug("%zu known tokens", d->known.n);
+}
+
+/* Without hotplug ukeyd still works: it sees tokens at start and on
+ * refresh, which the log says. */
+static void start_hotplug(struct ukeyd *d)
+{
+	int r;
+
+	if (!d->cfg->hotplug) {
+		log_info("USB hotplug is off (hotplug = no): tokens are read at start and on "
+			 "refresh");
+		return;
+	}
+	load_known_tokens(d);
+	r = usb_hotplug_new(d->loop, usb_rescan_on_report, d, &d->hotplug);
+	if (r < 0)
+		log_warning("USB hotplug unavailable (%s): tokens are read at start and on refresh",
+			    r == -EOPNOTSUPP ? "libusb has no hotplug here" : strerror(-r));
+}
+
 static void ukeyd_release(struct ukeyd *d)
 {
 	requests_drop_pending(d);
+	usb_rescan_release(d);
+	usb_hotplug_free(d->hotplug);
+	known_tokens_release(&d->known);
 	server_free(d->server);
 	for (size_t i = 0; i < d->n_modules; i++) {
 		sd_event_source_disable_unref(d->modules[i].src);
+		sd_event_source_disable_unref(d->modules[i].watchdog);
 		p11_worker_free(d->modules[i].worker);
 	}
 	free(d->modules);
@@ -399,8 +534,11 @@ int ukeyd_run(struct ukeyd_config *cfg)
 			m->worker = NULL;
 			continue;
 		}
+		m->requested = 1; /* the worker's initial scan */
 		d.n_modules++;
+		module_watchdog_arm(&d, d.n_modules - 1);
 	}
+	start_hotplug(&d);
 	ukeyd_check_ready(&d);
 	log_info("ukeyd " UKEY_VERSION " serving %s",
 		 socket_owned ? cfg->socket_path : "(socket activation)");

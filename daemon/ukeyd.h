@@ -11,6 +11,7 @@
 
 #include "ca-profiles.h"
 #include "config.h"
+#include "known-tokens.h"
 #include "token-model.h"
 
 struct server;
@@ -19,11 +20,21 @@ struct p11_worker;
 struct p11_job;
 struct p11_scan_result;
 struct token_memory;
+struct usb_hotplug;
+struct usb_chase;
+struct usb_device_report;
 
 struct module {
 	struct p11_worker *worker;
 	sd_event_source *src;
+	uint64_t requested; /* seq of the newest scan asked for */
 	uint64_t completed; /* seq of the newest result applied to the model */
+	unsigned jobs;	    /* PIN jobs submitted and not yet answered */
+	/* Armed while the worker owes an answer; when it fires the module is
+	 * stalled: requests stop waiting for it until it answers again. */
+	sd_event_source *watchdog;
+	bool stalled;
+	uint64_t tokens_added, tokens_removed; /* counted as announced */
 };
 
 /* A request that waits until every module has completed a given scan. */
@@ -49,7 +60,10 @@ struct ukeyd {
 	char *audit_path;
 	sd_event_source *expiry_timer;
 	struct pending *pending;
-	bool ready; /* every module has finished its first scan */
+	bool ready; /* every module has finished its first scan (or stalled) */
+	struct known_tokens known;
+	struct usb_hotplug *hotplug;
+	struct usb_chase *usb_chases;
 };
 
 /* Runs the daemon until SIGTERM or SIGINT. Returns 0 or a negative errno. */
@@ -70,3 +84,24 @@ void requests_finish_job(struct ukeyd *d, struct p11_job *job);
 
 /* ukeyd.c: applies a module's fresh scan to the model (takes r). */
 void ukeyd_apply_scan(struct ukeyd *d, size_t module_index, struct p11_scan_result *r);
+
+/* ukeyd.c: asks module i for a scan and starts its watchdog; returns the
+ * seq whose completion reflects it. */
+uint64_t ukeyd_request_scan(struct ukeyd *d, size_t i);
+
+/* ukeyd.c: hands a PIN job to module i's worker and starts its watchdog. */
+void ukeyd_submit_job(struct ukeyd *d, size_t i, struct p11_job *job);
+
+/* ukeyd.c: whether requests must still wait for module i's scan seq. */
+bool ukeyd_module_owes(const struct ukeyd *d, size_t i, uint64_t seq);
+
+/* usb-rescan.c: the hotplug handler: rescans for a known token's arrival
+ * or departure, with retries (userdata is the ukeyd). */
+void usb_rescan_on_report(const struct usb_device_report *r, void *userdata);
+
+/* usb-rescan.c: ends the chases whose change has been seen (after a scan
+ * result is applied). */
+void usb_rescan_check(struct ukeyd *d);
+
+/* usb-rescan.c: ends every chase (shutdown). */
+void usb_rescan_release(struct ukeyd *d);
