@@ -41,8 +41,11 @@ const char *harness_missing_tools(void)
 		return "pkcs11-tool missing (apt-get install opensc)";
 	if (!have_program("openssl"))
 		return "openssl missing";
-	if (!getenv("UKEYD") || !getenv("UKEYCTL") || !getenv("FIXTURES") || !getenv("CA_PROFILES"))
-		return "UKEYD/UKEYCTL/FIXTURES/CA_PROFILES not set: run through 'meson test'";
+	if (!getenv("UKEYD") || !getenv("UKEYCTL") || !getenv("FIXTURES") ||
+	    !getenv("CA_PROFILES") || !getenv("KNOWN_TOKENS"))
+		return "UKEYD/UKEYCTL/FIXTURES/CA_PROFILES/KNOWN_TOKENS not set: run through "
+		       "'meson "
+		       "test'";
 	return NULL;
 }
 
@@ -63,7 +66,12 @@ int harness_setup(struct harness *h, const char *which)
 	snprintf(h->log, sizeof(h->log), "%s/ukeyd.log", h->dir);
 	/* An administrator's profile directory, empty unless a test fills it. */
 	snprintf(h->profiles_dir, sizeof(h->profiles_dir), "%s/ca-profiles.d", h->dir);
-	if (mkdir(h->profiles_dir, 0700) < 0) {
+	snprintf(h->known_tokens_dir, sizeof(h->known_tokens_dir), "%s/known-tokens.d", h->dir);
+	snprintf(h->unplug_file, sizeof(h->unplug_file), "%s/unplugged", h->dir);
+	snprintf(h->unplug_env, sizeof(h->unplug_env), "P11_UNPLUG_FILE=%s", h->unplug_file);
+	snprintf(h->faults_file, sizeof(h->faults_file), "%s/faults", h->dir);
+	snprintf(h->faults_env, sizeof(h->faults_env), "P11_UNPLUG_FAULTS=%s", h->faults_file);
+	if (mkdir(h->profiles_dir, 0700) < 0 || mkdir(h->known_tokens_dir, 0700) < 0) {
 		perror("mkdir");
 		return -1;
 	}
@@ -132,6 +140,10 @@ int harness_start_daemon(struct harness *h, const char *const *args, const char 
 	argv[n++] = getenv("CA_PROFILES");
 	argv[n++] = "--ca-profiles-dir";
 	argv[n++] = h->profiles_dir;
+	argv[n++] = "--known-tokens";
+	argv[n++] = getenv("KNOWN_TOKENS");
+	argv[n++] = "--known-tokens-dir";
+	argv[n++] = h->known_tokens_dir;
 	for (size_t i = 0; args && args[i] && n < 38; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;
@@ -362,4 +374,55 @@ int harness_finish(struct harness *h)
 
 	harness_teardown(h);
 	return status == 0 ? 0 : -1;
+}
+
+/* Written to a new file and renamed: the wrapper reads it on every
+ * PKCS#11 call, from ukeyd's threads, and must never see half of it. */
+static int replace_file(const char *path, const char *text)
+{
+	char tmp[256];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	f = fopen(tmp, "we");
+	if (!f)
+		return -1;
+	fputs(text, f);
+	if (fclose(f) != 0 || rename(tmp, path) < 0)
+		return -1;
+	return 0;
+}
+
+int harness_set_plugged(const struct harness *h, const char *label, bool in)
+{
+	char *text = NULL, *line = NULL;
+	size_t text_len = 0, len = 0;
+	FILE *out = open_memstream(&text, &text_len), *f = fopen(h->unplug_file, "re");
+	int r;
+
+	if (!out) {
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	while (f && getline(&line, &len, f) > 0) {
+		line[strcspn(line, "\n")] = '\0';
+		if (strcmp(line, label) != 0)
+			fprintf(out, "%s\n", line);
+	}
+	if (!in)
+		fprintf(out, "%s\n", label);
+	free(line);
+	if (f)
+		fclose(f);
+	if (fclose(out) != 0)
+		return -1;
+	r = replace_file(h->unplug_file, text);
+	free(text);
+	return r;
+}
+
+int harness_set_faults(const struct harness *h, const char *text)
+{
+	return replace_file(h->faults_file, text);
 }

@@ -18,8 +18,13 @@ struct harness {
 	char socket[100]; /* ukeyd's socket */
 	char softhsm_conf[128];
 	pid_t daemon;
-	char log[128];		/* the daemon's stderr */
-	char profiles_dir[128]; /* --ca-profiles-dir */
+	char log[128];		    /* the daemon's stderr */
+	char profiles_dir[128];	    /* --ca-profiles-dir */
+	char known_tokens_dir[128]; /* --known-tokens-dir */
+	char unplug_file[128];	    /* P11_UNPLUG_FILE for the p11-unplug wrapper */
+	char unplug_env[160];	    /* "P11_UNPLUG_FILE=..." */
+	char faults_file[128];	    /* P11_UNPLUG_FAULTS */
+	char faults_env[160];	    /* "P11_UNPLUG_FAULTS=..." */
 };
 
 /* Why a test cannot run here (a tool is missing), or NULL. */
@@ -77,6 +82,15 @@ int harness_memory_contains(pid_t pid, const char *needle);
 
 /* Like harness_run but through /bin/sh -c. */
 char *harness_sh(const char *cmd, int *ret_status);
+
+/* Through the p11-unplug wrapper (tests/fixtures/p11-unplug.c): plugs
+ * the token with that label in, or pulls it out, by editing the unplug
+ * file. Returns 0 or -1. */
+int harness_set_plugged(const struct harness *h, const char *label, bool in);
+
+/* Replaces the wrapper's fault file with text ("" for no faults).
+ * Returns 0 or -1. */
+int harness_set_faults(const struct harness *h, const char *text);
 
 /* Whether the file contains the string. */
 bool harness_file_contains(const char *path, const char *needle);

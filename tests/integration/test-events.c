@@ -97,22 +97,12 @@ static int sh(const char *fmt, ...)
 static const char *const pluggable[] = {"国信CA测试主锁", "证书测试", "事件测试锁", "旁观锁",
 					"排队锁",	  "观察锁",   "重连锁"};
 #define FIRST_BLANK 2
-static char unplug_file[160], unplug_env[200];
-
-/* Writes the unplug file: the tokens that are out now (NULL: all). */
+/* Plugs one token in or pulls it out (NULL: every pluggable one). */
 static void set_plugged(const char *label, bool in)
 {
-	static bool out[ARRAY_SIZE(pluggable)];
-	FILE *f = fopen(unplug_file, "we");
-
-	assert_non_null(f);
-	for (size_t i = 0; i < ARRAY_SIZE(pluggable); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(pluggable); i++)
 		if (!label || strcmp(label, pluggable[i]) == 0)
-			out[i] = !in;
-		if (out[i])
-			fprintf(f, "%s\n", pluggable[i]);
-	}
-	assert_int_equal(fclose(f), 0);
+			assert_int_equal(harness_set_plugged(&h, pluggable[i], in), 0);
 }
 
 static void plug_in(const char *label)
@@ -128,7 +118,7 @@ static void pull_out(const char *label)
 static int start_daemon(void)
 {
 	const char *const args[] = {"--module", getenv("P11_UNPLUG"), NULL};
-	const char *const env[] = {unplug_env, NULL};
+	const char *const env[] = {h.unplug_env, NULL};
 
 	return harness_start_daemon(&h, args, env);
 }
@@ -137,8 +127,6 @@ static int group_setup(void **state)
 {
 	if (harness_setup(&h, "primary") < 0)
 		return -1;
-	snprintf(unplug_file, sizeof(unplug_file), "%s/unplugged", h.dir);
-	snprintf(unplug_env, sizeof(unplug_env), "P11_UNPLUG_FILE=%s", unplug_file);
 	for (size_t i = FIRST_BLANK; i < ARRAY_SIZE(pluggable); i++)
 		if (sh("SOFTHSM2_CONF=%s softhsm2-util --init-token --free --label '%s' "
 		       "--so-pin 5720381694026153 --pin 123456 >/dev/null",
