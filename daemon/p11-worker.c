@@ -416,10 +416,60 @@ static void worker_unload(struct p11_worker *w)
 	w->fl = NULL;
 }
 
+/* The slots holding a token, straight from the module. */
+static CK_RV list_token_slots(CK_FUNCTION_LIST_PTR fl, CK_SLOT_ID **ret, CK_ULONG *ret_n)
+{
+	CK_SLOT_ID *ids = NULL;
+	CK_ULONG n = 0;
+	CK_RV rv;
+
+	/* The count can grow between the two calls: a token plugged in. */
+	for (int tries = 0; tries < 3; tries++) {
+		rv = fl->C_GetSlotList(CK_TRUE, NULL, &n);
+		if (rv != CKR_OK)
+			break;
+		free(ids);
+		ids = calloc(n + 1, sizeof(*ids));
+		if (!ids)
+			return CKR_HOST_MEMORY;
+		rv = fl->C_GetSlotList(CK_TRUE, ids, &n);
+		if (rv != CKR_BUFFER_TOO_SMALL)
+			break;
+	}
+	if (rv != CKR_OK) {
+		free(ids);
+		return rv;
+	}
+	*ret = ids;
+	*ret_n = n;
+	return CKR_OK;
+}
+
+/* libp11's view of the slots, for logins and PIN operations. Never
+ * PKCS11_update_slots(): it crashes in libp11 0.4.12 on the second call
+ * with two or more slots. Release and enumerate anew; releasing also drops
+ * the copy of the PIN libp11 keeps after a login. */
+static void refresh_libp11_slots(struct p11_worker *w)
+{
+	if (w->slots)
+		PKCS11_release_all_slots(w->ctx, w->slots, w->n_slots);
+	w->slots = NULL;
+	w->n_slots = 0;
+	if (PKCS11_enumerate_slots(w->ctx, &w->slots, &w->n_slots) < 0) {
+		/* One token failing C_GetTokenInfo fails it all; the next
+		 * PIN job tries again. */
+		ERR_clear_error();
+		w->slots = NULL;
+		w->n_slots = 0;
+	}
+}
+
 static struct p11_scan_result *worker_scan(struct p11_worker *w)
 {
 	struct p11_scan_result *r = calloc(1, sizeof(*r));
-	CK_RV rv = CKR_OK;
+	_cleanup_free_ CK_SLOT_ID *ids = NULL;
+	CK_ULONG n = 0;
+	CK_RV rv;
 
 	if (!r)
 		return NULL;
@@ -430,35 +480,31 @@ static struct p11_scan_result *worker_scan(struct p11_worker *w)
 			return r;
 		}
 	}
-	/* Never PKCS11_update_slots(): it crashes in libp11 0.4.12 on the
-	 * second call with two or more slots. Release and enumerate anew. */
-	if (w->slots)
-		PKCS11_release_all_slots(w->ctx, w->slots, w->n_slots);
-	w->slots = NULL;
-	w->n_slots = 0;
-	if (PKCS11_enumerate_slots(w->ctx, &w->slots, &w->n_slots) < 0) {
+	refresh_libp11_slots(w);
+	/* The scan lists slots itself rather than through libp11, whose
+	 * enumeration fails as a whole when one token errs (pulled out
+	 * between two calls, say): one token must not hide the others. */
+	rv = list_token_slots(w->fl, &ids, &n);
+	if (rv != CKR_OK) {
 		r->error = -EIO;
-		r->error_msg = strdup("cannot list the module's slots");
-		w->slots = NULL;
-		w->n_slots = 0;
+		if (asprintf(&r->error_msg, "cannot list the module's slots: CK_RV 0x%lx",
+			     (unsigned long)rv) < 0)
+			r->error_msg = NULL;
 		return r;
 	}
-	r->tokens = calloc(w->n_slots + 1, sizeof(*r->tokens));
+	r->tokens = calloc(n + 1, sizeof(*r->tokens));
 	if (!r->tokens) {
 		free(r);
 		return NULL;
 	}
-	for (unsigned i = 0; i < w->n_slots; i++) {
+	for (CK_ULONG i = 0; i < n; i++) {
 		struct token *t;
 
-		if (!w->slots[i].token)
-			continue;
-		rv = scan_token(w, PKCS11_get_slotid_from_slot(&w->slots[i]), &t);
+		rv = scan_token(w, ids[i], &t);
 		if (rv != CKR_OK) {
 			/* One bad token does not hide the others. */
 			log_warning("%s: slot %lu: reading the token failed: CK_RV 0x%lx",
-				    w->module, PKCS11_get_slotid_from_slot(&w->slots[i]),
-				    (unsigned long)rv);
+				    w->module, (unsigned long)ids[i], (unsigned long)rv);
 			continue;
 		}
 		if (t)
@@ -519,6 +565,12 @@ static enum p11_job_outcome outcome_of(CK_RV rv)
 	default:
 		return P11_JOB_FAILED;
 	}
+}
+
+/* A failure after the login: the token went away, or something else. */
+static enum p11_job_outcome removed_or_failed(CK_RV rv)
+{
+	return outcome_of(rv) == P11_JOB_TOKEN_REMOVED ? P11_JOB_TOKEN_REMOVED : P11_JOB_FAILED;
 }
 
 /* Refuses, before any login, what would spend a try the caller did not
@@ -681,15 +733,21 @@ static void run_job(struct p11_worker *w, struct p11_job *j)
 	CK_RV rv;
 
 	j->outcome = P11_JOB_TOKEN_REMOVED;
-	if (!w->fl || !(slot = find_slot(w, j->serial)))
+	if (!w->fl)
+		return;
+	slot = find_slot(w, j->serial);
+	if (!slot) {
+		refresh_libp11_slots(w); /* the last enumeration may have failed */
+		slot = find_slot(w, j->serial);
+	}
+	if (!slot)
 		return;
 	id = PKCS11_get_slotid_from_slot(slot);
 	/* Fresh flags: libp11's copy is as old as the last enumeration. */
 	rv = w->fl->C_GetTokenInfo(id, &info);
 	if (rv != CKR_OK) {
 		j->rv = rv;
-		j->outcome = outcome_of(rv) == P11_JOB_TOKEN_REMOVED ? P11_JOB_TOKEN_REMOVED
-								     : P11_JOB_FAILED;
+		j->outcome = removed_or_failed(rv);
 		return;
 	}
 	j->outcome = lockout_guard(j, info.flags);
@@ -706,19 +764,17 @@ static void run_job(struct p11_worker *w, struct p11_job *j)
 	if (j->kind == P11_JOB_CHANGE_PIN &&
 	    PKCS11_change_pin(slot, j->pin->data, j->new_pin->data) < 0) {
 		j->rv = last_ck_rv();
-		j->outcome = P11_JOB_FAILED;
+		j->outcome = removed_or_failed(j->rv);
 	} else if (j->kind == P11_JOB_UNLOCK &&
 		   PKCS11_init_pin(slot->token, j->new_pin->data) < 0) {
 		j->rv = last_ck_rv();
-		j->outcome = P11_JOB_FAILED;
+		j->outcome = removed_or_failed(j->rv);
 	} else if (j->kind == P11_JOB_SELFTEST) {
 		run_selftest(j, slot);
 	} else if (j->kind == P11_JOB_READ_PRIVATE) {
 		j->rv = read_private_objects(w, id, j);
 		if (j->rv != CKR_OK)
-			j->outcome = outcome_of(j->rv) == P11_JOB_TOKEN_REMOVED
-					     ? P11_JOB_TOKEN_REMOVED
-					     : P11_JOB_FAILED;
+			j->outcome = removed_or_failed(j->rv);
 	}
 	(void)PKCS11_logout(slot);
 	ERR_clear_error();
