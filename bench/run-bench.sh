@@ -5,7 +5,13 @@
 #    and against `pkcs11-tool -L` (bench-list), with ratios;
 #  - PKCS#11 calls made by ukeyd, counted by pkcs11-spy: for the initial
 #    scan, and for one cached query (the goal is 0);
-#  - ukeyd's resident memory when idle.
+#  - ukeyd's resident memory when idle;
+#  - hotplug (issue: hotplug and events): latency from a USB uevent to
+#    token_added / token_removed at a client, p50/p99 over HOTPLUG_CYCLES
+#    (default 100) plug cycles under umockdev, against a bare libusb
+#    listener in the same cycles (the floor); and ukeyd's CPU wake-ups per
+#    second while idle, from /proc/PID/task/*/schedstat over IDLE_SECONDS
+#    (default 60).
 # Usage: bench/run-bench.sh [BUILD_DIR]   (default: build-bench, optimized)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,7 +20,7 @@ module=/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so
 spy=/usr/lib/x86_64-linux-gnu/pkcs11/pkcs11-spy.so
 
 "$top/scripts/install-deps.sh"
-[ -f "$build/build.ninja" ] || meson setup "$build" "$top" -Dbuildtype=release -Dtests=false >/dev/null
+[ -f "$build/build.ninja" ] || meson setup "$build" "$top" -Dbuildtype=release -Dtests=false -Dbench=true >/dev/null
 ninja -C "$build" >/dev/null
 
 work=$(mktemp -d /tmp/ukey-bench.XXXXXX)
@@ -27,7 +33,8 @@ start_ukeyd() { # NAME MODULE [ENV...]
 	local name=$1 mod=$2
 	shift 2
 	env "$@" "$build/daemon/ukeyd" --socket "$work/$name.sock" --state-dir "$work/$name" \
-		--config /dev/null --ca-profiles "$top/data/ca-profiles.conf" --module "$mod" 2>"$work/$name.log" &
+		--config /dev/null --ca-profiles "$top/data/ca-profiles.conf" \
+		--known-tokens "$top/data/known-tokens.conf" --module "$mod" 2>"$work/$name.log" &
 	pids+=($!)
 	for _ in $(seq 200); do
 		UKEY_SOCKET=$work/$name.sock "$build/tools/ukeyctl" list >/dev/null 2>&1 && return 0
@@ -62,3 +69,20 @@ echo "one refresh (re-reads every token): $(( $(calls) - before )) calls"
 echo "== idle memory"
 sleep 1
 echo "ukeyd idle RSS: $(awk '/VmRSS/ {print $2, $3}' "/proc/$plain_pid/status") (2 SoftHSM tokens + 1 blank slot)"
+
+echo "== hotplug latency (umockdev: fake ePass2003 096e:0807, token behind p11-unplug)"
+softhsm2-util --init-token --free --label "热插拔锁" --so-pin 5720381694026153 --pin 123456 >/dev/null
+umockdev-wrapper "$build/bench/bench-hotplug" "$build/daemon/ukeyd" "$build/bench/p11-unplug.so" \
+	"$top/data/ca-profiles.conf" "$top/data/known-tokens.conf" "$work" "热插拔锁" "${HOTPLUG_CYCLES:-100}"
+
+# Each time a thread is put on a CPU counts once (schedstat's 3rd field):
+# a wake-up, whatever woke it. Summed over ukeyd's threads (the loop, one
+# worker per module, libusb's udev monitor).
+runs() { cat /proc/"$1"/task/*/schedstat | awk '{n += $3} END {print n}'; }
+idle=${IDLE_SECONDS:-60}
+echo "== idle wake-ups over ${idle} s (ukeyd with hotplug on, 2 SoftHSM tokens, no client)"
+sleep 2
+before=$(runs "$plain_pid")
+sleep "$idle"
+after=$(runs "$plain_pid")
+echo "ukeyd: $(( after - before )) wake-ups in ${idle} s = $(awk -v n=$(( after - before )) -v s="$idle" 'BEGIN {printf "%.2f", n / s}')/s; threads: $(ls /proc/$plain_pid/task | wc -l)"
