@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -34,6 +35,11 @@ struct p11_worker {
 	int event_fd;
 	pthread_t thread;
 	bool thread_started;
+	/* The module's own slot events (C_WaitForSlotEvent), where it has
+	 * them: a thread of their own, started once the module is loaded. */
+	int slot_event_fd;
+	pthread_t slot_thread;
+	bool slot_thread_started; /* set by the worker thread, read after joining it */
 
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
@@ -416,6 +422,59 @@ static void worker_unload(struct p11_worker *w)
 	w->fl = NULL;
 }
 
+struct slot_waiter {
+	CK_FUNCTION_LIST_PTR fl;
+	int fd;
+};
+
+/* Blocks in C_WaitForSlotEvent and tells the loop of every event. Ends
+ * when the module is finalized (C_Finalize wakes it, as PKCS#11 says) or
+ * on any other failure: never a busy loop on an error. Holds nothing of
+ * the worker, so it may outlive it. */
+static void *slot_waiter_main(void *arg)
+{
+	struct slot_waiter *sw = arg;
+	uint64_t one = 1;
+
+	for (;;) {
+		CK_SLOT_ID slot;
+		CK_RV rv = sw->fl->C_WaitForSlotEvent(0, &slot, NULL);
+
+		if (rv != CKR_OK)
+			break;
+		if (write(sw->fd, &one, sizeof(one)) < 0)
+			break;
+	}
+	free(sw);
+	return NULL;
+}
+
+/* Starts the slot event thread if the module can wait for slot events.
+ * Many cannot (SoftHSM), or only without blocking, which would mean
+ * polling: those keep to USB hotplug and refresh. */
+static void start_slot_waiter(struct p11_worker *w)
+{
+	struct slot_waiter *sw;
+	CK_SLOT_ID slot;
+	CK_RV rv;
+
+	if (w->slot_thread_started || !w->fl->C_WaitForSlotEvent)
+		return;
+	rv = w->fl->C_WaitForSlotEvent(CKF_DONT_BLOCK, &slot, NULL);
+	if (rv != CKR_OK && rv != CKR_NO_EVENT)
+		return;
+	sw = malloc(sizeof(*sw));
+	if (!sw)
+		return;
+	*sw = (struct slot_waiter){.fl = w->fl, .fd = w->slot_event_fd};
+	if (pthread_create(&w->slot_thread, NULL, slot_waiter_main, sw) != 0) {
+		free(sw);
+		return;
+	}
+	w->slot_thread_started = true;
+	log_debug("%s: following its slot events (C_WaitForSlotEvent)", w->module);
+}
+
 /* The slots holding a token, straight from the module. */
 static CK_RV list_token_slots(CK_FUNCTION_LIST_PTR fl, CK_SLOT_ID **ret, CK_ULONG *ret_n)
 {
@@ -479,6 +538,7 @@ static struct p11_scan_result *worker_scan(struct p11_worker *w)
 			worker_unload(w);
 			return r;
 		}
+		start_slot_waiter(w);
 	}
 	refresh_libp11_slots(w);
 	/* The scan lists slots itself rather than through libp11, whose
@@ -855,6 +915,7 @@ int p11_worker_start(const char *module_path, const struct ca_profiles *profiles
 	if (!w)
 		return -ENOMEM;
 	w->event_fd = -1;
+	w->slot_event_fd = -1;
 	w->profiles = profiles;
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->wake, NULL);
@@ -864,7 +925,8 @@ int p11_worker_start(const char *module_path, const struct ca_profiles *profiles
 		return -ENOMEM;
 	}
 	w->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (w->event_fd < 0) {
+	w->slot_event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (w->event_fd < 0 || w->slot_event_fd < 0) {
 		r = -errno;
 		p11_worker_free(w);
 		return r;
@@ -891,6 +953,24 @@ void p11_worker_free(struct p11_worker *w)
 		pthread_mutex_unlock(&w->lock);
 		pthread_join(w->thread, NULL);
 	}
+	/* The worker finalized the module, which wakes the slot waiter. A
+	 * module that does not is left to it: the thread holds nothing of
+	 * ours but its eventfd, which then stays open. */
+	if (w->slot_thread_started) {
+		struct timespec deadline;
+
+		clock_gettime(CLOCK_REALTIME, &deadline);
+		deadline.tv_sec += 2;
+		if (pthread_timedjoin_np(w->slot_thread, NULL, &deadline) != 0) {
+			log_warning("%s: still waiting for slot events after C_Finalize; left "
+				    "behind",
+				    w->module);
+			pthread_detach(w->slot_thread);
+			w->slot_event_fd = -1;
+		}
+	}
+	if (w->slot_event_fd >= 0)
+		close(w->slot_event_fd);
 	p11_scan_result_free(w->done);
 	while (w->jobs) {
 		struct p11_job *j = w->jobs;
@@ -918,6 +998,11 @@ const char *p11_worker_get_module(const struct p11_worker *w)
 int p11_worker_get_fd(const struct p11_worker *w)
 {
 	return w->event_fd;
+}
+
+int p11_worker_get_slot_event_fd(const struct p11_worker *w)
+{
+	return w->slot_event_fd;
 }
 
 uint64_t p11_worker_request_scan(struct p11_worker *w)

@@ -91,6 +91,11 @@ const char *p11_worker_get_module(const struct p11_worker *w);
 /* Readable when a result is waiting. */
 int p11_worker_get_fd(const struct p11_worker *w);
 
+/* An eventfd, readable when the module reported a slot event (a token
+ * inserted or removed) through C_WaitForSlotEvent, for modules that can
+ * block in it. The caller reads it and asks for a scan. */
+int p11_worker_get_slot_event_fd(const struct p11_worker *w);
+
 /* Asks for a fresh scan; returns the seq whose result will reflect it.
  * Requests made while a scan is queued share it. */
 uint64_t p11_worker_request_scan(struct p11_worker *w);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include <systemd/sd-daemon.h>
 
 #include "build-config.h"
@@ -317,6 +318,26 @@ static int on_worker_result(sd_event_source *src, int fd, uint32_t revents, void
 	return 0;
 }
 
+/* The module says a slot changed: rescan it, unless a scan is already
+ * owed (it will see the change). */
+static int on_slot_event(sd_event_source *src, int fd, uint32_t revents, void *userdata)
+{
+	struct ukeyd *d = userdata;
+	uint64_t v;
+
+	if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		return 0;
+	for (size_t i = 0; i < d->n_modules; i++) {
+		struct module *m = &d->modules[i];
+		if (m->slot_event_src != src)
+			continue;
+		log_debug("%s: slot event", p11_worker_get_module(m->worker));
+		if (m->completed >= m->requested)
+			ukeyd_request_scan(d, i);
+	}
+	return 0;
+}
+
 static int ensure_state_dir(const char *path)
 {
 	struct stat st;
@@ -453,6 +474,7 @@ static void ukeyd_release(struct ukeyd *d)
 	for (size_t i = 0; i < d->n_modules; i++) {
 		sd_event_source_disable_unref(d->modules[i].src);
 		sd_event_source_disable_unref(d->modules[i].watchdog);
+		sd_event_source_disable_unref(d->modules[i].slot_event_src);
 		p11_worker_free(d->modules[i].worker);
 	}
 	free(d->modules);
@@ -529,7 +551,13 @@ int ukeyd_run(struct ukeyd_config *cfg)
 		}
 		r = sd_event_add_io(d.loop, &m->src, p11_worker_get_fd(m->worker), EPOLLIN,
 				    on_worker_result, &d);
+		if (r >= 0)
+			r = sd_event_add_io(d.loop, &m->slot_event_src,
+					    p11_worker_get_slot_event_fd(m->worker), EPOLLIN,
+					    on_slot_event, &d);
 		if (r < 0) {
+			sd_event_source_disable_unref(m->src);
+			m->src = NULL;
 			p11_worker_free(m->worker);
 			m->worker = NULL;
 			continue;

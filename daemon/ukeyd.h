@@ -27,9 +27,10 @@ struct usb_device_report;
 struct module {
 	struct p11_worker *worker;
 	sd_event_source *src;
-	uint64_t requested; /* seq of the newest scan asked for */
-	uint64_t completed; /* seq of the newest result applied to the model */
-	unsigned jobs;	    /* PIN jobs submitted and not yet answered */
+	sd_event_source *slot_event_src; /* the module's C_WaitForSlotEvent reports */
+	uint64_t requested;		 /* seq of the newest scan asked for */
+	uint64_t completed;		 /* seq of the newest result applied to the model */
+	unsigned jobs;			 /* PIN jobs submitted and not yet answered */
 	/* Armed while the worker owes an answer; when it fires the module is
 	 * stalled: requests stop waiting for it until it answers again. */
 	sd_event_source *watchdog;

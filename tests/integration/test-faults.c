@@ -8,6 +8,8 @@
  * watchdog), survive every failure, never serve a token it could not
  * read, and lose nothing: once the fault is gone the token is back whole,
  * and a PIN change that failed left the PIN as it was (pkcs11-tool).
+ * The wrapper also reports slot events (C_WaitForSlotEvent) here: ukeyd
+ * must follow a token plugged in and pulled out from those alone.
  */
 #include <errno.h>
 #include <json-c/json.h>
@@ -33,6 +35,7 @@
 #define PRIMARY "国信CA测试主锁"
 #define SLOW "慢锁"
 #define BYSTANDER "旁观锁"
+#define REPORTED "插槽事件锁" /* plugged in and out, told by slot events only */
 #define MODULE_TIMEOUT_S 2
 /* A cached answer takes well under a millisecond; this bound only has to
  * tell "at once" from "after the slow token", even under ASan. */
@@ -65,10 +68,10 @@ static long ms_since(const struct timespec *t0)
 static int group_setup(void **state)
 {
 	char timeout[16];
-	const char *const args[] = {"--module", getenv("P11_UNPLUG"), "--module-timeout", timeout,
-				    NULL};
-	const char *const env[] = {h.unplug_env, h.faults_env, NULL};
-	const char *const blank[] = {SLOW, BYSTANDER};
+	const char *const args[] = {
+		"--module", getenv("P11_UNPLUG"), "--module-timeout", timeout, "-v", NULL};
+	const char *const env[] = {h.unplug_env, h.faults_env, "P11_UNPLUG_SLOT_EVENTS=1", NULL};
+	const char *const blank[] = {SLOW, BYSTANDER, REPORTED};
 
 	snprintf(timeout, sizeof(timeout), "%d", MODULE_TIMEOUT_S);
 	if (harness_setup(&h, "primary") < 0)
@@ -78,14 +81,22 @@ static int group_setup(void **state)
 		       "--so-pin 5720381694026153 --pin 123456 >/dev/null",
 		       h.softhsm_conf, blank[i]) != 0)
 			return -1;
-	if (harness_set_faults(&h, "") < 0 || harness_start_daemon(&h, args, env) < 0)
+	if (harness_set_plugged(&h, REPORTED, false) < 0 || harness_set_faults(&h, "") < 0 ||
+	    harness_start_daemon(&h, args, env) < 0)
 		return -1;
 	return harness_token_serial(&h, BYSTANDER, bystander_serial, sizeof(bystander_serial));
 }
 
+/* The slot event thread must end with the module (C_Finalize wakes it),
+ * not be left behind. */
 static int group_teardown(void **state)
 {
-	return harness_finish(&h);
+	int stopped = harness_stop_daemon(&h);
+	bool left_behind = harness_file_contains(h.log, "left behind");
+
+	if (left_behind)
+		fprintf(stderr, "the slot event thread outlived the module\n");
+	return harness_finish(&h) == 0 && stopped == 0 && !left_behind ? 0 : -1;
 }
 
 static void wait_log(const char *needle, int timeout_ms)
@@ -248,12 +259,70 @@ static void test_pin_change_survives_removal(void **state)
 	}
 }
 
+struct seen {
+	int added, removed;
+	char serial[64];
+};
+
+static void count_events(ukey_client *client, const ukey_event *ev, void *userdata)
+{
+	struct seen *s = userdata;
+
+	if (strcmp(ukey_event_get_serial(ev), s->serial) != 0)
+		return;
+	s->added += ukey_event_get_type(ev) == UKEY_EVENT_TOKEN_ADDED;
+	s->removed += ukey_event_get_type(ev) == UKEY_EVENT_TOKEN_REMOVED;
+}
+
+static bool dispatch_until(ukey_client *c, const int *counter, int timeout_ms)
+{
+	for (int waited = 0; waited < timeout_ms && *counter == 0; waited += 50) {
+		struct pollfd p = {.fd = ukey_client_get_fd(c), .events = POLLIN};
+		poll(&p, 1, 50);
+		ukey_client_dispatch(c);
+	}
+	return *counter > 0;
+}
+
+/* No USB report and no refresh: the module's slot event alone brings the
+ * token in and takes it out. */
+static void test_module_slot_events(void **state)
+{
+	struct seen s = {0};
+	ukey_client *c = NULL;
+
+	assert_true(harness_file_contains(h.log, "following its slot events"));
+	assert_int_equal(sh("SOFTHSM2_CONF=%s pkcs11-tool --module %s -L 2>/dev/null | "
+			    "awk '/token label/ {l = ($0 ~ /%s/)} l && /serial num/ {print $NF; "
+			    "exit}' > %s/serial",
+			    h.softhsm_conf, SOFTHSM_MODULE, REPORTED, h.dir),
+			 0);
+	char path[200];
+	snprintf(path, sizeof(path), "%s/serial", h.dir);
+	FILE *f = fopen(path, "re");
+	assert_non_null(f);
+	assert_non_null(fgets(s.serial, sizeof(s.serial), f));
+	fclose(f);
+	s.serial[strcspn(s.serial, "\n")] = '\0';
+	assert_true(strlen(s.serial) > 0);
+
+	assert_int_equal(ukey_client_new(h.socket, &c), UKEY_OK);
+	assert_int_equal(ukey_client_subscribe(c, count_events, &s), UKEY_OK);
+	assert_int_equal(harness_set_plugged(&h, REPORTED, true), 0);
+	assert_true(dispatch_until(c, &s.added, 5000));
+	assert_int_equal(harness_set_plugged(&h, REPORTED, false), 0);
+	assert_true(dispatch_until(c, &s.removed, 5000));
+	assert_int_equal(s.added, 1);
+	ukey_client_unref(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_slow_token_does_not_stall_others),
 		cmocka_unit_test(test_scan_survives_every_failure),
 		cmocka_unit_test(test_pin_change_survives_removal),
+		cmocka_unit_test(test_module_slot_events),
 	};
 
 	return HARNESS_RUN_TESTS("faults", tests, group_setup, group_teardown);
