@@ -39,7 +39,12 @@ static void usage(FILE *f)
 		char left[64];
 		snprintf(left, sizeof(left), "%s %s", commands[i].name, commands[i].args);
 		fputs("  ", f);
-		print_padded(f, left, 22);
+		/* A long synopsis gets a line of its own: the summary never
+		 * runs into it. */
+		if (text_width(left) >= 22)
+			fprintf(f, "%s\n%24s", left, "");
+		else
+			print_padded(f, left, 22);
 		fprintf(f, "%s\n", _(commands[i].summary));
 	}
 	fprintf(f,
