@@ -318,8 +318,9 @@ static int on_worker_result(sd_event_source *src, int fd, uint32_t revents, void
 	return 0;
 }
 
-/* The module says a slot changed: rescan it, unless a scan is already
- * owed (it will see the change). */
+/* The module says a slot changed: rescan it. A scan still queued is
+ * shared; one already running may have missed the change, so another
+ * follows it. */
 static int on_slot_event(sd_event_source *src, int fd, uint32_t revents, void *userdata)
 {
 	struct ukeyd *d = userdata;
@@ -332,8 +333,7 @@ static int on_slot_event(sd_event_source *src, int fd, uint32_t revents, void *u
 		if (m->slot_event_src != src)
 			continue;
 		log_debug("%s: slot event", p11_worker_get_module(m->worker));
-		if (m->completed >= m->requested)
-			ukeyd_request_scan(d, i);
+		ukeyd_request_scan(d, i);
 	}
 	return 0;
 }
