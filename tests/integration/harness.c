@@ -426,3 +426,81 @@ int harness_set_faults(const struct harness *h, const char *text)
 {
 	return replace_file(h->faults_file, text);
 }
+
+int harness_shf(const char *fmt, ...)
+{
+	char cmd[2048];
+	va_list ap;
+	int status;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	free(harness_sh(cmd, &status));
+	return status;
+}
+
+void harness_events_record(ukey_client *client, const ukey_event *ev, void *userdata)
+{
+	struct harness_events *s = userdata;
+	ukey_token *t = ukey_event_get_token(ev);
+
+	if (s->n >= 64)
+		return;
+	s->types[s->n] = ukey_event_get_type(ev);
+	snprintf(s->serials[s->n], sizeof(s->serials[0]), "%s", ukey_event_get_serial(ev));
+	snprintf(s->labels[s->n], sizeof(s->labels[0]), "%s", t ? ukey_token_get_label(t) : "");
+	s->n++;
+}
+
+static bool event_matches(const struct harness_events *s, int i, enum ukey_event_type type,
+			  const char *serial)
+{
+	return s->types[i] == type && (!serial || strcmp(s->serials[i], serial) == 0);
+}
+
+int harness_events_find(const struct harness_events *s, enum ukey_event_type type,
+			const char *serial)
+{
+	for (int i = 0; i < s->n; i++)
+		if (event_matches(s, i, type, serial))
+			return i;
+	return -1;
+}
+
+int harness_events_count(const struct harness_events *s, enum ukey_event_type type,
+			 const char *serial)
+{
+	int n = 0;
+
+	for (int i = 0; i < s->n; i++)
+		n += event_matches(s, i, type, serial);
+	return n;
+}
+
+int harness_events_wait(ukey_client *c, struct harness_events *s, enum ukey_event_type type,
+			const char *serial, int timeout_ms)
+{
+	for (int waited = 0; waited <= timeout_ms; waited += 50) {
+		struct pollfd p = {.events = POLLIN};
+		int i;
+
+		ukey_client_dispatch(c);
+		i = harness_events_find(s, type, serial);
+		if (i >= 0)
+			return i;
+		p.fd = ukey_client_get_fd(c);
+		poll(p.fd < 0 ? NULL : &p, p.fd < 0 ? 0 : 1, 50);
+	}
+	return -1;
+}
+
+void harness_events_collect(ukey_client *c, int ms)
+{
+	for (int waited = 0; waited < ms; waited += 50) {
+		struct pollfd p = {.fd = ukey_client_get_fd(c), .events = POLLIN};
+		ukey_client_dispatch(c);
+		poll(p.fd < 0 ? NULL : &p, p.fd < 0 ? 0 : 1, 50);
+	}
+	ukey_client_dispatch(c);
+}

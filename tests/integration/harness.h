@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include <ukey/ukey.h>
 
 #define SOFTHSM_MODULE "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so"
 #define PKCS11_SPY_MODULE "/usr/lib/x86_64-linux-gnu/pkcs11/pkcs11-spy.so"
@@ -91,6 +92,37 @@ int harness_set_plugged(const struct harness *h, const char *label, bool in);
 /* Replaces the wrapper's fault file with text ("" for no faults).
  * Returns 0 or -1. */
 int harness_set_faults(const struct harness *h, const char *text);
+
+/* Like harness_sh with a printf format; returns the exit status only. */
+int harness_shf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The events a subscribed client received, in order (the first 64). */
+struct harness_events {
+	int n;
+	enum ukey_event_type types[64];
+	char serials[64][64];
+	char labels[64][128]; /* of the token the event carried, if any */
+};
+
+/* A ukey_event_fn that records into the struct harness_events userdata. */
+void harness_events_record(ukey_client *client, const ukey_event *ev, void *userdata);
+
+/* The index of the first event of type for serial (NULL: any), or -1. */
+int harness_events_find(const struct harness_events *s, enum ukey_event_type type,
+			const char *serial);
+
+/* How many events of type for serial (NULL: any) were received. */
+int harness_events_count(const struct harness_events *s, enum ukey_event_type type,
+			 const char *serial);
+
+/* Dispatches for up to timeout_ms until such an event has come; its
+ * index, or -1. Dispatches first: events read during a request wait in
+ * libukey's queue. */
+int harness_events_wait(ukey_client *c, struct harness_events *s, enum ukey_event_type type,
+			const char *serial, int timeout_ms);
+
+/* Dispatches for ms, taking whatever comes. */
+void harness_events_collect(ukey_client *c, int ms);
 
 /* Whether the file contains the string. */
 bool harness_file_contains(const char *path, const char *needle);

@@ -30,66 +30,6 @@
 
 static struct harness h;
 
-struct seen {
-	int n;
-	enum ukey_event_type types[64];
-	char serials[64][64];
-	char labels[64][128]; /* of the token the event carried */
-};
-
-static void record(ukey_client *client, const ukey_event *ev, void *userdata)
-{
-	struct seen *s = userdata;
-	ukey_token *t = ukey_event_get_token(ev);
-
-	if (s->n >= 64)
-		return;
-	s->types[s->n] = ukey_event_get_type(ev);
-	snprintf(s->serials[s->n], sizeof(s->serials[0]), "%s", ukey_event_get_serial(ev));
-	snprintf(s->labels[s->n], sizeof(s->labels[0]), "%s", t ? ukey_token_get_label(t) : "");
-	s->n++;
-}
-
-static int find_event(const struct seen *s, enum ukey_event_type type, const char *serial)
-{
-	for (int i = 0; i < s->n; i++)
-		if (s->types[i] == type && (!serial || strcmp(s->serials[i], serial) == 0))
-			return i;
-	return -1;
-}
-
-/* Dispatches for up to timeout_ms until the event has come; its index.
- * Dispatches first: events read during a request wait in the queue. */
-static int wait_event(ukey_client *c, struct seen *s, enum ukey_event_type type, const char *serial,
-		      int timeout_ms)
-{
-	for (int waited = 0; waited <= timeout_ms; waited += 100) {
-		struct pollfd p = {.events = POLLIN};
-		int i;
-
-		ukey_client_dispatch(c);
-		i = find_event(s, type, serial);
-		if (i >= 0)
-			return i;
-		p.fd = ukey_client_get_fd(c);
-		poll(p.fd < 0 ? NULL : &p, p.fd < 0 ? 0 : 1, 100);
-	}
-	return -1;
-}
-
-static int sh(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-	int status;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	free(harness_sh(cmd, &status));
-	return status;
-}
-
 /* The tokens a test plugs in and pulls out, all made before ukeyd starts
  * (SoftHSM sees no token made after it started): the fixture's primary,
  * "证书测试" with certificates expired and expiring (provision-certs.sh),
@@ -128,11 +68,11 @@ static int group_setup(void **state)
 	if (harness_setup(&h, "primary") < 0)
 		return -1;
 	for (size_t i = FIRST_BLANK; i < ARRAY_SIZE(pluggable); i++)
-		if (sh("SOFTHSM2_CONF=%s softhsm2-util --init-token --free --label '%s' "
-		       "--so-pin 5720381694026153 --pin 123456 >/dev/null",
-		       h.softhsm_conf, pluggable[i]) != 0)
+		if (harness_shf("SOFTHSM2_CONF=%s softhsm2-util --init-token --free --label '%s' "
+				"--so-pin 5720381694026153 --pin 123456 >/dev/null",
+				h.softhsm_conf, pluggable[i]) != 0)
 			return -1;
-	if (sh("%s/provision-certs.sh %s/hsm >/dev/null", getenv("FIXTURES"), h.dir) != 0)
+	if (harness_shf("%s/provision-certs.sh %s/hsm >/dev/null", getenv("FIXTURES"), h.dir) != 0)
 		return -1;
 	pull_out(NULL);
 	plug_in("国信CA测试主锁");
@@ -144,19 +84,19 @@ static int group_teardown(void **state)
 	return harness_finish(&h);
 }
 
-static ukey_client *subscribed(struct seen *s)
+static ukey_client *subscribed(struct harness_events *s)
 {
 	ukey_client *c = NULL;
 
 	assert_int_equal(ukey_client_new(h.socket, &c), UKEY_OK);
-	assert_int_equal(ukey_client_subscribe(c, record, s), UKEY_OK);
+	assert_int_equal(ukey_client_subscribe(c, harness_events_record, s), UKEY_OK);
 	assert_true(ukey_client_get_fd(c) >= 0);
 	return c;
 }
 
 static void test_added_changed_removed(void **state)
 {
-	struct seen s = {0};
+	struct harness_events s = {0};
 	ukey_client *c = subscribed(&s);
 	char serial[64];
 	int i;
@@ -167,7 +107,7 @@ static void test_added_changed_removed(void **state)
 
 	plug_in("事件测试锁");
 	assert_int_equal(ukey_client_refresh(c), UKEY_OK);
-	i = wait_event(c, &s, UKEY_EVENT_TOKEN_ADDED, NULL, 5000);
+	i = harness_events_wait(c, &s, UKEY_EVENT_TOKEN_ADDED, NULL, 5000);
 	assert_true(i >= 0);
 	assert_string_equal(s.labels[i], "事件测试锁");
 	assert_int_equal(harness_token_serial(&h, "事件测试锁", serial, sizeof(serial)), 0);
@@ -176,17 +116,18 @@ static void test_added_changed_removed(void **state)
 	assert_int_equal(s.n, 1);
 
 	/* A new object on the token is a change the client must hear of. */
-	assert_int_equal(sh("SOFTHSM2_CONF=%s pkcs11-tool --module %s --token-label '事件测试锁' "
+	assert_int_equal(
+		harness_shf("SOFTHSM2_CONF=%s pkcs11-tool --module %s --token-label '事件测试锁' "
 			    "--login --pin 123456 --write-object /etc/hostname --type data "
 			    "--label note >/dev/null 2>&1",
 			    h.softhsm_conf, SOFTHSM_MODULE),
-			 0);
+		0);
 	assert_int_equal(ukey_client_refresh(c), UKEY_OK);
-	assert_true(wait_event(c, &s, UKEY_EVENT_TOKEN_CHANGED, serial, 5000) >= 0);
+	assert_true(harness_events_wait(c, &s, UKEY_EVENT_TOKEN_CHANGED, serial, 5000) >= 0);
 
 	pull_out("事件测试锁");
 	assert_int_equal(ukey_client_refresh(c), UKEY_OK);
-	i = wait_event(c, &s, UKEY_EVENT_TOKEN_REMOVED, serial, 5000);
+	i = harness_events_wait(c, &s, UKEY_EVENT_TOKEN_REMOVED, serial, 5000);
 	assert_true(i >= 0);
 	assert_string_equal(s.labels[i], ""); /* a removed token has no state to show */
 	ukey_client_unref(c);
@@ -195,7 +136,7 @@ static void test_added_changed_removed(void **state)
 /* A client that did not subscribe gets no events in its replies' way. */
 static void test_unsubscribed_client_unaffected(void **state)
 {
-	struct seen s = {0};
+	struct harness_events s = {0};
 	ukey_client *watcher = subscribed(&s), *plain = NULL;
 	ukey_token_list *list = NULL;
 	bool found = false;
@@ -209,10 +150,10 @@ static void test_unsubscribed_client_unaffected(void **state)
 		found |= strcmp(ukey_token_get_label(ukey_token_list_get(list, i)), "旁观锁") == 0;
 	assert_true(found);
 	ukey_token_list_unref(list);
-	assert_true(wait_event(watcher, &s, UKEY_EVENT_TOKEN_ADDED, NULL, 5000) >= 0);
+	assert_true(harness_events_wait(watcher, &s, UKEY_EVENT_TOKEN_ADDED, NULL, 5000) >= 0);
 	pull_out("旁观锁");
 	assert_int_equal(ukey_client_refresh(plain), UKEY_OK);
-	assert_true(wait_event(watcher, &s, UKEY_EVENT_TOKEN_REMOVED, NULL, 5000) >= 0);
+	assert_true(harness_events_wait(watcher, &s, UKEY_EVENT_TOKEN_REMOVED, NULL, 5000) >= 0);
 	ukey_client_unref(plain);
 	ukey_client_unref(watcher);
 }
@@ -221,7 +162,7 @@ static void test_unsubscribed_client_unaffected(void **state)
  * for the next dispatch. */
 static void test_events_during_request_are_queued(void **state)
 {
-	struct seen s = {0};
+	struct harness_events s = {0};
 	ukey_client *c = subscribed(&s);
 
 	plug_in("排队锁");
@@ -241,13 +182,13 @@ static void test_events_during_request_are_queued(void **state)
 
 static void test_daemon_restart(void **state)
 {
-	struct seen s = {0};
+	struct harness_events s = {0};
 	ukey_client *c = subscribed(&s);
 	char serial[64];
 	int gone, back, added;
 
 	assert_int_equal(harness_stop_daemon(&h), 0);
-	gone = wait_event(c, &s, UKEY_EVENT_DISCONNECTED, NULL, 5000);
+	gone = harness_events_wait(c, &s, UKEY_EVENT_DISCONNECTED, NULL, 5000);
 	assert_true(gone >= 0);
 	assert_int_equal(ukey_client_get_fd(c), -1);
 	/* Nobody there: dispatch says so, and says "disconnected" only once. */
@@ -255,20 +196,20 @@ static void test_daemon_restart(void **state)
 	assert_int_equal(s.n, gone + 1);
 
 	assert_int_equal(start_daemon(), 0);
-	back = wait_event(c, &s, UKEY_EVENT_RECONNECTED, NULL, 5000);
+	back = harness_events_wait(c, &s, UKEY_EVENT_RECONNECTED, NULL, 5000);
 	assert_true(back > gone);
 	assert_true(ukey_client_get_fd(c) >= 0);
 
 	/* The subscription came back with the connection. */
 	plug_in("重连锁");
 	assert_int_equal(ukey_client_refresh(c), UKEY_OK);
-	added = wait_event(c, &s, UKEY_EVENT_TOKEN_ADDED, NULL, 5000);
+	added = harness_events_wait(c, &s, UKEY_EVENT_TOKEN_ADDED, NULL, 5000);
 	assert_true(added > back);
 	assert_int_equal(harness_token_serial(&h, "重连锁", serial, sizeof(serial)), 0);
 	assert_string_equal(s.serials[added], serial);
 	pull_out("重连锁");
 	assert_int_equal(ukey_client_refresh(c), UKEY_OK);
-	assert_true(wait_event(c, &s, UKEY_EVENT_TOKEN_REMOVED, serial, 5000) >= 0);
+	assert_true(harness_events_wait(c, &s, UKEY_EVENT_TOKEN_REMOVED, serial, 5000) >= 0);
 	ukey_client_unref(c);
 }
 
@@ -277,7 +218,7 @@ static void test_daemon_restart(void **state)
  * PIN is untouched, and subscribers hear of the removal. */
 static void test_pin_change_on_pulled_out_token(void **state)
 {
-	struct seen s = {0};
+	struct harness_events s = {0};
 	ukey_client *c = subscribed(&s);
 	char serial[64];
 
@@ -287,14 +228,15 @@ static void test_pin_change_on_pulled_out_token(void **state)
 	pull_out("事件测试锁");
 	assert_int_equal(ukey_client_change_pin(c, serial, "123456", "739251", 0),
 			 UKEY_E_TOKEN_REMOVED);
-	assert_true(wait_event(c, &s, UKEY_EVENT_TOKEN_REMOVED, serial, 5000) >= 0);
+	assert_true(harness_events_wait(c, &s, UKEY_EVENT_TOKEN_REMOVED, serial, 5000) >= 0);
 
 	/* Back in: the old PIN still works (pkcs11-tool as the witness). */
 	plug_in("事件测试锁");
-	assert_int_equal(sh("SOFTHSM2_CONF=%s pkcs11-tool --module %s --token-label '事件测试锁' "
+	assert_int_equal(
+		harness_shf("SOFTHSM2_CONF=%s pkcs11-tool --module %s --token-label '事件测试锁' "
 			    "--login --pin 123456 --list-objects >/dev/null 2>&1",
 			    h.softhsm_conf, SOFTHSM_MODULE),
-			 0);
+		0);
 	pull_out("事件测试锁");
 	assert_int_equal(ukey_client_refresh(c), UKEY_OK);
 	ukey_client_unref(c);
@@ -304,29 +246,29 @@ static void test_pin_change_on_pulled_out_token(void **state)
  * is the certificate (once: the notice is remembered across replugs). */
 static void test_cert_expiry(void **state)
 {
-	struct seen s = {0};
+	struct harness_events s = {0};
 	ukey_client *c = subscribed(&s);
 	char serial[64];
 	int i, n = 0;
 
 	plug_in("证书测试");
 	assert_int_equal(ukey_client_refresh(c), UKEY_OK);
-	i = wait_event(c, &s, UKEY_EVENT_CERT_EXPIRY, NULL, 5000);
+	i = harness_events_wait(c, &s, UKEY_EVENT_CERT_EXPIRY, NULL, 5000);
 	assert_true(i >= 0);
 	assert_int_equal(harness_token_serial(&h, "证书测试", serial, sizeof(serial)), 0);
 	assert_string_equal(s.serials[i], serial);
-	assert_true(find_event(&s, UKEY_EVENT_TOKEN_ADDED, serial) >= 0);
+	assert_true(harness_events_find(&s, UKEY_EVENT_TOKEN_ADDED, serial) >= 0);
 	for (int k = 0; k < s.n; k++)
 		n += s.types[k] == UKEY_EVENT_CERT_EXPIRY;
 	assert_true(n >= 2); /* cert-03 expiring, and the expired ones */
 
 	pull_out("证书测试");
 	assert_int_equal(ukey_client_refresh(c), UKEY_OK);
-	assert_true(wait_event(c, &s, UKEY_EVENT_TOKEN_REMOVED, serial, 5000) >= 0);
+	assert_true(harness_events_wait(c, &s, UKEY_EVENT_TOKEN_REMOVED, serial, 5000) >= 0);
 	plug_in("证书测试");
 	assert_int_equal(ukey_client_refresh(c), UKEY_OK);
 	n = s.n;
-	assert_true(wait_event(c, &s, UKEY_EVENT_TOKEN_ADDED, serial, 5000) >= 0);
+	assert_true(harness_events_wait(c, &s, UKEY_EVENT_TOKEN_ADDED, serial, 5000) >= 0);
 	ukey_client_dispatch(c);
 	for (int k = n; k < s.n; k++)
 		assert_int_not_equal(s.types[k], UKEY_EVENT_CERT_EXPIRY);

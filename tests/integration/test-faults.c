@@ -44,19 +44,6 @@
 static struct harness h;
 static char bystander_serial[64];
 
-static int sh(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-	int status;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	free(harness_sh(cmd, &status));
-	return status;
-}
-
 static long ms_since(const struct timespec *t0)
 {
 	struct timespec t1;
@@ -77,9 +64,9 @@ static int group_setup(void **state)
 	if (harness_setup(&h, "primary") < 0)
 		return -1;
 	for (size_t i = 0; i < ARRAY_SIZE(blank); i++)
-		if (sh("SOFTHSM2_CONF=%s softhsm2-util --init-token --free --label '%s' "
-		       "--so-pin 5720381694026153 --pin 123456 >/dev/null",
-		       h.softhsm_conf, blank[i]) != 0)
+		if (harness_shf("SOFTHSM2_CONF=%s softhsm2-util --init-token --free --label '%s' "
+				"--so-pin 5720381694026153 --pin 123456 >/dev/null",
+				h.softhsm_conf, blank[i]) != 0)
 			return -1;
 	if (harness_set_plugged(&h, REPORTED, false) < 0 || harness_set_faults(&h, "") < 0 ||
 	    harness_start_daemon(&h, args, env) < 0)
@@ -252,67 +239,45 @@ static void test_pin_change_survives_removal(void **state)
 		assert_int_equal(status, 15);
 		assert_int_equal(harness_set_faults(&h, ""), 0);
 		/* pkcs11-tool, straight to SoftHSM: the old PIN still logs in. */
-		assert_int_equal(sh("SOFTHSM2_CONF=%s pkcs11-tool --module %s --token-label '%s' "
+		assert_int_equal(
+			harness_shf("SOFTHSM2_CONF=%s pkcs11-tool --module %s --token-label '%s' "
 				    "--login --pin 123456 --list-objects >/dev/null 2>&1",
 				    h.softhsm_conf, SOFTHSM_MODULE, BYSTANDER),
-				 0);
+			0);
 	}
-}
-
-struct seen {
-	int added, removed;
-	char serial[64];
-};
-
-static void count_events(ukey_client *client, const ukey_event *ev, void *userdata)
-{
-	struct seen *s = userdata;
-
-	if (strcmp(ukey_event_get_serial(ev), s->serial) != 0)
-		return;
-	s->added += ukey_event_get_type(ev) == UKEY_EVENT_TOKEN_ADDED;
-	s->removed += ukey_event_get_type(ev) == UKEY_EVENT_TOKEN_REMOVED;
-}
-
-static bool dispatch_until(ukey_client *c, const int *counter, int timeout_ms)
-{
-	for (int waited = 0; waited < timeout_ms && *counter == 0; waited += 50) {
-		struct pollfd p = {.fd = ukey_client_get_fd(c), .events = POLLIN};
-		poll(&p, 1, 50);
-		ukey_client_dispatch(c);
-	}
-	return *counter > 0;
 }
 
 /* No USB report and no refresh: the module's slot event alone brings the
  * token in and takes it out. */
 static void test_module_slot_events(void **state)
 {
-	struct seen s = {0};
+	struct harness_events s = {0};
 	ukey_client *c = NULL;
+	char serial[64] = "", path[200];
+	FILE *f;
 
 	assert_true(harness_file_contains(h.log, "following its slot events"));
-	assert_int_equal(sh("SOFTHSM2_CONF=%s pkcs11-tool --module %s -L 2>/dev/null | "
-			    "awk '/token label/ {l = ($0 ~ /%s/)} l && /serial num/ {print $NF; "
-			    "exit}' > %s/serial",
-			    h.softhsm_conf, SOFTHSM_MODULE, REPORTED, h.dir),
-			 0);
-	char path[200];
+	/* Its serial, from SoftHSM itself: ukeyd has not seen it yet. */
 	snprintf(path, sizeof(path), "%s/serial", h.dir);
-	FILE *f = fopen(path, "re");
+	assert_int_equal(harness_shf("SOFTHSM2_CONF=%s pkcs11-tool --module %s -L 2>/dev/null | "
+				     "awk '/token label/ {l = ($0 ~ /%s/)} l && /serial num/ "
+				     "{print $NF; exit}' > %s",
+				     h.softhsm_conf, SOFTHSM_MODULE, REPORTED, path),
+			 0);
+	f = fopen(path, "re");
 	assert_non_null(f);
-	assert_non_null(fgets(s.serial, sizeof(s.serial), f));
+	assert_non_null(fgets(serial, sizeof(serial), f));
 	fclose(f);
-	s.serial[strcspn(s.serial, "\n")] = '\0';
-	assert_true(strlen(s.serial) > 0);
+	serial[strcspn(serial, "\n")] = '\0';
+	assert_true(strlen(serial) > 0);
 
 	assert_int_equal(ukey_client_new(h.socket, &c), UKEY_OK);
-	assert_int_equal(ukey_client_subscribe(c, count_events, &s), UKEY_OK);
+	assert_int_equal(ukey_client_subscribe(c, harness_events_record, &s), UKEY_OK);
 	assert_int_equal(harness_set_plugged(&h, REPORTED, true), 0);
-	assert_true(dispatch_until(c, &s.added, 5000));
+	assert_true(harness_events_wait(c, &s, UKEY_EVENT_TOKEN_ADDED, serial, 5000) >= 0);
 	assert_int_equal(harness_set_plugged(&h, REPORTED, false), 0);
-	assert_true(dispatch_until(c, &s.removed, 5000));
-	assert_int_equal(s.added, 1);
+	assert_true(harness_events_wait(c, &s, UKEY_EVENT_TOKEN_REMOVED, serial, 5000) >= 0);
+	assert_int_equal(harness_events_count(&s, UKEY_EVENT_TOKEN_ADDED, serial), 1);
 	ukey_client_unref(c);
 }
 

@@ -45,80 +45,6 @@ static pid_t watcher = -1;
 
 static const char *const tokens[] = {"ePass测试锁", "GM3000测试锁", "无关锁"};
 
-struct seen {
-	int n;
-	enum ukey_event_type types[64];
-	char serials[64][64];
-};
-
-static void record(ukey_client *client, const ukey_event *ev, void *userdata)
-{
-	struct seen *s = userdata;
-
-	if (s->n >= 64)
-		return;
-	s->types[s->n] = ukey_event_get_type(ev);
-	snprintf(s->serials[s->n], sizeof(s->serials[0]), "%s", ukey_event_get_serial(ev));
-	s->n++;
-}
-
-/* Events of a type, for serial (NULL: any). */
-static int count_events(const struct seen *s, enum ukey_event_type type, const char *serial)
-{
-	int n = 0;
-
-	for (int i = 0; i < s->n; i++)
-		n += s->types[i] == type && (!serial || strcmp(s->serials[i], serial) == 0);
-	return n;
-}
-
-/* Dispatches until the event (serial NULL: for any token) has come;
- * milliseconds it took, or -1. */
-static long wait_event(ukey_client *c, struct seen *s, enum ukey_event_type type,
-		       const char *serial, int timeout_ms)
-{
-	struct timespec t0, t1;
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		struct pollfd p = {.fd = ukey_client_get_fd(c), .events = POLLIN};
-		long ms;
-
-		ukey_client_dispatch(c);
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
-		if (count_events(s, type, serial) > 0)
-			return ms;
-		if (ms > timeout_ms)
-			return -1;
-		poll(&p, 1, 50);
-	}
-}
-
-/* Nothing may come within ms: dispatches all along. */
-static void quiet_for(ukey_client *c, struct seen *s, int ms)
-{
-	for (int waited = 0; waited < ms; waited += 50) {
-		struct pollfd p = {.fd = ukey_client_get_fd(c), .events = POLLIN};
-		ukey_client_dispatch(c);
-		poll(&p, 1, 50);
-	}
-	ukey_client_dispatch(c);
-}
-
-static int sh(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-	int status;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	free(harness_sh(cmd, &status));
-	return status;
-}
-
 /* The sysfs path of a fake USB device on bus 1, port port. */
 static void device_path(int port, char *out, size_t size)
 {
@@ -179,12 +105,12 @@ static void remove_device(int port)
 	umockdev_testbed_remove_device(testbed, path);
 }
 
-static ukey_client *subscribed(struct seen *s)
+static ukey_client *subscribed(struct harness_events *s)
 {
 	ukey_client *c = NULL;
 
 	assert_int_equal(ukey_client_new(h.socket, &c), UKEY_OK);
-	assert_int_equal(ukey_client_subscribe(c, record, s), UKEY_OK);
+	assert_int_equal(ukey_client_subscribe(c, harness_events_record, s), UKEY_OK);
 	return c;
 }
 
@@ -198,9 +124,9 @@ static int group_setup(void **state)
 	if (harness_setup(&h, "primary") < 0)
 		return -1;
 	for (size_t i = 0; i < ARRAY_SIZE(tokens); i++)
-		if (sh("SOFTHSM2_CONF=%s softhsm2-util --init-token --free --label '%s' "
-		       "--so-pin 5720381694026153 --pin 123456 >/dev/null",
-		       h.softhsm_conf, tokens[i]) != 0 ||
+		if (harness_shf("SOFTHSM2_CONF=%s softhsm2-util --init-token --free --label '%s' "
+				"--so-pin 5720381694026153 --pin 123456 >/dev/null",
+				h.softhsm_conf, tokens[i]) != 0 ||
 		    harness_set_plugged(&h, tokens[i], false) < 0)
 			return -1;
 	/* An administrator maps the ePass2003 to the wrapper module (by file
@@ -280,7 +206,7 @@ static void wait_watch_printed(const char *event, const char *serial)
 
 static void test_epass_arrives_and_leaves(void **state)
 {
-	struct seen s = {0};
+	struct harness_events s = {0};
 	ukey_client *c = subscribed(&s);
 	char serial[64];
 
@@ -288,7 +214,8 @@ static void test_epass_arrives_and_leaves(void **state)
 	 * module sees it once the device is there. */
 	assert_int_equal(harness_set_plugged(&h, "ePass测试锁", true), 0);
 	add_device(3, 0x096e, 0x0807, 0x0b);
-	assert_true(wait_event(c, &s, UKEY_EVENT_TOKEN_ADDED, NULL, EVENT_TIMEOUT_MS) >= 0);
+	assert_true(harness_events_wait(c, &s, UKEY_EVENT_TOKEN_ADDED, NULL, EVENT_TIMEOUT_MS) >=
+		    0);
 	assert_int_equal(harness_token_serial(&h, "ePass测试锁", serial, sizeof(serial)), 0);
 	assert_string_equal(s.serials[0], serial);
 	assert_int_equal(s.n, 1);
@@ -299,7 +226,8 @@ static void test_epass_arrives_and_leaves(void **state)
 
 	assert_int_equal(harness_set_plugged(&h, "ePass测试锁", false), 0);
 	remove_device(3);
-	assert_true(wait_event(c, &s, UKEY_EVENT_TOKEN_REMOVED, serial, EVENT_TIMEOUT_MS) >= 0);
+	assert_true(harness_events_wait(c, &s, UKEY_EVENT_TOKEN_REMOVED, serial,
+					EVENT_TIMEOUT_MS) >= 0);
 	wait_watch_printed("token_removed", serial);
 	/* Gone from the cache too. */
 	assert_int_equal(harness_token_serial(&h, "ePass测试锁", serial, sizeof(serial)), -1);
@@ -311,17 +239,16 @@ static void test_epass_arrives_and_leaves(void **state)
  * loaded, so every loaded module is rescanned. */
 static void test_gm3000_seen_late_by_its_module(void **state)
 {
-	struct seen s = {0};
+	struct harness_events s = {0};
 	ukey_client *c = subscribed(&s);
 	char serial[64];
-	long ms;
 
 	add_device(4, 0x055c, 0xdb08, 0x08);
-	quiet_for(c, &s, 1500);
+	harness_events_collect(c, 1500);
 	assert_int_equal(s.n, 0);
 	assert_int_equal(harness_set_plugged(&h, "GM3000测试锁", true), 0);
-	ms = wait_event(c, &s, UKEY_EVENT_TOKEN_ADDED, NULL, EVENT_TIMEOUT_MS);
-	assert_true(ms >= 0);
+	assert_true(harness_events_wait(c, &s, UKEY_EVENT_TOKEN_ADDED, NULL, EVENT_TIMEOUT_MS) >=
+		    0);
 	assert_int_equal(harness_token_serial(&h, "GM3000测试锁", serial, sizeof(serial)), 0);
 	assert_string_equal(s.serials[0], serial);
 	assert_true(harness_file_contains(h.log, "(055c:db08) arrived at bus 1 address 14; "
@@ -330,19 +257,20 @@ static void test_gm3000_seen_late_by_its_module(void **state)
 	/* The same arrival reported again after the token is in: no second
 	 * token_added. */
 	send_uevent(4, "add");
-	quiet_for(c, &s, 1000);
-	assert_int_equal(count_events(&s, UKEY_EVENT_TOKEN_ADDED, serial), 1);
+	harness_events_collect(c, 1000);
+	assert_int_equal(harness_events_count(&s, UKEY_EVENT_TOKEN_ADDED, serial), 1);
 
 	/* A departure reported twice, and one of a token never announced:
 	 * harmless. */
 	assert_int_equal(harness_set_plugged(&h, "GM3000测试锁", false), 0);
 	send_uevent(4, "remove");
 	remove_device(4);
-	assert_true(wait_event(c, &s, UKEY_EVENT_TOKEN_REMOVED, serial, EVENT_TIMEOUT_MS) >= 0);
+	assert_true(harness_events_wait(c, &s, UKEY_EVENT_TOKEN_REMOVED, serial,
+					EVENT_TIMEOUT_MS) >= 0);
 	add_device_silently(9, 0x096e, 0x0807, 0x0b);
 	remove_device(9);
-	quiet_for(c, &s, 500);
-	assert_int_equal(count_events(&s, UKEY_EVENT_TOKEN_REMOVED, serial), 1);
+	harness_events_collect(c, 500);
+	assert_int_equal(harness_events_count(&s, UKEY_EVENT_TOKEN_REMOVED, serial), 1);
 	assert_int_equal(s.n, 2);
 	ukey_client_unref(c);
 }
@@ -351,18 +279,19 @@ static void test_gm3000_seen_late_by_its_module(void **state)
  * its arrival triggers no rescan, so nothing is announced. */
 static void test_unknown_device_triggers_nothing(void **state)
 {
-	struct seen s = {0};
+	struct harness_events s = {0};
 	ukey_client *c = subscribed(&s);
 
 	assert_int_equal(harness_set_plugged(&h, "无关锁", true), 0);
 	add_device(5, 0x046d, 0xc077, 0x03);
-	quiet_for(c, &s, 2000);
+	harness_events_collect(c, 2000);
 	assert_int_equal(s.n, 0);
 	assert_false(harness_file_contains(h.log, "046d:c077) arrived"));
 	/* The token was there all along: a refresh finds it, so the silence
 	 * above was the daemon's, not the module's. */
 	assert_int_equal(ukey_client_refresh(c), UKEY_OK);
-	assert_true(wait_event(c, &s, UKEY_EVENT_TOKEN_ADDED, NULL, EVENT_TIMEOUT_MS) >= 0);
+	assert_true(harness_events_wait(c, &s, UKEY_EVENT_TOKEN_ADDED, NULL, EVENT_TIMEOUT_MS) >=
+		    0);
 	remove_device(5);
 	assert_int_equal(harness_set_plugged(&h, "无关锁", false), 0);
 	assert_int_equal(ukey_client_refresh(c), UKEY_OK);
