@@ -67,8 +67,6 @@ static int profile_handle(void *user, const char *section, const char *name, con
 {
 	struct load_target *t = user;
 	struct ca_profile *c;
-	char *end;
-	unsigned long n;
 
 	if (!*section)
 		return 0; /* keys outside a [profile] section */
@@ -85,14 +83,8 @@ static int profile_handle(void *user, const char *section, const char *name, con
 		return conf_set_str(&c->default_pin, value);
 	if (strcmp(name, "issuer_match") == 0)
 		return conf_list_append(&c->match, &c->n_match, value);
-	if (strcmp(name, "renewal_days") == 0) {
-		errno = 0;
-		n = strtoul(value, &end, 10);
-		if (errno || *end || n > 3650)
-			return 0;
-		c->renewal_days = (unsigned)n;
-		return 1;
-	}
+	if (strcmp(name, "renewal_days") == 0)
+		return ukey_parse_uint(value, 0, 3650, &c->renewal_days) == 0;
 	return 0;
 }
 

@@ -88,8 +88,6 @@ static int parse_bool(const char *value, bool *out)
 static int config_handle(void *user, const char *section, const char *name, const char *value)
 {
 	struct ukeyd_config *cfg = user;
-	char *end;
-	unsigned long n;
 
 	if (strcmp(section, "ukeyd") != 0)
 		return 1; /* other sections belong to other components */
@@ -109,36 +107,18 @@ static int config_handle(void *user, const char *section, const char *name, cons
 		return set_string(&cfg->known_tokens, value) == 0;
 	if (strcmp(name, "known_tokens_dir") == 0)
 		return set_string(&cfg->known_tokens_dir, value) == 0;
-	if (strcmp(name, "pin_min_length") == 0) {
-		errno = 0;
-		n = strtoul(value, &end, 10);
-		if (errno || *end || n < 4 || n > 64)
-			return 0;
-		cfg->pin_policy.min_length = (unsigned)n;
-		return 1;
-	}
+	if (strcmp(name, "pin_min_length") == 0)
+		return ukey_parse_uint(value, 4, 64, &cfg->pin_policy.min_length) == 0;
 	if (strcmp(name, "pin_refuse_default") == 0)
 		return parse_bool(value, &cfg->pin_policy.refuse_default);
 	if (strcmp(name, "pin_refuse_repeated") == 0)
 		return parse_bool(value, &cfg->pin_policy.refuse_repeated);
 	if (strcmp(name, "pin_refuse_sequences") == 0)
 		return parse_bool(value, &cfg->pin_policy.refuse_sequences);
-	if (strcmp(name, "max_clients") == 0) {
-		errno = 0;
-		n = strtoul(value, &end, 10);
-		if (errno || *end || n == 0 || n > 65536)
-			return 0;
-		cfg->max_clients = (unsigned)n;
-		return 1;
-	}
-	if (strcmp(name, "module_timeout") == 0) {
-		errno = 0;
-		n = strtoul(value, &end, 10);
-		if (errno || *end || n == 0 || n > 3600)
-			return 0;
-		cfg->module_timeout = (unsigned)n;
-		return 1;
-	}
+	if (strcmp(name, "max_clients") == 0)
+		return ukey_parse_uint(value, 1, 65536, &cfg->max_clients) == 0;
+	if (strcmp(name, "module_timeout") == 0)
+		return ukey_parse_uint(value, 1, 3600, &cfg->module_timeout) == 0;
 	if (strcmp(name, "hotplug") == 0)
 		return parse_bool(value, &cfg->hotplug);
 	return 0;

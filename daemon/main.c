@@ -13,6 +13,7 @@
 #include "config.h"
 #include "known-tokens.h"
 #include "log.h"
+#include "util.h"
 #include "ukeyd.h"
 
 static void usage(FILE *f)
@@ -150,20 +151,13 @@ int main(int argc, char **argv)
 		case OPT_PRINT_UDEV_RULES:
 			print_udev_rules = true;
 			break;
-		case OPT_MODULE_TIMEOUT: {
-			char *end;
-			unsigned long n;
-
-			errno = 0;
-			n = strtoul(optarg, &end, 10);
-			if (errno || *end || n == 0 || n > 3600) {
+		case OPT_MODULE_TIMEOUT:
+			if (ukey_parse_uint(optarg, 1, 3600, &cli.module_timeout) < 0) {
 				fprintf(stderr,
 					"ukeyd: --module-timeout takes 1 to 3600 seconds\n");
 				return 2;
 			}
-			cli.module_timeout = (unsigned)n;
 			break;
-		}
 		case 'v':
 			cli.verbose = true;
 			break;

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "util.h"
 
+#include <errno.h>
+
 char *ukey_hex_encode(const uint8_t *data, size_t len)
 {
 	static const char digits[] = "0123456789abcdef";
@@ -54,4 +56,19 @@ bool ukey_utf8_valid(const char *s, size_t len)
 		i += n + 1;
 	}
 	return true;
+}
+
+int ukey_parse_uint(const char *s, unsigned min, unsigned max, unsigned *ret)
+{
+	unsigned long n;
+	char *end;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	n = strtoul(s, &end, 10);
+	if (errno || *end || n < min || n > max)
+		return -EINVAL;
+	*ret = (unsigned)n;
+	return 0;
 }

@@ -55,5 +55,9 @@ static inline bool streq_ptr(const char *a, const char *b)
 /* Lower-case hex of len bytes; NULL on allocation failure. */
 char *ukey_hex_encode(const uint8_t *data, size_t len);
 
+/* A setting's whole number: decimal digits only (no sign, no spaces, not
+ * empty), within [min, max]. Returns 0, or -EINVAL leaving *ret alone. */
+int ukey_parse_uint(const char *s, unsigned min, unsigned max, unsigned *ret);
+
 /* Whether s is valid UTF-8 (no overlongs, no surrogates). */
 bool ukey_utf8_valid(const char *s, size_t len);

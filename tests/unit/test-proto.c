@@ -162,6 +162,23 @@ static void test_utf8_validation(void **state)
 	assert_false(ukey_utf8_valid("\xd6\xf7", 2));	      /* GBK 主 */
 }
 
+static void test_parse_uint(void **state)
+{
+	unsigned v = 7;
+
+	assert_int_equal(ukey_parse_uint("30", 1, 3600, &v), 0);
+	assert_int_equal(v, 30);
+	assert_int_equal(ukey_parse_uint("3600", 1, 3600, &v), 0);
+	assert_int_equal(v, 3600);
+	/* Refused, and v untouched. */
+	static const char *const bad[] = {
+		"", "0", "3601", "-1", "+5", " 5", "5 ", "5s", "99999999999999999999", NULL};
+	for (size_t i = 0; bad[i]; i++)
+		assert_int_equal(ukey_parse_uint(bad[i], 1, 3600, &v), -EINVAL);
+	assert_int_equal(ukey_parse_uint(NULL, 1, 3600, &v), -EINVAL);
+	assert_int_equal(v, 3600);
+}
+
 static void test_hex_encode(void **state)
 {
 	const uint8_t data[] = {0x00, 0x01, 0xab, 0xff};
@@ -229,6 +246,7 @@ int main(void)
 		cmocka_unit_test(test_msg_format_is_one_line),
 		cmocka_unit_test(test_pin_state_names_round_trip),
 		cmocka_unit_test(test_utf8_validation),
+		cmocka_unit_test(test_parse_uint),
 		cmocka_unit_test(test_hex_encode),
 		cmocka_unit_test(test_wipe_pins_in_json),
 		cmocka_unit_test(test_secret_copy),
