@@ -453,6 +453,16 @@ void harness_events_record(ukey_client *client, const ukey_event *ev, void *user
 	s->n++;
 }
 
+ukey_client *harness_subscribed_client(const struct harness *h, struct harness_events *s)
+{
+	ukey_client *c = NULL;
+
+	assert_int_equal(ukey_client_new(h->socket, &c), UKEY_OK);
+	assert_int_equal(ukey_client_subscribe(c, harness_events_record, s), UKEY_OK);
+	assert_true(ukey_client_get_fd(c) >= 0);
+	return c;
+}
+
 static bool event_matches(const struct harness_events *s, int i, enum ukey_event_type type,
 			  const char *serial)
 {

@@ -104,6 +104,9 @@ struct harness_events {
 	char labels[64][128]; /* of the token the event carried, if any */
 };
 
+/* A new client of h's ukeyd, subscribed, recording into s (asserts). */
+ukey_client *harness_subscribed_client(const struct harness *h, struct harness_events *s);
+
 /* A ukey_event_fn that records into the struct harness_events userdata. */
 void harness_events_record(ukey_client *client, const ukey_event *ev, void *userdata);
 

@@ -84,20 +84,10 @@ static int group_teardown(void **state)
 	return harness_finish(&h);
 }
 
-static ukey_client *subscribed(struct harness_events *s)
-{
-	ukey_client *c = NULL;
-
-	assert_int_equal(ukey_client_new(h.socket, &c), UKEY_OK);
-	assert_int_equal(ukey_client_subscribe(c, harness_events_record, s), UKEY_OK);
-	assert_true(ukey_client_get_fd(c) >= 0);
-	return c;
-}
-
 static void test_added_changed_removed(void **state)
 {
 	struct harness_events s = {0};
-	ukey_client *c = subscribed(&s);
+	ukey_client *c = harness_subscribed_client(&h, &s);
 	char serial[64];
 	int i;
 
@@ -137,7 +127,7 @@ static void test_added_changed_removed(void **state)
 static void test_unsubscribed_client_unaffected(void **state)
 {
 	struct harness_events s = {0};
-	ukey_client *watcher = subscribed(&s), *plain = NULL;
+	ukey_client *watcher = harness_subscribed_client(&h, &s), *plain = NULL;
 	ukey_token_list *list = NULL;
 	bool found = false;
 
@@ -163,7 +153,7 @@ static void test_unsubscribed_client_unaffected(void **state)
 static void test_events_during_request_are_queued(void **state)
 {
 	struct harness_events s = {0};
-	ukey_client *c = subscribed(&s);
+	ukey_client *c = harness_subscribed_client(&h, &s);
 
 	plug_in("排队锁");
 	/* refresh's reply comes after the scan, so the event is read while
@@ -183,7 +173,7 @@ static void test_events_during_request_are_queued(void **state)
 static void test_daemon_restart(void **state)
 {
 	struct harness_events s = {0};
-	ukey_client *c = subscribed(&s);
+	ukey_client *c = harness_subscribed_client(&h, &s);
 	char serial[64];
 	int gone, back, added;
 
@@ -219,7 +209,7 @@ static void test_daemon_restart(void **state)
 static void test_pin_change_on_pulled_out_token(void **state)
 {
 	struct harness_events s = {0};
-	ukey_client *c = subscribed(&s);
+	ukey_client *c = harness_subscribed_client(&h, &s);
 	char serial[64];
 
 	plug_in("事件测试锁");
@@ -247,7 +237,7 @@ static void test_pin_change_on_pulled_out_token(void **state)
 static void test_cert_expiry(void **state)
 {
 	struct harness_events s = {0};
-	ukey_client *c = subscribed(&s);
+	ukey_client *c = harness_subscribed_client(&h, &s);
 	char serial[64];
 	int i, n = 0;
 

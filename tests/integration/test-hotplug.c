@@ -105,15 +105,6 @@ static void remove_device(int port)
 	umockdev_testbed_remove_device(testbed, path);
 }
 
-static ukey_client *subscribed(struct harness_events *s)
-{
-	ukey_client *c = NULL;
-
-	assert_int_equal(ukey_client_new(h.socket, &c), UKEY_OK);
-	assert_int_equal(ukey_client_subscribe(c, harness_events_record, s), UKEY_OK);
-	return c;
-}
-
 static int group_setup(void **state)
 {
 	const char *const args[] = {"--module", getenv("P11_UNPLUG"), "-v", NULL};
@@ -207,7 +198,7 @@ static void wait_watch_printed(const char *event, const char *serial)
 static void test_epass_arrives_and_leaves(void **state)
 {
 	struct harness_events s = {0};
-	ukey_client *c = subscribed(&s);
+	ukey_client *c = harness_subscribed_client(&h, &s);
 	char serial[64];
 
 	/* The token is in its reader when the USB device shows up, as a
@@ -240,7 +231,7 @@ static void test_epass_arrives_and_leaves(void **state)
 static void test_gm3000_seen_late_by_its_module(void **state)
 {
 	struct harness_events s = {0};
-	ukey_client *c = subscribed(&s);
+	ukey_client *c = harness_subscribed_client(&h, &s);
 	char serial[64];
 
 	add_device(4, 0x055c, 0xdb08, 0x08);
@@ -280,7 +271,7 @@ static void test_gm3000_seen_late_by_its_module(void **state)
 static void test_unknown_device_triggers_nothing(void **state)
 {
 	struct harness_events s = {0};
-	ukey_client *c = subscribed(&s);
+	ukey_client *c = harness_subscribed_client(&h, &s);
 
 	assert_int_equal(harness_set_plugged(&h, "无关锁", true), 0);
 	add_device(5, 0x046d, 0xc077, 0x03);
