@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "ukey/ukey.h"
+
 struct token;
 
 /* A recipient of an encrypted bid (CMS), as hex; a NULL field is absent. */
@@ -37,11 +39,13 @@ struct check_options {
  * pair is on the token, the newest; NULL when there is none. */
 const struct token_cert *check_current_cert(const struct token *t, bool for_signing);
 
-/* {"serial","label","verdict","items":[{"code","severity","params":{..}}]} */
-json_object *check_token(const struct token *t, const struct check_options *o);
+/* {"serial","label","verdict","items":[{"code","severity","params":{..}}]},
+ * with the verdict also in *ret_verdict. */
+json_object *check_token(const struct token *t, const struct check_options *o,
+			 enum ukey_verdict *ret_verdict);
 
 /* The entry for a serial that is not plugged in. */
-json_object *check_not_found(const char *serial);
+json_object *check_not_found(const char *serial, enum ukey_verdict *ret_verdict);
 
-/* The worse of two verdicts ("not_ready" > "ready_with_warnings" > "ready"). */
-const char *check_worse_verdict(const char *a, const char *b);
+/* The worse of two verdicts (not ready > ready with warnings > ready). */
+enum ukey_verdict check_worse_verdict(enum ukey_verdict a, enum ukey_verdict b);

@@ -221,6 +221,7 @@ static CK_RV read_keys(CK_FUNCTION_LIST_PTR fl, CK_SESSION_HANDLE s, struct toke
 	for (size_t i = 0; i < count; i++) {
 		struct token_key *k = &t->keys[t->n_keys];
 		_cleanup_free_ uint8_t *type = NULL;
+		CK_KEY_TYPE key_type = CK_UNAVAILABLE_INFORMATION;
 		size_t type_len;
 
 		*k = (struct token_key){.is_private = cls == CKO_PRIVATE_KEY};
@@ -229,10 +230,10 @@ static CK_RV read_keys(CK_FUNCTION_LIST_PTR fl, CK_SESSION_HANDLE s, struct toke
 		if (rv == CKR_OK)
 			rv = read_attribute(fl, s, h[i], CKA_KEY_TYPE, &type, &type_len);
 		if (rv == CKR_OK && type && type_len == sizeof(CK_KEY_TYPE))
-			k->key_type = *(CK_KEY_TYPE *)type;
-		if (rv == CKR_OK && k->key_type == CKK_RSA)
+			key_type = *(CK_KEY_TYPE *)type;
+		if (rv == CKR_OK && key_type == CKK_RSA)
 			rv = read_attribute(fl, s, h[i], CKA_MODULUS, &k->modulus, &k->modulus_len);
-		if (rv == CKR_OK && k->key_type == CKK_EC && cls == CKO_PUBLIC_KEY)
+		if (rv == CKR_OK && key_type == CKK_EC && cls == CKO_PUBLIC_KEY)
 			rv = read_attribute(fl, s, h[i], CKA_EC_POINT, &k->ec_point,
 					    &k->ec_point_len);
 		if (rv != CKR_OK)

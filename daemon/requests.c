@@ -22,6 +22,7 @@
 #include "server.h"
 #include "ukeyd.h"
 #include "util.h"
+#include "wire-names.h"
 
 typedef void (*method_fn)(struct ukeyd *d, struct client *c, json_object *id, json_object *params);
 
@@ -512,33 +513,34 @@ static void method_check_full(struct ukeyd *d, struct client *c, json_object *id
 static json_object *check_result(struct ukeyd *d, json_object *params, const char *serial,
 				 const struct selftest_result *selftest)
 {
-	const char *verdict = "ready";
-	json_object *v, *tokens = json_object_new_array(), *result;
-	struct check_options o = {.now = time(NULL), .selftest = selftest};
+	enum ukey_verdict verdict = UKEY_READY, v;
+	json_object *o, *tokens = json_object_new_array(), *result;
+	struct check_options opts = {.now = time(NULL), .selftest = selftest};
 	_cleanup_free_ struct bid_recipient *recipients = NULL;
 
-	if (json_object_object_get_ex(params, "opening", &v))
-		o.opening = json_object_get_int64(v);
-	o.bid_given = json_object_object_get_ex(params, "bid", &v) && json_object_get_boolean(v);
-	recipients = read_recipients(params, &o.n_recipients);
-	o.recipients = recipients;
+	if (json_object_object_get_ex(params, "opening", &o))
+		opts.opening = json_object_get_int64(o);
+	opts.bid_given = json_object_object_get_ex(params, "bid", &o) && json_object_get_boolean(o);
+	recipients = read_recipients(params, &opts.n_recipients);
+	opts.recipients = recipients;
 	if (serial) {
 		const struct token *t = token_model_find(&d->model, serial);
-		json_object_array_add(tokens, t && t->initialized ? check_token(t, &o)
-								  : check_not_found(serial));
+		json_object_array_add(tokens, t && t->initialized
+						      ? check_token(t, &opts, &verdict)
+						      : check_not_found(serial, &verdict));
 	} else {
-		for (size_t i = 0; i < d->model.n_tokens; i++)
-			if (d->model.tokens[i]->initialized)
-				json_object_array_add(tokens, check_token(d->model.tokens[i], &o));
+		for (size_t i = 0; i < d->model.n_tokens; i++) {
+			if (!d->model.tokens[i]->initialized)
+				continue;
+			json_object_array_add(tokens, check_token(d->model.tokens[i], &opts, &v));
+			verdict = check_worse_verdict(verdict, v);
+		}
 		if (json_object_array_length(tokens) == 0)
-			json_object_array_add(tokens, check_not_found(NULL));
+			json_object_array_add(tokens, check_not_found(NULL, &verdict));
 	}
-	for (size_t i = 0; i < json_object_array_length(tokens); i++)
-		verdict = check_worse_verdict(
-			verdict, json_object_get_string(json_object_object_get(
-					 json_object_array_get_idx(tokens, i), "verdict")));
 	result = json_object_new_object();
-	json_object_object_add(result, "verdict", json_object_new_string(verdict));
+	json_object_object_add(result, "verdict",
+			       json_object_new_string(ukey_wire_verdict_name(verdict)));
 	json_object_object_add(result, "tokens", tokens);
 	return result;
 }

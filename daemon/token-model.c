@@ -12,6 +12,7 @@
 
 #include "proto.h"
 #include "util.h"
+#include "wire-names.h"
 
 void token_free(struct token *t)
 {
@@ -99,10 +100,12 @@ static void cert_info_to_json(const struct cert_info *c, int64_t now, json_objec
 	json_object_object_add(o, "not_before", iso8601(c->not_before));
 	json_object_object_add(o, "not_after", iso8601(c->not_after));
 	json_object_object_add(o, "days_left", json_object_new_int64(cert_days_left(c, now)));
-	json_object_object_add(o, "expiry",
-			       json_object_new_string(cert_expiry_name(cert_expiry_state(c, now))));
+	json_object_object_add(
+		o, "expiry",
+		json_object_new_string(ukey_wire_cert_expiry_name(cert_expiry_state(c, now))));
 	json_object_object_add(o, "renewal_days", json_object_new_int(c->ca->renewal_days));
-	json_object_object_add(o, "usage", json_object_new_string(cert_usage_name(c->usage)));
+	json_object_object_add(o, "usage",
+			       json_object_new_string(ukey_wire_cert_usage_name(c->usage)));
 	json_object_object_add(o, "ext_key_usage",
 			       string_array(c->ext_key_usage, c->n_ext_key_usage));
 	json_object_object_add(o, "key_type",
@@ -138,7 +141,8 @@ bool token_has_seal(const struct token *t)
 	return false;
 }
 
-enum seal_status token_seal_status(const struct token *t, const struct seal_info *seal, int64_t now)
+enum ukey_seal_status token_seal_status(const struct token *t, const struct seal_info *seal,
+					int64_t now)
 {
 	const uint8_t *certs[64];
 	size_t lens[64], n = 0;
@@ -164,10 +168,11 @@ static json_object *seal_to_json(const struct token *t, const struct token_objec
 	json_object_object_add(j, "object_label", json_string_or_empty(o->label));
 	json_object_object_add(
 		j, "status",
-		json_object_new_string(seal_status_name(token_seal_status(t, s, now))));
+		json_object_new_string(ukey_wire_seal_status_name(token_seal_status(t, s, now))));
 	if (s->layout == 0)
 		return j; /* malformed: nothing more can be said */
-	json_object_object_add(j, "kind", json_object_new_string(seal_kind_name(s->kind)));
+	json_object_object_add(j, "kind",
+			       json_object_new_string(ukey_wire_seal_kind_name(s->kind)));
 	json_object_object_add(j, "name", json_object_new_string(s->name));
 	json_object_object_add(j, "esid", json_object_new_string(s->esid));
 	json_object_object_add(j, "version", json_object_new_int(s->layout));
@@ -194,7 +199,8 @@ static void seals_to_json(const struct token *t, const struct token *priv, int64
 			if (!from->objects[i].seal)
 				continue;
 			any = true;
-			usable |= token_seal_status(t, from->objects[i].seal, now) == SEAL_VALID;
+			usable |=
+				token_seal_status(t, from->objects[i].seal, now) == UKEY_SEAL_VALID;
 			j = seal_to_json(t, &from->objects[i], now);
 			if (pass == 1)
 				json_object_object_add(j, "private", json_object_new_boolean(true));
@@ -204,7 +210,9 @@ static void seals_to_json(const struct token *t, const struct token *priv, int64
 	/* A primary carries the seal; a token once seen with one that shows
 	 * none now is a primary that lost it, not a secondary. */
 	json_object_object_add(
-		o, "role", json_object_new_string(any || t->was_primary ? "primary" : "secondary"));
+		o, "role",
+		json_object_new_string(ukey_wire_role_name(
+			any || t->was_primary ? UKEY_ROLE_PRIMARY : UKEY_ROLE_SECONDARY)));
 	json_object_object_add(o, "seal_missing", json_object_new_boolean(!any && t->was_primary));
 	json_object_object_add(o, "seal_usable", json_object_new_boolean(usable));
 	json_object_object_add(o, "seals", arr);
@@ -214,7 +222,8 @@ static json_object *holder_to_json(const struct holder *h)
 {
 	json_object *o = json_object_new_object();
 
-	json_object_object_add(o, "kind", json_object_new_string(holder_kind_name(h->kind)));
+	json_object_object_add(o, "kind",
+			       json_object_new_string(ukey_wire_holder_kind_name(h->kind)));
 	json_object_object_add(o, "name", h->name ? json_object_new_string(h->name) : NULL);
 	json_object_object_add(o, "credit_code",
 			       h->credit_code ? json_object_new_string(h->credit_code) : NULL);

@@ -32,19 +32,6 @@ struct token_object {
 	struct seal_info *seal; /* the value parsed as an SESeal, or NULL */
 };
 
-/* A key object as the token shows it without login: usually public keys
- * only, since tokens hide private objects until login. */
-struct token_key {
-	bool is_private;
-	unsigned long key_type; /* CKK_* */
-	uint8_t *id;
-	size_t id_len;
-	uint8_t *modulus; /* RSA: CKA_MODULUS */
-	size_t modulus_len;
-	uint8_t *ec_point; /* EC public key: CKA_EC_POINT */
-	size_t ec_point_len;
-};
-
 /* One token as read from its slot, without login. */
 struct token {
 	char *module;	      /* path of the PKCS#11 module */
@@ -70,8 +57,8 @@ bool token_has_seal(const struct token *t);
 
 /* A seal's status on this token as of now: bound means one of the token's
  * certificates is among its signers (none bound without certificates). */
-enum seal_status token_seal_status(const struct token *t, const struct seal_info *seal,
-				   int64_t now);
+enum ukey_seal_status token_seal_status(const struct token *t, const struct seal_info *seal,
+					int64_t now);
 
 void token_free(struct token *t);
 

@@ -21,6 +21,7 @@
 #include "proto.h"
 #include "secret.h"
 #include "util.h"
+#include "wire-names.h"
 
 #define DEFAULT_TIMEOUT_MS 60000u
 /* While ukeyd is away, a subscribed client tries to reconnect this often. */
@@ -714,31 +715,13 @@ enum ukey_error ukey_client_call(ukey_client *c, const char *method, json_object
 
 /* ------------------------------------------------------------------ events */
 
-static enum ukey_event_type event_type(const char *name)
-{
-	static const struct {
-		const char *name;
-		enum ukey_event_type type;
-	} types[] = {
-		{"token_added", UKEY_EVENT_TOKEN_ADDED},
-		{"token_removed", UKEY_EVENT_TOKEN_REMOVED},
-		{"token_changed", UKEY_EVENT_TOKEN_CHANGED},
-		{"cert_expiry", UKEY_EVENT_CERT_EXPIRY},
-	};
-
-	for (size_t i = 0; i < ARRAY_SIZE(types); i++)
-		if (streq_ptr(name, types[i].name))
-			return types[i].type;
-	return 0;
-}
-
 static void deliver(ukey_client *c, json_object *msg)
 {
 	json_object *v, *tok;
 	struct ukey_event ev = {0};
 
 	if (!json_object_object_get_ex(msg, "event", &v) ||
-	    !(ev.type = event_type(json_object_get_string(v))))
+	    !(ev.type = ukey_wire_event_parse(json_object_get_string(v))))
 		return; /* an event of a newer ukeyd: ignored */
 	ev.serial = json_object_object_get_ex(msg, "serial", &v) ? json_object_get_string(v) : "";
 	if (json_object_object_get_ex(msg, "token", &tok))

@@ -13,22 +13,7 @@
 
 #include "seals.h"
 #include "ukeyctl.h"
-
-/* seal inspect reads seals with the daemon's own code: its enums must be
- * the public ones. */
-_Static_assert((int)SEAL_MALFORMED == (int)UKEY_SEAL_MALFORMED &&
-		       (int)SEAL_NOT_BOUND == (int)UKEY_SEAL_NOT_BOUND &&
-		       (int)SEAL_MAKER_CERT_EXPIRED == (int)UKEY_SEAL_MAKER_CERT_EXPIRED &&
-		       (int)SEAL_BAD_SIGNATURE == (int)UKEY_SEAL_BAD_SIGNATURE &&
-		       (int)SEAL_NOT_YET_VALID == (int)UKEY_SEAL_NOT_YET_VALID &&
-		       (int)SEAL_EXPIRED == (int)UKEY_SEAL_EXPIRED &&
-		       (int)SEAL_VALID == (int)UKEY_SEAL_VALID,
-	       "seal statuses differ");
-_Static_assert((int)SEAL_OFFICIAL == (int)UKEY_SEAL_OFFICIAL &&
-		       (int)SEAL_LEGAL_REP == (int)UKEY_SEAL_LEGAL_REP &&
-		       (int)SEAL_SIGNATURE == (int)UKEY_SEAL_SIGNATURE &&
-		       (int)SEAL_OTHER == (int)UKEY_SEAL_OTHER,
-	       "seal kinds differ");
+#include "wire-names.h"
 
 const char *seal_kind_text(enum ukey_seal_kind k)
 {
@@ -170,7 +155,7 @@ static int seal_export(struct ctl *ctl, int argc, char **argv)
 static int seal_inspect(struct ctl *ctl, int argc, char **argv)
 {
 	struct seal_info *s = NULL;
-	enum seal_status st;
+	enum ukey_seal_status st;
 	char from[16], to[16];
 	uint8_t *data;
 	struct stat sb;
@@ -205,12 +190,14 @@ static int seal_inspect(struct ctl *ctl, int argc, char **argv)
 	st = seal_status(s, NULL, NULL, 0, time(NULL));
 	if (ctl->json) {
 		json_object *o = json_object_new_object();
-		json_object_object_add(o, "status", json_object_new_string(seal_status_name(st)));
+		json_object_object_add(o, "status",
+				       json_object_new_string(ukey_wire_seal_status_name(st)));
 		if (s->layout) {
 			json_object_object_add(o, "version", json_object_new_int(s->layout));
 			json_object_object_add(o, "name", json_object_new_string(s->name));
-			json_object_object_add(o, "kind",
-					       json_object_new_string(seal_kind_name(s->kind)));
+			json_object_object_add(
+				o, "kind",
+				json_object_new_string(ukey_wire_seal_kind_name(s->kind)));
 			json_object_object_add(o, "esid", json_object_new_string(s->esid));
 			json_object_object_add(o, "type", json_object_new_int64(s->property_type));
 			json_object_object_add(o, "vendor", json_object_new_string(s->vendor));
@@ -232,8 +219,8 @@ static int seal_inspect(struct ctl *ctl, int argc, char **argv)
 		format_date(s->valid_from, from, sizeof(from));
 		format_date(s->valid_to, to, sizeof(to));
 		printf(_("Seal %s\n"), s->name);
-		printf(_("  Kind:       %s (property type %ld)\n"),
-		       seal_kind_text((enum ukey_seal_kind)s->kind), s->property_type);
+		printf(_("  Kind:       %s (property type %ld)\n"), seal_kind_text(s->kind),
+		       s->property_type);
 		printf(_("  Format:     v%d, header version %ld, maker %s\n"), s->layout,
 		       s->header_version, s->vendor);
 		printf(_("  Seal ID:    %s\n"), s->esid);
@@ -242,10 +229,10 @@ static int seal_inspect(struct ctl *ctl, int argc, char **argv)
 		printf(_("  Signers:    %zu certificate(s)\n"), s->n_signers);
 		printf(_("  Signature:  %s\n"),
 		       s->signature_ok ? _("verifies") : _("does NOT verify"));
-		printf(_("  Status:     %s\n"), seal_status_text((enum ukey_seal_status)st));
+		printf(_("  Status:     %s\n"), seal_status_text(st));
 	}
 	seal_info_free(s);
-	return st == SEAL_VALID ? EXIT_OK : EXIT_PROBLEMS;
+	return st == UKEY_SEAL_VALID ? EXIT_OK : EXIT_PROBLEMS;
 }
 
 int cmd_seal(struct ctl *ctl, int argc, char **argv)

@@ -72,8 +72,3 @@ char *ukey_msg_format(json_object *obj, size_t *ret_len);
 #define UKEY_WIRE_LOCKOUT_GUARD "lockout_guard"
 #define UKEY_WIRE_TOKEN_REMOVED "token_removed"
 #define UKEY_WIRE_TOKEN_ERROR "token_error"
-
-/* PIN states on the wire: "ok", "count_low", "final_try", "locked". */
-const char *ukey_wire_pin_state_name(enum ukey_pin_state state);
-/* The state of a wire name; unknown names read as UKEY_PIN_OK. */
-enum ukey_pin_state ukey_wire_pin_state_parse(const char *name);

@@ -12,25 +12,24 @@
 #include <stdint.h>
 
 #include "holder-id.h"
+#include "ukey/ukey.h"
 
 struct ca_profile;
 struct ca_profiles;
-struct token_key;
-
-enum cert_usage {
-	CERT_USAGE_UNKNOWN,
-	CERT_USAGE_SIGN,	 /* digitalSignature / nonRepudiation */
-	CERT_USAGE_ENCRYPT,	 /* keyEncipherment / dataEncipherment / keyAgreement */
-	CERT_USAGE_SIGN_ENCRYPT, /* both */
-};
 
 enum cert_key_type { CERT_KEY_UNKNOWN, CERT_KEY_RSA, CERT_KEY_EC, CERT_KEY_SM2 };
 
-enum cert_expiry {
-	CERT_EXPIRY_VALID,
-	CERT_EXPIRY_RENEWAL_WINDOW, /* within the CA's renewal window */
-	CERT_EXPIRY_EXPIRED,
-	CERT_EXPIRY_NOT_YET_VALID,
+/* A key object as a token shows it without login (usually public keys
+ * only, since tokens hide private objects until login), for pairing
+ * certificates with their keys. */
+struct token_key {
+	bool is_private;
+	uint8_t *id; /* CKA_ID */
+	size_t id_len;
+	uint8_t *modulus; /* RSA: CKA_MODULUS */
+	size_t modulus_len;
+	uint8_t *ec_point; /* EC public key: CKA_EC_POINT */
+	size_t ec_point_len;
 };
 
 struct cert_info {
@@ -45,7 +44,7 @@ struct cert_info {
 	uint32_t key_usage;   /* OpenSSL KU_* bits */
 	char **ext_key_usage; /* short names, or dotted OIDs */
 	size_t n_ext_key_usage;
-	enum cert_usage usage;
+	enum ukey_cert_usage usage;
 	bool has_private_key;
 	const struct ca_profile *ca;
 	/* The holder as this certificate names it. */
@@ -65,19 +64,15 @@ void cert_info_free(struct cert_info *info);
 /* Whole days until not_after, rounded down: 0 on the last day, negative
  * once expired. */
 int64_t cert_days_left(const struct cert_info *info, int64_t now);
-enum cert_expiry cert_expiry_state(const struct cert_info *info, int64_t now);
+enum ukey_cert_expiry cert_expiry_state(const struct cert_info *info, int64_t now);
 /* The first moment after now at which days_left or the expiry state
  * changes, so answers computed from a clock can be cached until then. */
 int64_t cert_next_change(const struct cert_info *info, int64_t now);
 
-const char *cert_usage_name(enum cert_usage u);
 const char *cert_key_type_name(enum cert_key_type k);
-const char *cert_expiry_name(enum cert_expiry e);
-
-enum holder_kind { HOLDER_UNKNOWN, HOLDER_UNIT, HOLDER_PERSON };
 
 struct holder {
-	enum holder_kind kind;
+	enum ukey_holder_kind kind;
 	const char *name; /* borrowed from a cert_info */
 	const char *credit_code;
 	const char *person_id_masked;
@@ -88,4 +83,3 @@ struct holder {
  * whose key the token holds names it; a credit code found in any of them
  * makes it a unit. infos may contain NULLs (unreadable certificates). */
 void holder_from_certs(const struct cert_info *const *infos, size_t n, struct holder *ret);
-const char *holder_kind_name(enum holder_kind k);

@@ -8,7 +8,6 @@
 #include <openssl/objects.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
-#include <p11-kit/pkcs11.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +15,6 @@
 
 #include "ca-profiles.h"
 #include "text-decode.h"
-#include "token-model.h"
 #include "util.h"
 
 #define DAY 86400
@@ -191,13 +189,13 @@ static int read_usages(X509 *x, struct cert_info *c)
 	c->has_key_usage = ku != UINT32_MAX;
 	c->key_usage = c->has_key_usage ? ku : 0;
 	if (!c->has_key_usage)
-		c->usage = CERT_USAGE_UNKNOWN;
+		c->usage = UKEY_CERT_USAGE_UNKNOWN;
 	else if ((ku & sign) && (ku & enc))
-		c->usage = CERT_USAGE_SIGN_ENCRYPT;
+		c->usage = UKEY_CERT_USAGE_SIGN_ENCRYPT;
 	else if (ku & sign)
-		c->usage = CERT_USAGE_SIGN;
+		c->usage = UKEY_CERT_USAGE_SIGN;
 	else if (ku & enc)
-		c->usage = CERT_USAGE_ENCRYPT;
+		c->usage = UKEY_CERT_USAGE_ENCRYPT;
 
 	eku = X509_get_ext_d2i(x, NID_ext_key_usage, NULL, NULL);
 	if (!eku)
@@ -399,15 +397,15 @@ int64_t cert_days_left(const struct cert_info *c, int64_t now)
 	return floor_div(c->not_after - now, DAY);
 }
 
-enum cert_expiry cert_expiry_state(const struct cert_info *c, int64_t now)
+enum ukey_cert_expiry cert_expiry_state(const struct cert_info *c, int64_t now)
 {
 	if (now < c->not_before)
-		return CERT_EXPIRY_NOT_YET_VALID;
+		return UKEY_CERT_NOT_YET_VALID;
 	if (now >= c->not_after)
-		return CERT_EXPIRY_EXPIRED;
+		return UKEY_CERT_EXPIRED;
 	if (c->ca && cert_days_left(c, now) <= (int64_t)c->ca->renewal_days)
-		return CERT_EXPIRY_RENEWAL_WINDOW;
-	return CERT_EXPIRY_VALID;
+		return UKEY_CERT_RENEWAL_WINDOW;
+	return UKEY_CERT_VALID;
 }
 
 int64_t cert_next_change(const struct cert_info *c, int64_t now)
@@ -423,27 +421,9 @@ int64_t cert_next_change(const struct cert_info *c, int64_t now)
 	return next;
 }
 
-const char *cert_usage_name(enum cert_usage u)
-{
-	static const char *const names[] = {"unknown", "sign", "encrypt", "sign_encrypt"};
-	return names[u];
-}
-
 const char *cert_key_type_name(enum cert_key_type k)
 {
 	static const char *const names[] = {"unknown", "rsa", "ec", "sm2"};
-	return names[k];
-}
-
-const char *cert_expiry_name(enum cert_expiry e)
-{
-	static const char *const names[] = {"valid", "renewal_window", "expired", "not_yet_valid"};
-	return names[e];
-}
-
-const char *holder_kind_name(enum holder_kind k)
-{
-	static const char *const names[] = {"unknown", "unit", "person"};
 	return names[k];
 }
 
@@ -461,14 +441,15 @@ static int holder_rank(const struct cert_info *c)
 {
 	/* The signing certificate whose key the token holds names the holder
 	 * best; an encryption certificate or one without its key less so. */
-	return (c->usage == CERT_USAGE_SIGN || c->usage == CERT_USAGE_SIGN_ENCRYPT ? 2 : 0) +
+	return (c->usage == UKEY_CERT_USAGE_SIGN || c->usage == UKEY_CERT_USAGE_SIGN_ENCRYPT ? 2
+											     : 0) +
 	       (c->has_private_key ? 1 : 0);
 }
 
 void holder_from_certs(const struct cert_info *const *infos, size_t n, struct holder *ret)
 {
 	const struct cert_info *main = NULL;
-	struct holder h = {.kind = HOLDER_UNKNOWN};
+	struct holder h = {.kind = UKEY_HOLDER_UNKNOWN};
 
 	/* Among equals the newest wins: after a renewal a token may hold the
 	 * old certificate beside the new one. */
@@ -493,14 +474,14 @@ void holder_from_certs(const struct cert_info *const *infos, size_t n, struct ho
 			h.person_id_masked = c->person_id_masked;
 	}
 	if (h.credit_code) {
-		h.kind = HOLDER_UNIT;
+		h.kind = UKEY_HOLDER_UNIT;
 		h.person_id_masked = NULL;
 	} else if (h.person_id_masked) {
-		h.kind = HOLDER_PERSON;
+		h.kind = UKEY_HOLDER_PERSON;
 	} else {
-		h.kind = main->subject_o ? HOLDER_UNIT : HOLDER_PERSON;
+		h.kind = main->subject_o ? UKEY_HOLDER_UNIT : UKEY_HOLDER_PERSON;
 	}
-	if (h.kind == HOLDER_UNIT && main->subject_o)
+	if (h.kind == UKEY_HOLDER_UNIT && main->subject_o)
 		h.name = strip_code_prefix(main->subject_o, h.credit_code ? h.credit_code : "");
 	else
 		h.name = main->subject_cn ? main->subject_cn : main->subject_o;

@@ -321,19 +321,19 @@ out:
 	return ok;
 }
 
-static enum seal_kind classify(long type, const char *name)
+static enum ukey_seal_kind classify(long type, const char *name)
 {
 	if (strstr(name, "法人") || strstr(name, "法定代表人"))
-		return SEAL_LEGAL_REP;
+		return UKEY_SEAL_LEGAL_REP;
 	if (strstr(name, "签名") || strstr(name, "手写"))
-		return SEAL_SIGNATURE;
+		return UKEY_SEAL_SIGNATURE;
 	if (strstr(name, "公章"))
-		return SEAL_OFFICIAL;
+		return UKEY_SEAL_OFFICIAL;
 	/* GM/T 0031: type 1 is a unit's seal; a special-purpose one (专用章:
 	 * contracts, invoices...) is not the official seal. */
 	if (type == 1 && !strstr(name, "专用章"))
-		return SEAL_OFFICIAL;
-	return SEAL_OTHER;
+		return UKEY_SEAL_OFFICIAL;
+	return UKEY_SEAL_OTHER;
 }
 
 static int read_signers(struct seal_info *s, const STACK_OF(ASN1_TYPE) * list, long list_type)
@@ -580,34 +580,20 @@ static bool bound(const struct seal_info *s, const uint8_t *const *certs, const 
 	return false;
 }
 
-enum seal_status seal_status(const struct seal_info *s, const uint8_t *const *certs,
-			     const size_t *cert_lens, size_t n_certs, int64_t now)
+enum ukey_seal_status seal_status(const struct seal_info *s, const uint8_t *const *certs,
+				  const size_t *cert_lens, size_t n_certs, int64_t now)
 {
 	if (s->layout == 0)
-		return SEAL_MALFORMED;
+		return UKEY_SEAL_MALFORMED;
 	if (!s->signature_ok)
-		return SEAL_BAD_SIGNATURE;
+		return UKEY_SEAL_BAD_SIGNATURE;
 	if (!s->maker_valid_at_creation)
-		return SEAL_MAKER_CERT_EXPIRED;
+		return UKEY_SEAL_MAKER_CERT_EXPIRED;
 	if (now < s->valid_from)
-		return SEAL_NOT_YET_VALID;
+		return UKEY_SEAL_NOT_YET_VALID;
 	if (now > s->valid_to)
-		return SEAL_EXPIRED;
+		return UKEY_SEAL_EXPIRED;
 	if (n_certs > 0 && !bound(s, certs, cert_lens, n_certs))
-		return SEAL_NOT_BOUND;
-	return SEAL_VALID;
-}
-
-const char *seal_kind_name(enum seal_kind k)
-{
-	static const char *const names[] = {"other", "official", "legal_rep", "signature"};
-	return names[k];
-}
-
-const char *seal_status_name(enum seal_status st)
-{
-	static const char *const names[] = {
-		"valid",     "expired",	 "not_yet_valid", "bad_signature", "maker_cert_expired",
-		"not_bound", "malformed"};
-	return names[st];
+		return UKEY_SEAL_NOT_BOUND;
+	return UKEY_SEAL_VALID;
 }

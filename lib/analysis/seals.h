@@ -13,17 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum seal_kind { SEAL_OTHER, SEAL_OFFICIAL, SEAL_LEGAL_REP, SEAL_SIGNATURE };
-
-enum seal_status {
-	SEAL_VALID,
-	SEAL_EXPIRED,
-	SEAL_NOT_YET_VALID,
-	SEAL_BAD_SIGNATURE,
-	SEAL_MAKER_CERT_EXPIRED, /* the maker's certificate was not valid when the seal was made */
-	SEAL_NOT_BOUND,		 /* the token's certificates are not among its signers */
-	SEAL_MALFORMED,
-};
+#include "ukey/ukey.h"
 
 struct seal_signer {
 	bool is_digest;	  /* certListType 2: a digest of the certificate */
@@ -46,7 +36,7 @@ struct seal_info {
 	long picture_width, picture_height; /* millimetres */
 	struct seal_signer *signers;
 	size_t n_signers;
-	enum seal_kind kind;
+	enum ukey_seal_kind kind;
 	/* The clock-free part of the check, done once when parsed. */
 	bool signature_ok;
 	bool maker_valid_at_creation;
@@ -59,8 +49,5 @@ void seal_info_free(struct seal_info *s);
 
 /* The status as of now. certs are the token's certificates (DER), for
  * the binding; n_certs 0 skips that step (a seal file checked offline). */
-enum seal_status seal_status(const struct seal_info *s, const uint8_t *const *certs,
-			     const size_t *cert_lens, size_t n_certs, int64_t now);
-
-const char *seal_kind_name(enum seal_kind k);
-const char *seal_status_name(enum seal_status st);
+enum ukey_seal_status seal_status(const struct seal_info *s, const uint8_t *const *certs,
+				  const size_t *cert_lens, size_t n_certs, int64_t now);
