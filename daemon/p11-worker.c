@@ -22,7 +22,7 @@
 #include "log.h"
 #include "secret.h"
 #include "text-decode.h"
-#include "token-model.h"
+#include "token.h"
 #include "util.h"
 
 /* Bounds on what one token may make us hold in memory. */

@@ -43,7 +43,7 @@ static const char *param_string(json_object *params, const char *key)
 
 static void method_list(struct ukeyd *d, struct client *c, json_object *id, json_object *params)
 {
-	json_object *tokens = token_model_list_json(&d->model, time(NULL)), *result;
+	json_object *tokens = token_cache_list_json(&d->model, time(NULL)), *result;
 
 	result = tokens ? json_object_new_object() : NULL;
 	if (!result) {
@@ -74,7 +74,7 @@ static void method_get(struct ukeyd *d, struct client *c, json_object *id, json_
 		return;
 	}
 	want = json_object_get_string(serial);
-	tokens = token_model_list_json(&d->model, time(NULL));
+	tokens = token_cache_list_json(&d->model, time(NULL));
 	if (!tokens) {
 		reply_no_memory(c, id);
 		return;
@@ -102,7 +102,7 @@ static void method_seal_picture(struct ukeyd *d, struct client *c, json_object *
 				json_object *params)
 {
 	const char *serial = param_string(params, "serial");
-	const struct token *t = serial ? token_model_find(&d->model, serial) : NULL;
+	const struct token *t = serial ? token_cache_find(&d->model, serial) : NULL;
 	json_object *index, *result;
 	const struct seal_info *seal = NULL;
 	unsigned char *b64;
@@ -231,7 +231,7 @@ static const struct token *pin_target(struct ukeyd *d, struct client *c, json_ob
 				   "a string \"serial\" is needed");
 		return NULL;
 	}
-	t = token_model_find(&d->model, serial);
+	t = token_cache_find(&d->model, serial);
 	if (!t || !t->initialized) {
 		client_reply_error(c, id, UKEY_WIRE_NOT_FOUND, "no plugged token has that serial");
 		return NULL;
@@ -524,7 +524,7 @@ static json_object *check_result(struct ukeyd *d, json_object *params, const cha
 	recipients = read_recipients(params, &opts.n_recipients);
 	opts.recipients = recipients;
 	if (serial) {
-		const struct token *t = token_model_find(&d->model, serial);
+		const struct token *t = token_cache_find(&d->model, serial);
 		json_object_array_add(tokens, t && t->initialized
 						      ? check_token(t, &opts, &verdict)
 						      : check_not_found(serial, &verdict));
@@ -655,7 +655,7 @@ static void remember_default(struct ukeyd *d, const struct p11_job *j, const cha
 void requests_finish_job(struct ukeyd *d, struct p11_job *j)
 {
 	struct pin_request *req = j->userdata;
-	const struct token *t = token_model_find(&d->model, j->serial);
+	const struct token *t = token_cache_find(&d->model, j->serial);
 	const char *def = t ? token_profile(d, t)->default_pin
 			    : ca_profiles_get(&d->profiles, "unknown")->default_pin;
 	json_object *pin;
@@ -687,7 +687,7 @@ void requests_finish_job(struct ukeyd *d, struct p11_job *j)
 				     check_result(d, req->params, j->serial, &st));
 		} else if (j->outcome == P11_JOB_DONE && j->kind == P11_JOB_READ_PRIVATE) {
 			/* Never cached: the private seals are for this caller only. */
-			const struct token *now_t = token_model_find(&d->model, j->serial);
+			const struct token *now_t = token_cache_find(&d->model, j->serial);
 			json_object *result = json_object_new_object();
 			json_object_put(pin);
 			if (now_t)

@@ -46,7 +46,7 @@ static void announce_token_changes(struct ukeyd *d, size_t module_index, struct 
 	int64_t t_now = time(NULL);
 
 	for (size_t i = 0; i < n; i++) {
-		const struct token *old = token_model_find(&d->model, now[i]->serial);
+		const struct token *old = token_cache_find(&d->model, now[i]->serial);
 		json_object *new_json, *e;
 
 		if (!now[i]->initialized)
@@ -276,7 +276,7 @@ void ukeyd_apply_scan(struct ukeyd *d, size_t module_index, struct p11_scan_resu
 				    t->serial);
 	}
 	announce_token_changes(d, module_index, r->tokens, r->n_tokens);
-	if (token_model_replace_module(&d->model, module, (unsigned)module_index, r->tokens,
+	if (token_cache_replace_module(&d->model, module, (unsigned)module_index, r->tokens,
 				       r->n_tokens) == 0) {
 		r->tokens = NULL; /* the model owns them now */
 		r->n_tokens = 0;
@@ -482,7 +482,7 @@ static void ukeyd_release(struct ukeyd *d)
 	expiry_state_free(d->expiry);
 	token_memory_free(d->memory);
 	free(d->audit_path);
-	token_model_release(&d->model);
+	token_cache_release(&d->model);
 	ca_profiles_release(&d->profiles);
 	sd_event_unref(d->loop);
 }
@@ -494,7 +494,7 @@ int ukeyd_run(struct ukeyd_config *cfg)
 	sigset_t mask;
 	int fd, r;
 
-	token_model_init(&d.model);
+	token_cache_init(&d.model);
 	r = ensure_state_dir(cfg->state_dir);
 	if (r < 0) {
 		log_error("state directory %s: %s", cfg->state_dir, strerror(-r));

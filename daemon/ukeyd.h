@@ -12,7 +12,9 @@
 #include "ca-profiles.h"
 #include "config.h"
 #include "known-tokens.h"
-#include "token-model.h"
+#include "token-cache.h"
+#include "token-json.h"
+#include "token.h"
 
 struct server;
 struct client;
@@ -54,7 +56,7 @@ struct ukeyd {
 	struct server *server;
 	struct module *modules;
 	size_t n_modules;
-	struct token_model model;
+	struct token_cache model;
 	struct ca_profiles profiles;
 	struct expiry_state *expiry;
 	struct token_memory *memory;

@@ -9,7 +9,9 @@
 #include <cmocka.h>
 
 #include "text-decode.h"
-#include "token-model.h"
+#include "token-cache.h"
+#include "token-json.h"
+#include "token.h"
 #include "util.h"
 
 static struct token *make_token(const char *module, unsigned long slot, const char *serial)
@@ -38,15 +40,15 @@ static struct token **one(struct token *t)
 
 static void test_replace_keeps_other_modules(void **state)
 {
-	struct token_model m;
+	struct token_cache m;
 	struct token **two = calloc(2, sizeof(*two));
 
-	token_model_init(&m);
+	token_cache_init(&m);
 	two[0] = make_token("/b.so", 7, "B7");
 	two[1] = make_token("/b.so", 3, "B3");
-	assert_int_equal(token_model_replace_module(&m, "/b.so", 1, two, 2), 0);
+	assert_int_equal(token_cache_replace_module(&m, "/b.so", 1, two, 2), 0);
 	assert_int_equal(
-		token_model_replace_module(&m, "/a.so", 0, one(make_token("/a.so", 9, "A9")), 1),
+		token_cache_replace_module(&m, "/a.so", 0, one(make_token("/a.so", 9, "A9")), 1),
 		0);
 	assert_int_equal(m.n_tokens, 3);
 	/* Module load order first, then slot. */
@@ -56,37 +58,37 @@ static void test_replace_keeps_other_modules(void **state)
 
 	/* B's rescan finds one token left: A is untouched. */
 	assert_int_equal(
-		token_model_replace_module(&m, "/b.so", 1, one(make_token("/b.so", 7, "B7")), 1),
+		token_cache_replace_module(&m, "/b.so", 1, one(make_token("/b.so", 7, "B7")), 1),
 		0);
 	assert_int_equal(m.n_tokens, 2);
-	assert_non_null(token_model_find(&m, "A9"));
-	assert_null(token_model_find(&m, "B3"));
-	assert_null(token_model_find(&m, ""));
-	assert_null(token_model_find(&m, NULL));
+	assert_non_null(token_cache_find(&m, "A9"));
+	assert_null(token_cache_find(&m, "B3"));
+	assert_null(token_cache_find(&m, ""));
+	assert_null(token_cache_find(&m, NULL));
 
 	/* A module that fails reports no tokens. */
 	assert_int_equal(
-		token_model_replace_module(&m, "/a.so", 0, calloc(1, sizeof(struct token *)), 0),
+		token_cache_replace_module(&m, "/a.so", 0, calloc(1, sizeof(struct token *)), 0),
 		0);
 	assert_int_equal(m.n_tokens, 1);
-	token_model_release(&m);
+	token_cache_release(&m);
 }
 
 static void test_list_json_cache_follows_changes(void **state)
 {
-	struct token_model m;
+	struct token_cache m;
 	json_object *arr;
 
-	token_model_init(&m);
-	arr = token_model_list_json(&m, 1000);
+	token_cache_init(&m);
+	arr = token_cache_list_json(&m, 1000);
 	assert_int_equal(json_object_array_length(arr), 0);
-	assert_ptr_equal(token_model_list_json(&m, 1000), arr); /* cached */
+	assert_ptr_equal(token_cache_list_json(&m, 1000), arr); /* cached */
 	assert_int_equal(
-		token_model_replace_module(&m, "/a.so", 0, one(make_token("/a.so", 1, "S1")), 1),
+		token_cache_replace_module(&m, "/a.so", 0, one(make_token("/a.so", 1, "S1")), 1),
 		0);
-	arr = token_model_list_json(&m, 1000);
+	arr = token_cache_list_json(&m, 1000);
 	assert_int_equal(json_object_array_length(arr), 1);
-	token_model_release(&m);
+	token_cache_release(&m);
 }
 
 static void test_token_json_contract(void **state)

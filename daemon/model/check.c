@@ -6,7 +6,7 @@
 
 #include "certs.h"
 #include "seals.h"
-#include "token-model.h"
+#include "token.h"
 #include "util.h"
 #include "wire-names.h"
 

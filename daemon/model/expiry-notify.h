@@ -16,7 +16,7 @@
 
 struct token;
 struct token_cert;
-struct token_model;
+struct token_cache;
 
 extern const int expiry_thresholds[5]; /* 30, 7, 3, 1, 0 days left */
 
@@ -38,17 +38,17 @@ void expiry_state_free(struct expiry_state *s);
 /* Writes the state atomically (temporary file, fsync, rename), dropping
  * certificates that expired more than a year before now and are not in
  * the model any more. */
-int expiry_state_save(struct expiry_state *s, const struct token_model *m, int64_t now);
+int expiry_state_save(struct expiry_state *s, const struct token_cache *m, int64_t now);
 
 typedef void (*expiry_notice_fn)(const struct expiry_notice *n, void *userdata);
 
 /* Calls fn for each certificate in the model that has crossed a threshold
  * not yet notified, and records it. Returns how many (the state must be
  * saved when that is more than 0), or -ENOMEM. */
-int expiry_collect(struct expiry_state *s, const struct token_model *m, int64_t now,
+int expiry_collect(struct expiry_state *s, const struct token_cache *m, int64_t now,
 		   expiry_notice_fn fn, void *userdata);
 
 /* When the next threshold will be crossed by a certificate of the model,
  * or INT64_MAX when none will. */
-int64_t expiry_next_crossing(const struct expiry_state *s, const struct token_model *m,
+int64_t expiry_next_crossing(const struct expiry_state *s, const struct token_cache *m,
 			     int64_t now);

@@ -12,7 +12,8 @@
 
 #include "certs.h"
 #include "state-file.h"
-#include "token-model.h"
+#include "token-cache.h"
+#include "token.h"
 #include "util.h"
 
 #define DAY 86400
@@ -67,7 +68,7 @@ int expiry_state_load(const char *path, struct expiry_state **ret_state)
 
 static void cert_key(const struct token_cert *c, char out[SHA256_DIGEST_LENGTH * 2 + 1]);
 
-static bool model_has(const struct token_model *m, const char *key)
+static bool model_has(const struct token_cache *m, const char *key)
 {
 	char k[SHA256_DIGEST_LENGTH * 2 + 1];
 
@@ -80,7 +81,7 @@ static bool model_has(const struct token_model *m, const char *key)
 	return false;
 }
 
-int expiry_state_save(struct expiry_state *s, const struct token_model *m, int64_t now)
+int expiry_state_save(struct expiry_state *s, const struct token_cache *m, int64_t now)
 {
 	json_object *doc;
 	int r;
@@ -139,7 +140,7 @@ static int record(struct expiry_state *s, const struct token_cert *c, int thresh
 	return json_object_object_add(s->certs, key, entry) == 0 ? 0 : -ENOMEM;
 }
 
-int expiry_collect(struct expiry_state *s, const struct token_model *m, int64_t now,
+int expiry_collect(struct expiry_state *s, const struct token_cache *m, int64_t now,
 		   expiry_notice_fn fn, void *userdata)
 {
 	int count = 0;
@@ -170,7 +171,7 @@ int expiry_collect(struct expiry_state *s, const struct token_model *m, int64_t 
 	return count;
 }
 
-int64_t expiry_next_crossing(const struct expiry_state *s, const struct token_model *m, int64_t now)
+int64_t expiry_next_crossing(const struct expiry_state *s, const struct token_cache *m, int64_t now)
 {
 	int64_t next = INT64_MAX;
 
