@@ -14,7 +14,10 @@
 #include "audit.h"
 #include "check.h"
 #include "log.h"
-#include "p11-worker.h"
+#include "job.h"
+#include "p11-backend.h"
+#include "scan-result.h"
+#include "worker.h"
 #include "token-memory.h"
 #include "pin-policy.h"
 #include "secret.h"
@@ -237,7 +240,7 @@ static const struct token *pin_target(struct ukeyd *d, struct client *c, json_ob
 		return NULL;
 	}
 	for (size_t i = 0; i < d->n_modules; i++)
-		if (strcmp(p11_worker_get_module(d->modules[i].worker), t->module) == 0) {
+		if (strcmp(worker_get_path(d->modules[i].worker), t->module) == 0) {
 			*ret_module = i;
 			return t;
 		}
@@ -272,12 +275,12 @@ static bool refuse_by_policy(struct ukeyd *d, struct client *c, json_object *id,
 }
 
 static void submit_job(struct ukeyd *d, struct client *c, json_object *id, size_t module,
-		       const char *operation, struct p11_job *job)
+		       const char *operation, struct job *job)
 {
 	struct pin_request *req = calloc(1, sizeof(*req));
 
 	if (!req) {
-		p11_job_free(job);
+		job_free(job);
 		reply_no_memory(c, id);
 		return;
 	}
@@ -292,24 +295,6 @@ static void submit_job(struct ukeyd *d, struct client *c, json_object *id, size_
 	ukeyd_submit_job(d, module, job);
 }
 
-static struct p11_job *new_job(enum p11_job_kind kind, const char *serial, bool force,
-			       struct ukey_secret *pin, struct ukey_secret *new_pin)
-{
-	struct p11_job *j = calloc(1, sizeof(*j));
-
-	if (!j || !(j->serial = strdup(serial)) || !pin) {
-		ukey_secret_free(pin);
-		ukey_secret_free(new_pin);
-		free(j);
-		return NULL;
-	}
-	j->kind = kind;
-	j->force = force;
-	j->pin = pin;
-	j->new_pin = new_pin;
-	return j;
-}
-
 static bool param_force(json_object *params)
 {
 	json_object *v;
@@ -322,7 +307,7 @@ static void method_pin_change(struct ukeyd *d, struct client *c, json_object *id
 {
 	struct ukey_secret *old_pin, *new_pin;
 	const struct token *t;
-	struct p11_job *job;
+	struct job *job;
 	size_t module;
 
 	if (!(t = pin_target(d, c, id, params, &module)))
@@ -341,7 +326,7 @@ static void method_pin_change(struct ukeyd *d, struct client *c, json_object *id
 		ukey_secret_free(new_pin);
 		return;
 	}
-	job = new_job(P11_JOB_CHANGE_PIN, t->serial, param_force(params), old_pin, new_pin);
+	job = job_new(JOB_CHANGE_PIN, t->serial, old_pin, new_pin, param_force(params));
 	if (!job) {
 		reply_no_memory(c, id);
 		return;
@@ -354,7 +339,7 @@ static void method_pin_unlock(struct ukeyd *d, struct client *c, json_object *id
 {
 	struct ukey_secret *so_pin, *new_pin;
 	const struct token *t;
-	struct p11_job *job;
+	struct job *job;
 	size_t module;
 
 	if (!(t = pin_target(d, c, id, params, &module)))
@@ -377,9 +362,9 @@ static void method_pin_unlock(struct ukeyd *d, struct client *c, json_object *id
 	if (!new_pin)
 		new_pin = ukey_secret_new(token_profile(d, t)->default_pin,
 					  strlen(token_profile(d, t)->default_pin));
-	job = new_job(P11_JOB_UNLOCK, t->serial, param_force(params), so_pin, new_pin);
+	job = job_new(JOB_UNLOCK_PIN, t->serial, so_pin, new_pin, param_force(params));
 	if (!job || !job->new_pin) {
-		p11_job_free(job);
+		job_free(job);
 		reply_no_memory(c, id);
 		return;
 	}
@@ -391,14 +376,14 @@ static void method_pin_probe_default(struct ukeyd *d, struct client *c, json_obj
 {
 	const struct token *t;
 	const char *def;
-	struct p11_job *job;
+	struct job *job;
 	size_t module;
 
 	if (!(t = pin_target(d, c, id, params, &module)))
 		return;
 	def = token_profile(d, t)->default_pin;
-	job = new_job(P11_JOB_PROBE_DEFAULT, t->serial, false, ukey_secret_new(def, strlen(def)),
-		      NULL);
+	job = job_new(JOB_PROBE_DEFAULT_PIN, t->serial, ukey_secret_new(def, strlen(def)), NULL,
+		      false);
 	if (!job) {
 		reply_no_memory(c, id);
 		return;
@@ -410,13 +395,14 @@ static void method_get_private(struct ukeyd *d, struct client *c, json_object *i
 			       json_object *params)
 {
 	const struct token *t;
-	struct p11_job *job;
+	struct job *job;
 	size_t module;
 
 	if (!(t = pin_target(d, c, id, params, &module)))
 		return;
-	job = new_job(P11_JOB_READ_PRIVATE, t->serial, param_force(params),
-		      param_secret(params, "pin"), NULL);
+	struct private_read_job *pj =
+		private_read_job_new(t->serial, param_secret(params, "pin"), param_force(params));
+	job = pj ? &pj->job : NULL;
 	if (!job) {
 		client_reply_error(c, id, UKEY_WIRE_INVALID_REQUEST, "\"pin\" must be a string");
 		return;
@@ -470,19 +456,9 @@ static struct bid_recipient *read_recipients(json_object *params, size_t *ret_n)
 	return r;
 }
 
-static int copy_test_cert(struct p11_test_cert *out, const struct token_cert *c)
+static int copy_test_cert(struct test_cert *out, const struct token_cert *c)
 {
-	if (!c)
-		return 0;
-	out->der = malloc(c->der_len);
-	out->id = malloc(c->id_len ? c->id_len : 1);
-	if (!out->der || !out->id)
-		return -ENOMEM;
-	memcpy(out->der, c->der, c->der_len);
-	memcpy(out->id, c->id, c->id_len);
-	out->der_len = c->der_len;
-	out->id_len = c->id_len;
-	return 0;
+	return c ? test_cert_set(out, c->der, c->der_len, c->id, c->id_len) : 0;
 }
 
 /* --full: the keys are used for real, with the caller's PIN; the verdict
@@ -492,16 +468,17 @@ static void method_check_full(struct ukeyd *d, struct client *c, json_object *id
 			      json_object *params)
 {
 	const struct token *t;
-	struct p11_job *job;
+	struct job *job;
 	size_t module;
 
 	if (!(t = pin_target(d, c, id, params, &module)))
 		return;
-	job = new_job(P11_JOB_SELFTEST, t->serial, param_force(params), param_secret(params, "pin"),
-		      NULL);
-	if (!job || copy_test_cert(&job->sign_cert, check_current_cert(t, true)) < 0 ||
-	    copy_test_cert(&job->enc_cert, check_current_cert(t, false)) < 0) {
-		p11_job_free(job);
+	struct selftest_job *sj =
+		selftest_job_new(t->serial, param_secret(params, "pin"), param_force(params));
+	job = sj ? &sj->job : NULL;
+	if (!job || copy_test_cert(&sj->sign_cert, check_current_cert(t, true)) < 0 ||
+	    copy_test_cert(&sj->enc_cert, check_current_cert(t, false)) < 0) {
+		job_free(job);
 		reply_no_memory(c, id);
 		return;
 	}
@@ -577,72 +554,72 @@ static const struct {
 	{"audit", method_audit, false, false},
 };
 
-static const char *outcome_wire_code(enum p11_job_outcome o)
+static const char *outcome_wire_code(enum job_outcome o)
 {
 	switch (o) {
-	case P11_JOB_WRONG_PIN:
+	case JOB_WRONG_PIN:
 		return UKEY_WIRE_PIN_INCORRECT;
-	case P11_JOB_PIN_LOCKED:
+	case JOB_PIN_LOCKED:
 		return UKEY_WIRE_PIN_LOCKED;
-	case P11_JOB_GUARD_REFUSED:
+	case JOB_GUARD_REFUSED:
 		return UKEY_WIRE_LOCKOUT_GUARD;
-	case P11_JOB_TOKEN_REMOVED:
+	case JOB_TOKEN_REMOVED:
 		return UKEY_WIRE_TOKEN_REMOVED;
-	case P11_JOB_DONE:
-	case P11_JOB_FAILED:
+	case JOB_DONE:
+	case JOB_FAILED:
 		break;
 	}
 	return UKEY_WIRE_TOKEN_ERROR;
 }
 
-static const char *outcome_message(enum p11_job_outcome o)
+static const char *outcome_message(enum job_outcome o)
 {
 	switch (o) {
-	case P11_JOB_DONE:
+	case JOB_DONE:
 		return "done";
-	case P11_JOB_WRONG_PIN:
+	case JOB_WRONG_PIN:
 		return "wrong PIN: one try spent";
-	case P11_JOB_PIN_LOCKED:
+	case JOB_PIN_LOCKED:
 		return "the PIN is locked";
-	case P11_JOB_GUARD_REFUSED:
+	case JOB_GUARD_REFUSED:
 		return "refused: this attempt could lock the token (ask with force to spend the "
 		       "final try)";
-	case P11_JOB_TOKEN_REMOVED:
+	case JOB_TOKEN_REMOVED:
 		return "the token was removed";
-	case P11_JOB_FAILED:
+	case JOB_FAILED:
 		break;
 	}
 	return "the token failed the operation";
 }
 
 /* What a finished job teaches about the PIN being the CA's default. */
-static void remember_default(struct ukeyd *d, const struct p11_job *j, const char *def)
+static void remember_default(struct ukeyd *d, const struct job *j, const char *def)
 {
 	int known = -1, r;
 
 	switch (j->kind) {
-	case P11_JOB_CHANGE_PIN:
-		if (j->outcome == P11_JOB_DONE)
+	case JOB_CHANGE_PIN:
+		if (j->outcome == JOB_DONE)
 			known = secret_equals(j->new_pin, def);
-		else if (j->outcome == P11_JOB_WRONG_PIN && secret_equals(j->pin, def))
+		else if (j->outcome == JOB_WRONG_PIN && secret_equals(j->pin, def))
 			known = 0; /* the default was tried and is wrong */
 		break;
-	case P11_JOB_UNLOCK:
-		if (j->outcome == P11_JOB_DONE)
+	case JOB_UNLOCK_PIN:
+		if (j->outcome == JOB_DONE)
 			known = secret_equals(j->new_pin, def);
 		break;
-	case P11_JOB_PROBE_DEFAULT:
-		if (j->outcome == P11_JOB_DONE)
+	case JOB_PROBE_DEFAULT_PIN:
+		if (j->outcome == JOB_DONE)
 			known = 1;
-		else if (j->outcome == P11_JOB_WRONG_PIN)
+		else if (j->outcome == JOB_WRONG_PIN)
 			known = 0;
 		break;
-	case P11_JOB_READ_PRIVATE:
-	case P11_JOB_SELFTEST:
+	case JOB_READ_PRIVATE:
+	case JOB_SELFTEST:
 		/* A PIN the user gave settles it, right or wrong. */
-		if (j->outcome == P11_JOB_DONE)
+		if (j->outcome == JOB_DONE)
 			known = secret_equals(j->pin, def);
-		else if (j->outcome == P11_JOB_WRONG_PIN && secret_equals(j->pin, def))
+		else if (j->outcome == JOB_WRONG_PIN && secret_equals(j->pin, def))
 			known = 0;
 		break;
 	}
@@ -652,7 +629,7 @@ static void remember_default(struct ukeyd *d, const struct p11_job *j, const cha
 			  strerror(-r));
 }
 
-void requests_finish_job(struct ukeyd *d, struct p11_job *j)
+void requests_finish_job(struct ukeyd *d, struct job *j)
 {
 	struct pin_request *req = j->userdata;
 	const struct token *t = token_cache_find(&d->model, j->serial);
@@ -660,11 +637,11 @@ void requests_finish_job(struct ukeyd *d, struct p11_job *j)
 			    : ca_profiles_get(&d->profiles, "unknown")->default_pin;
 	json_object *pin;
 
-	if (j->outcome == P11_JOB_FAILED)
+	if (j->outcome == JOB_FAILED)
 		log_warning("token %s: %s failed: CK_RV 0x%lx", j->serial, req->operation, j->rv);
 	remember_default(d, j, def);
 	audit(d, &req->peer, req->program, j->serial, req->operation,
-	      j->outcome == P11_JOB_DONE ? "done" : outcome_wire_code(j->outcome));
+	      j->outcome == JOB_DONE ? "done" : outcome_wire_code(j->outcome));
 	/* The model first, so the client's next query sees the new state. */
 	if (j->scan) {
 		ukeyd_apply_scan(d, req->module, j->scan);
@@ -676,16 +653,17 @@ void requests_finish_job(struct ukeyd *d, struct p11_job *j)
 			pin, "user", json_object_new_string(ukey_wire_pin_state_name(j->user_pin)));
 		json_object_object_add(pin, "so",
 				       json_object_new_string(ukey_wire_pin_state_name(j->so_pin)));
-		if (j->kind == P11_JOB_PROBE_DEFAULT && j->outcome != P11_JOB_GUARD_REFUSED &&
-		    j->outcome != P11_JOB_PIN_LOCKED)
+		if (j->kind == JOB_PROBE_DEFAULT_PIN && j->outcome != JOB_GUARD_REFUSED &&
+		    j->outcome != JOB_PIN_LOCKED)
 			json_object_object_add(pin, "default",
-					       json_object_new_boolean(j->outcome == P11_JOB_DONE));
-		if (j->outcome == P11_JOB_DONE && j->kind == P11_JOB_SELFTEST) {
-			struct selftest_result st = {j->sign_ok, j->decrypt_ok};
+					       json_object_new_boolean(j->outcome == JOB_DONE));
+		if (j->outcome == JOB_DONE && j->kind == JOB_SELFTEST) {
+			struct selftest_job *sj = container_of(j, struct selftest_job, job);
+			struct selftest_result st = {sj->sign_ok, sj->decrypt_ok};
 			json_object_put(pin);
 			client_reply(req->client, req->id,
 				     check_result(d, req->params, j->serial, &st));
-		} else if (j->outcome == P11_JOB_DONE && j->kind == P11_JOB_READ_PRIVATE) {
+		} else if (j->outcome == JOB_DONE && j->kind == JOB_READ_PRIVATE) {
 			/* Never cached: the private seals are for this caller only. */
 			const struct token *now_t = token_cache_find(&d->model, j->serial);
 			json_object *result = json_object_new_object();
@@ -693,8 +671,11 @@ void requests_finish_job(struct ukeyd *d, struct p11_job *j)
 			if (now_t)
 				json_object_object_add(
 					result, "token",
-					token_to_json_with_private(now_t, j->private_objects,
-								   time(NULL)));
+					token_to_json_with_private(
+						now_t,
+						container_of(j, struct private_read_job, job)
+							->objects,
+						time(NULL)));
 			if (now_t)
 				client_reply(req->client, req->id, result);
 			else {
@@ -702,14 +683,14 @@ void requests_finish_job(struct ukeyd *d, struct p11_job *j)
 				client_reply_error(req->client, req->id, UKEY_WIRE_TOKEN_REMOVED,
 						   "the token was removed");
 			}
-		} else if (j->outcome == P11_JOB_DONE) {
+		} else if (j->outcome == JOB_DONE) {
 			json_object *result = json_object_new_object();
 			json_object_object_add(result, "pin", pin);
 			client_reply(req->client, req->id, result);
 		} else {
 			json_object *extra = json_object_new_object();
 			json_object_object_add(extra, "pin", pin);
-			if (j->outcome == P11_JOB_FAILED)
+			if (j->outcome == JOB_FAILED)
 				json_object_object_add(extra, "ck_rv",
 						       json_object_new_int64((int64_t)j->rv));
 			client_reply_error_ext(req->client, req->id, outcome_wire_code(j->outcome),
@@ -721,7 +702,7 @@ void requests_finish_job(struct ukeyd *d, struct p11_job *j)
 	json_object_put(req->id);
 	json_object_put(req->params);
 	free(req);
-	p11_job_free(j);
+	job_free(j);
 }
 
 static bool pending_satisfied(const struct ukeyd *d, const struct pending *p)

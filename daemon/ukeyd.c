@@ -15,7 +15,10 @@
 #include "expiry-notify.h"
 #include "token-memory.h"
 #include "log.h"
-#include "p11-worker.h"
+#include "job.h"
+#include "p11-backend.h"
+#include "scan-result.h"
+#include "worker.h"
 #include "server.h"
 #include "usb-hotplug.h"
 #include "util.h"
@@ -42,7 +45,7 @@ static void announce_token_changes(struct ukeyd *d, size_t module_index, struct 
 				   size_t n)
 {
 	struct module *m = &d->modules[module_index];
-	const char *module = p11_worker_get_module(m->worker);
+	const char *module = worker_get_path(m->worker);
 	int64_t t_now = time(NULL);
 
 	for (size_t i = 0; i < n; i++) {
@@ -184,7 +187,7 @@ static int on_module_watchdog(sd_event_source *s, uint64_t usec, void *userdata)
 		m->stalled = true;
 		log_error("%s: no answer for %u s: a token or the module hangs in a PKCS#11 call. "
 			  "Its tokens are served as last read, and requests no longer wait for it",
-			  p11_worker_get_module(m->worker), d->cfg->module_timeout);
+			  worker_get_path(m->worker), d->cfg->module_timeout);
 	}
 	ukeyd_check_ready(d);
 	requests_run_pending(d);
@@ -204,7 +207,7 @@ static void module_watchdog_arm(struct ukeyd *d, size_t i)
 					       100000u, on_module_watchdog, d);
 		if (r < 0)
 			log_error("%s: cannot start its watchdog: %s",
-				  p11_worker_get_module(m->worker), strerror(-r));
+				  worker_get_path(m->worker), strerror(-r));
 		return;
 	}
 	(void)sd_event_source_set_time_relative(m->watchdog, usec);
@@ -219,7 +222,7 @@ static void module_answered(struct ukeyd *d, size_t i)
 
 	if (m->stalled) {
 		m->stalled = false;
-		log_info("%s: answering again", p11_worker_get_module(m->worker));
+		log_info("%s: answering again", worker_get_path(m->worker));
 	}
 	if (module_idle(m))
 		(void)sd_event_source_set_enabled(m->watchdog, SD_EVENT_OFF);
@@ -233,18 +236,18 @@ uint64_t ukeyd_request_scan(struct ukeyd *d, size_t i)
 
 	if (module_idle(m))
 		module_watchdog_arm(d, i);
-	m->requested = p11_worker_request_scan(m->worker);
+	m->requested = worker_request_scan(m->worker);
 	return m->requested;
 }
 
-void ukeyd_submit_job(struct ukeyd *d, size_t i, struct p11_job *job)
+void ukeyd_submit_job(struct ukeyd *d, size_t i, struct job *job)
 {
 	struct module *m = &d->modules[i];
 
 	if (module_idle(m))
 		module_watchdog_arm(d, i);
 	m->jobs++;
-	p11_worker_submit(m->worker, job);
+	worker_submit(m->worker, job);
 }
 
 bool ukeyd_module_owes(const struct ukeyd *d, size_t i, uint64_t seq)
@@ -252,9 +255,9 @@ bool ukeyd_module_owes(const struct ukeyd *d, size_t i, uint64_t seq)
 	return d->modules[i].completed < seq && !d->modules[i].stalled;
 }
 
-void ukeyd_apply_scan(struct ukeyd *d, size_t module_index, struct p11_scan_result *r)
+void ukeyd_apply_scan(struct ukeyd *d, size_t module_index, struct scan_result *r)
 {
-	const char *module = p11_worker_get_module(d->modules[module_index].worker);
+	const char *module = worker_get_path(d->modules[module_index].worker);
 
 	if (r->error < 0)
 		log_error("%s: %s; its tokens are not served", module,
@@ -283,14 +286,14 @@ void ukeyd_apply_scan(struct ukeyd *d, size_t module_index, struct p11_scan_resu
 	} else {
 		log_error("%s: out of memory updating the token model", module);
 	}
-	p11_scan_result_free(r);
+	scan_result_free(r);
 }
 
 static int on_worker_result(sd_event_source *src, int fd, uint32_t revents, void *userdata)
 {
 	struct ukeyd *d = userdata;
-	struct p11_scan_result *r;
-	struct p11_job *jobs;
+	struct scan_result *r;
+	struct job *jobs;
 	size_t i;
 
 	for (i = 0; i < d->n_modules; i++)
@@ -298,14 +301,14 @@ static int on_worker_result(sd_event_source *src, int fd, uint32_t revents, void
 			break;
 	if (i == d->n_modules)
 		return 0;
-	r = p11_worker_take_result(d->modules[i].worker);
+	r = worker_take_result(d->modules[i].worker);
 	if (r) {
 		d->modules[i].completed = r->seq;
 		ukeyd_apply_scan(d, i, r);
 	}
-	jobs = p11_worker_take_jobs(d->modules[i].worker);
+	jobs = worker_take_jobs(d->modules[i].worker);
 	while (jobs) {
-		struct p11_job *next = jobs->next;
+		struct job *next = jobs->next;
 		d->modules[i].jobs--;
 		requests_finish_job(d, jobs);
 		jobs = next;
@@ -332,7 +335,7 @@ static int on_slot_event(sd_event_source *src, int fd, uint32_t revents, void *u
 		struct module *m = &d->modules[i];
 		if (m->slot_event_src != src)
 			continue;
-		log_debug("%s: slot event", p11_worker_get_module(m->worker));
+		log_debug("%s: slot event", worker_get_path(m->worker));
 		ukeyd_request_scan(d, i);
 	}
 	return 0;
@@ -475,7 +478,7 @@ static void ukeyd_release(struct ukeyd *d)
 		sd_event_source_disable_unref(d->modules[i].src);
 		sd_event_source_disable_unref(d->modules[i].watchdog);
 		sd_event_source_disable_unref(d->modules[i].slot_event_src);
-		p11_worker_free(d->modules[i].worker);
+		worker_free(d->modules[i].worker);
 	}
 	free(d->modules);
 	sd_event_source_disable_unref(d->expiry_timer);
@@ -544,21 +547,21 @@ int ukeyd_run(struct ukeyd_config *cfg)
 	for (size_t i = 0; i < cfg->n_modules; i++) {
 		struct module *m = &d.modules[d.n_modules];
 
-		r = p11_worker_start(cfg->modules[i], &d.profiles, &m->worker);
+		r = worker_start(&p11_backend_ops, cfg->modules[i], &d.profiles, &m->worker);
 		if (r < 0) {
 			log_error("%s: cannot start its worker: %s", cfg->modules[i], strerror(-r));
 			continue;
 		}
-		r = sd_event_add_io(d.loop, &m->src, p11_worker_get_fd(m->worker), EPOLLIN,
+		r = sd_event_add_io(d.loop, &m->src, worker_get_fd(m->worker), EPOLLIN,
 				    on_worker_result, &d);
 		if (r >= 0)
 			r = sd_event_add_io(d.loop, &m->slot_event_src,
-					    p11_worker_get_slot_event_fd(m->worker), EPOLLIN,
+					    worker_get_device_event_fd(m->worker), EPOLLIN,
 					    on_slot_event, &d);
 		if (r < 0) {
 			sd_event_source_disable_unref(m->src);
 			m->src = NULL;
-			p11_worker_free(m->worker);
+			worker_free(m->worker);
 			m->worker = NULL;
 			continue;
 		}

@@ -18,16 +18,16 @@
 
 struct server;
 struct client;
-struct p11_worker;
-struct p11_job;
-struct p11_scan_result;
+struct worker;
+struct job;
+struct scan_result;
 struct token_memory;
 struct usb_hotplug;
 struct usb_chase;
 struct usb_device_report;
 
 struct module {
-	struct p11_worker *worker;
+	struct worker *worker;
 	sd_event_source *src;
 	sd_event_source *slot_event_src; /* the module's C_WaitForSlotEvent reports */
 	uint64_t requested;		 /* seq of the newest scan asked for */
@@ -83,17 +83,17 @@ void requests_run_pending(struct ukeyd *d);
 void requests_drop_pending(struct ukeyd *d);
 
 /* requests.c: answers a finished PIN job and frees it. */
-void requests_finish_job(struct ukeyd *d, struct p11_job *job);
+void requests_finish_job(struct ukeyd *d, struct job *job);
 
 /* ukeyd.c: applies a module's fresh scan to the model (takes r). */
-void ukeyd_apply_scan(struct ukeyd *d, size_t module_index, struct p11_scan_result *r);
+void ukeyd_apply_scan(struct ukeyd *d, size_t module_index, struct scan_result *r);
 
 /* ukeyd.c: asks module i for a scan and starts its watchdog; returns the
  * seq whose completion reflects it. */
 uint64_t ukeyd_request_scan(struct ukeyd *d, size_t i);
 
 /* ukeyd.c: hands a PIN job to module i's worker and starts its watchdog. */
-void ukeyd_submit_job(struct ukeyd *d, size_t i, struct p11_job *job);
+void ukeyd_submit_job(struct ukeyd *d, size_t i, struct job *job);
 
 /* ukeyd.c: whether requests must still wait for module i's scan seq. */
 bool ukeyd_module_owes(const struct ukeyd *d, size_t i, uint64_t seq);

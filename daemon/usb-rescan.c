@@ -16,7 +16,10 @@
 #include <string.h>
 
 #include "log.h"
-#include "p11-worker.h"
+#include "job.h"
+#include "p11-backend.h"
+#include "scan-result.h"
+#include "worker.h"
 #include "ukeyd.h"
 #include "usb-hotplug.h"
 #include "util.h"
@@ -56,7 +59,7 @@ static size_t pick_targets(struct ukeyd *d, const struct known_token *k, bool *t
 	size_t mapped = 0;
 
 	for (size_t i = 0; i < d->n_modules; i++) {
-		const char *loaded = p11_worker_get_module(d->modules[i].worker);
+		const char *loaded = worker_get_path(d->modules[i].worker);
 		for (size_t c = 0; c < k->n_modules && !targets[i]; c++)
 			targets[i] = module_matches(loaded, k->modules[c]);
 		mapped += targets[i];
