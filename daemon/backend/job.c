@@ -85,6 +85,8 @@ void job_free(struct job *j)
 {
 	if (!j)
 		return;
+	if (j->free_userdata)
+		j->free_userdata(j->userdata);
 	if (j->free_payload)
 		j->free_payload(j);
 	ukey_secret_free(j->pin);

@@ -57,6 +57,9 @@ struct job {
 	/* On the loop: called once when the job is back. */
 	void (*finish)(struct job *j);
 	void *userdata;
+	/* Frees userdata with the job: a job dropped unfinished (shutdown)
+	 * still releases what it was carrying back. */
+	void (*free_userdata)(void *userdata);
 	void (*free_payload)(struct job *j);
 };
 

@@ -14,6 +14,12 @@
 
 #define UKEY_PROTOCOL_VERSION 1
 
+static inline void json_object_putp(json_object **o)
+{
+	json_object_put(*o);
+}
+#define _cleanup_json_ __attribute__((cleanup(json_object_putp)))
+
 /* The daemon drops a client whose request line exceeds this. Requests
  * are small; only PINs and bid files (later) make them grow. */
 #define UKEY_MAX_REQUEST_SIZE (256u * 1024u)

@@ -30,7 +30,6 @@ int server_listen_path(const char *path);
 int server_new(sd_event *loop, int listen_fd, unsigned max_clients, server_request_fn fn,
 	       void *userdata, struct server **ret_server);
 void server_free(struct server *s);
-unsigned server_client_count(const struct server *s);
 
 struct client *client_ref(struct client *c);
 void client_unref(struct client *c);

@@ -14,5 +14,9 @@
 int audit_append(const char *path, const struct ucred *peer, const char *program,
 		 const char *serial, const char *operation, const char *result);
 
+/* The same; a failure is logged here, where it is handled. */
+void audit_record(const char *path, const struct ucred *peer, const char *program,
+		  const char *serial, const char *operation, const char *result);
+
 /* The entries at or after since (Unix time), oldest first. */
 int audit_read(const char *path, int64_t since, json_object **ret_entries);

@@ -1,26 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/*
- * What a USB arrival or departure makes ukeyd do. A known token (by
- * VID:PID) arriving or leaving means a rescan of the loaded modules the
- * table maps it to, or of every loaded module when none of those is loaded
- * (an administrator may drive it with another module). A vendor module
- * often sees a token only some time after the USB device appears, and
- * drops it only some time after it goes, so the rescan is repeated with
- * growing delays until one of those modules reports a token added
- * (arrival) or removed (departure), and given up after MAX_ATTEMPTS.
- * Duplicate reports of a device share one chase; a departure ends the
- * arrival chase of the same device and starts its own.
- */
+#include "usb-rescan.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "inventory.h"
+#include "known-tokens.h"
 #include "log.h"
-#include "job.h"
-#include "p11-backend.h"
-#include "scan-result.h"
-#include "worker.h"
-#include "ukeyd.h"
+#include "module.h"
 #include "usb-hotplug.h"
 #include "util.h"
 
@@ -28,9 +16,16 @@
 #define FIRST_RETRY_USEC 250000u
 #define MAX_ATTEMPTS 7u
 
+struct usb_rescan {
+	sd_event *loop;
+	struct inventory *inv;
+	const struct known_tokens *known;
+	struct usb_chase *chases;
+};
+
 struct usb_chase {
 	struct usb_chase *next;
-	struct ukeyd *d;
+	struct usb_rescan *u;
 	struct usb_device_report report;
 	const struct known_token *known;
 	bool *targets;	    /* per module */
@@ -54,32 +49,29 @@ static bool module_matches(const char *loaded, const char *candidate)
 }
 
 /* Marks the modules to rescan; returns how many were mapped by the table. */
-static size_t pick_targets(struct ukeyd *d, const struct known_token *k, bool *targets)
+static size_t pick_targets(struct inventory *inv, const struct known_token *k, bool *targets)
 {
-	size_t mapped = 0;
+	size_t mapped = 0, n = inventory_count_modules(inv);
 
-	for (size_t i = 0; i < d->n_modules; i++) {
-		const char *loaded = worker_get_path(d->modules[i].worker);
+	for (size_t i = 0; i < n; i++) {
+		const char *loaded = module_get_path(inventory_get_module(inv, i));
 		for (size_t c = 0; c < k->n_modules && !targets[i]; c++)
 			targets[i] = module_matches(loaded, k->modules[c]);
 		mapped += targets[i];
 	}
 	if (mapped == 0)
-		for (size_t i = 0; i < d->n_modules; i++)
+		for (size_t i = 0; i < n; i++)
 			targets[i] = true;
 	return mapped;
 }
 
-static uint64_t module_count(const struct module *m, bool arrived)
-{
-	return arrived ? m->tokens_added : m->tokens_removed;
-}
-
 static bool chase_done(const struct usb_chase *c)
 {
-	for (size_t i = 0; i < c->d->n_modules; i++)
-		if (c->targets[i] &&
-		    module_count(&c->d->modules[i], c->report.arrived) != c->baseline[i])
+	struct inventory *inv = c->u->inv;
+
+	for (size_t i = 0; i < inventory_count_modules(inv); i++)
+		if (c->targets[i] && module_get_token_count(inventory_get_module(inv, i),
+							    c->report.arrived) != c->baseline[i])
 			return true;
 	return false;
 }
@@ -88,7 +80,7 @@ static void chase_unlink_free(struct usb_chase *c)
 {
 	struct usb_chase **pp;
 
-	for (pp = &c->d->usb_chases; *pp; pp = &(*pp)->next)
+	for (pp = &c->u->chases; *pp; pp = &(*pp)->next)
 		if (*pp == c) {
 			*pp = c->next;
 			break;
@@ -103,9 +95,13 @@ static void chase_unlink_free(struct usb_chase *c)
  * previous one: a slow token must not pile up requests. */
 static void chase_rescan(struct usb_chase *c)
 {
-	for (size_t i = 0; i < c->d->n_modules; i++)
-		if (c->targets[i] && c->d->modules[i].completed >= c->d->modules[i].requested)
-			ukeyd_request_scan(c->d, i);
+	struct inventory *inv = c->u->inv;
+
+	for (size_t i = 0; i < inventory_count_modules(inv); i++) {
+		struct module *m = inventory_get_module(inv, i);
+		if (c->targets[i] && !module_is_scanning(m))
+			module_request_scan(m);
+	}
 	c->attempts++;
 }
 
@@ -137,9 +133,9 @@ static int on_chase_timer(sd_event_source *s, uint64_t usec, void *userdata)
 	return 0;
 }
 
-static struct usb_chase *find_chase(struct ukeyd *d, const struct usb_device_report *r)
+static struct usb_chase *find_chase(struct usb_rescan *u, const struct usb_device_report *r)
 {
-	for (struct usb_chase *c = d->usb_chases; c; c = c->next)
+	for (struct usb_chase *c = u->chases; c; c = c->next)
 		if (c->report.bus == r->bus && c->report.address == r->address)
 			return c;
 	return NULL;
@@ -147,8 +143,9 @@ static struct usb_chase *find_chase(struct ukeyd *d, const struct usb_device_rep
 
 void usb_rescan_on_report(const struct usb_device_report *r, void *userdata)
 {
-	struct ukeyd *d = userdata;
-	const struct known_token *k = known_tokens_find(&d->known, r->vid, r->pid);
+	struct usb_rescan *u = userdata;
+	const struct known_token *k = known_tokens_find(u->known, r->vid, r->pid);
+	size_t n = inventory_count_modules(u->inv);
 	struct usb_chase *c;
 	size_t mapped;
 
@@ -157,16 +154,16 @@ void usb_rescan_on_report(const struct usb_device_report *r, void *userdata)
 			  r->arrived ? "arrived" : "left");
 		return;
 	}
-	c = find_chase(d, r);
+	c = find_chase(u, r);
 	if (c && c->report.arrived == r->arrived)
 		return; /* a duplicate report: that chase is on it */
 	if (c)
 		chase_unlink_free(c);
 
 	c = calloc(1, sizeof(*c));
-	if (!c || !(c->targets = calloc(d->n_modules + 1, sizeof(*c->targets))) ||
-	    !(c->baseline = calloc(d->n_modules + 1, sizeof(*c->baseline))) ||
-	    sd_event_add_time_relative(d->loop, &c->timer, CLOCK_MONOTONIC, FIRST_RETRY_USEC, 0,
+	if (!c || !(c->targets = calloc(n + 1, sizeof(*c->targets))) ||
+	    !(c->baseline = calloc(n + 1, sizeof(*c->baseline))) ||
+	    sd_event_add_time_relative(u->loop, &c->timer, CLOCK_MONOTONIC, FIRST_RETRY_USEC, 0,
 				       on_chase_timer, c) < 0) {
 		log_error("USB token %04x:%04x: cannot follow it (out of memory); use "
 			  "\"ukeyctl refresh\"",
@@ -178,33 +175,52 @@ void usb_rescan_on_report(const struct usb_device_report *r, void *userdata)
 		free(c);
 		return;
 	}
-	c->d = d;
+	c->u = u;
 	c->report = *r;
 	c->known = k;
-	mapped = pick_targets(d, k, c->targets);
-	for (size_t i = 0; i < d->n_modules; i++)
-		c->baseline[i] = module_count(&d->modules[i], r->arrived);
-	c->next = d->usb_chases;
-	d->usb_chases = c;
+	mapped = pick_targets(u->inv, k, c->targets);
+	for (size_t i = 0; i < n; i++)
+		c->baseline[i] =
+			module_get_token_count(inventory_get_module(u->inv, i), r->arrived);
+	c->next = u->chases;
+	u->chases = c;
 	log_info("USB token %s %s (%04x:%04x) %s at bus %u address %u; rescanning %s", k->vendor,
 		 k->product, r->vid, r->pid, r->arrived ? "arrived" : "left", r->bus, r->address,
 		 mapped ? "its modules" : "every module");
 	chase_rescan(c);
 }
 
-void usb_rescan_check(struct ukeyd *d)
+void usb_rescan_check(struct usb_rescan *u)
 {
-	struct usb_chase *c = d->usb_chases, *next;
+	struct usb_chase *c, *next;
 
-	for (; c; c = next) {
+	for (c = u ? u->chases : NULL; c; c = next) {
 		next = c->next;
 		if (chase_done(c))
 			chase_unlink_free(c);
 	}
 }
 
-void usb_rescan_release(struct ukeyd *d)
+int usb_rescan_new(sd_event *loop, struct inventory *inv, const struct known_tokens *known,
+		   struct usb_rescan **ret)
 {
-	while (d->usb_chases)
-		chase_unlink_free(d->usb_chases);
+	struct usb_rescan *u = calloc(1, sizeof(*u));
+
+	if (!u)
+		return -ENOMEM;
+	u->loop = sd_event_ref(loop);
+	u->inv = inv;
+	u->known = known;
+	*ret = u;
+	return 0;
+}
+
+void usb_rescan_free(struct usb_rescan *u)
+{
+	if (!u)
+		return;
+	while (u->chases)
+		chase_unlink_free(u->chases);
+	sd_event_unref(u->loop);
+	free(u);
 }

@@ -544,8 +544,3 @@ void server_free(struct server *s)
 	sd_event_unref(s->loop);
 	free(s);
 }
-
-unsigned server_client_count(const struct server *s)
-{
-	return s->n_clients;
-}

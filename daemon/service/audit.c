@@ -55,6 +55,15 @@ int audit_append(const char *path, const struct ucred *peer, const char *program
 	return r;
 }
 
+void audit_record(const char *path, const struct ucred *peer, const char *program,
+		  const char *serial, const char *operation, const char *result)
+{
+	int r = audit_append(path, peer, program, serial, operation, result);
+
+	if (r < 0)
+		log_error("cannot write the audit log %s: %s", path, strerror(-r));
+}
+
 static int64_t entry_time(json_object *e)
 {
 	json_object *v;
