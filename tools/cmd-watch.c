@@ -6,7 +6,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "ukeyctl.h"
+#include "commands.h"
+#include "ctl.h"
+#include "output.h"
 
 static volatile sig_atomic_t stop;
 

@@ -35,7 +35,7 @@ static struct harness h;
  * "证书测试" with certificates expired and expiring (provision-certs.sh),
  * and blank ones from FIRST_BLANK on. */
 static const char *const pluggable[] = {"国信CA测试主锁", "证书测试", "事件测试锁", "旁观锁",
-					"排队锁",	  "观察锁",   "重连锁"};
+					"排队锁",	  "观察锁",   "重连锁",	    "刷新锁"};
 #define FIRST_BLANK 2
 /* Plugs one token in or pulls it out (NULL: every pluggable one). */
 static void set_plugged(const char *label, bool in)
@@ -206,6 +206,31 @@ static void test_events_during_request_are_queued(void **state)
 	assert_int_equal(s.types[1], UKEY_EVENT_TOKEN_REMOVED);
 	assert_string_equal(s.serials[0], s.serials[1]);
 	ukey_client_unref(c);
+}
+
+/* Counter staff re-plug a token on a hub ukeyd does not follow: `ukeyctl
+ * refresh` reads every token again and lists what is there now. */
+static void test_ukeyctl_refresh(void **state)
+{
+	const char *const argv[] = {getenv("UKEYCTL"), "--socket", h.socket, "refresh", NULL};
+	char *out;
+	int status = -1;
+
+	out = harness_run(argv, NULL, &status);
+	assert_int_equal(status, 0);
+	assert_null(strstr(out, "刷新锁"));
+	free(out);
+	plug_in("刷新锁");
+	out = harness_run(argv, NULL, &status);
+	assert_int_equal(status, 0);
+	assert_non_null(strstr(out, "刷新锁"));
+	assert_non_null(strstr(out, "国信CA测试主锁"));
+	free(out);
+	pull_out("刷新锁");
+	out = harness_run(argv, NULL, &status);
+	assert_int_equal(status, 0);
+	assert_null(strstr(out, "刷新锁"));
+	free(out);
 }
 
 static void test_daemon_restart(void **state)
@@ -450,6 +475,7 @@ int main(void)
 		cmocka_unit_test(test_pin_change_on_pulled_out_token),
 		cmocka_unit_test(test_example_follows_token),
 		cmocka_unit_test(test_ukeyctl_watch),
+		cmocka_unit_test(test_ukeyctl_refresh),
 		cmocka_unit_test(test_daemon_restart),
 		cmocka_unit_test(test_fd_wakes_for_restart),
 	};

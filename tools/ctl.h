@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* What ukeyctl's command files share: options, exit codes, output. */
+/* What every ukeyctl command shares: its words (gettext), exit codes,
+ * options, and the way to ukeyd with its errors worded for the user. */
 #pragma once
 
 #include <libintl.h>
@@ -33,13 +34,6 @@ struct ctl {
 	bool json;
 };
 
-struct ctl_command {
-	const char *name;
-	const char *args;    /* for the usage line */
-	const char *summary; /* N_() marked */
-	int (*run)(struct ctl *ctl, int argc, char **argv);
-};
-
 /* Parses a command's arguments, where the global --socket and --json may
  * stand too (ukeyctl status SERIAL --json). Returns the index of the first
  * operand in the permuted argv, or -1 on a bad option. */
@@ -60,53 +54,6 @@ int ctl_connect(struct ctl *ctl, ukey_client **ret_client);
 /* Prints a libukey error and maps it to an exit code. */
 int ctl_fail(enum ukey_error err, const char *what);
 
-/* cmd-tokens.c */
-int cmd_list(struct ctl *ctl, int argc, char **argv);
-int cmd_status(struct ctl *ctl, int argc, char **argv);
-
-/* cmd-pin.c, cmd-audit.c */
-int cmd_pin(struct ctl *ctl, int argc, char **argv);
-int cmd_audit(struct ctl *ctl, int argc, char **argv);
-
 /* The serial to act on: the given one, else the only initialized token
  * plugged in. Prints why not and returns an exit code on failure. */
 int ctl_pick_serial(ukey_client *client, const char *given, ukey_token **ret_token);
-
-/* cmd-watch.c */
-int cmd_watch(struct ctl *ctl, int argc, char **argv);
-
-/* cmd-check.c */
-int cmd_check(struct ctl *ctl, int argc, char **argv);
-int cmd_which_token(struct ctl *ctl, int argc, char **argv);
-
-/* cmd-seal.c, cmd-holders.c */
-int cmd_seal(struct ctl *ctl, int argc, char **argv);
-int cmd_holders(struct ctl *ctl, int argc, char **argv);
-const char *seal_kind_text(enum ukey_seal_kind k);
-const char *seal_status_text(enum ukey_seal_status st);
-const char *role_text(const ukey_token *t);
-
-/* cmd-expiry.c */
-int cmd_expiry(struct ctl *ctl, int argc, char **argv);
-
-/* output.c: terminal output that lines up CJK text. */
-int text_width(const char *s);
-void print_padded(FILE *f, const char *s, int width);
-const char *pin_state_text(enum ukey_pin_state st);
-
-/* "zh" when messages are Chinese, else "en": for names the daemon gives
- * in both languages. */
-const char *ctl_language(void);
-/* YYYY-MM-DD (UTC). */
-void format_date(int64_t t, char *buf, size_t size);
-/* "123 days left", "last day", "expired 5 days ago". */
-const char *days_left_text(const ukey_cert *c, char *buf, size_t size);
-/* "RSA", "EC", "SM2". */
-const char *key_type_text(const char *wire);
-
-struct table;
-struct table *table_new(size_t n_columns, const char *const *headers);
-/* Adds a row of n_columns strings (copied). */
-void table_add_row(struct table *t, const char *const *cells);
-void table_print(struct table *t, FILE *f);
-void table_free(struct table *t);
