@@ -253,7 +253,7 @@ int inventory_wait_init(struct inventory *inv, bool rescan, struct inventory_wai
 	if (!w->seqs)
 		return -ENOMEM;
 	for (size_t i = 0; i < inv->n_modules; i++)
-		w->seqs[i] = rescan ? module_request_scan(inv->modules[i]) : 1;
+		w->seqs[i] = rescan ? module_request_scan(inv->modules[i], WORKER_SCAN_FULL) : 1;
 	return 0;
 }
 
