@@ -99,7 +99,8 @@ static void announce_changes(struct inventory *inv, struct module *m, struct tok
 }
 
 /* What PKCS#11 cannot say, ukeyd remembers per serial: whether the PIN is
- * the default, whether the token carried a seal once. */
+ * the default (unless the token's own flag says, as SKF's does), whether
+ * the token carried a seal once. */
 static void attach_memory(struct inventory *inv, struct token *t)
 {
 	int err;
@@ -107,7 +108,9 @@ static void attach_memory(struct inventory *inv, struct token *t)
 	if (token_has_seal(t) &&
 	    (err = token_memory_set(inv->memory, t->serial, TOKEN_FACT_PRIMARY, true)) < 0)
 		log_error("cannot remember token %s as a primary: %s", t->serial, strerror(-err));
-	t->pin_default = token_memory_get(inv->memory, t->serial, TOKEN_FACT_PIN_DEFAULT);
+	t->pin_default = t->pin_default_flag >= 0
+				 ? t->pin_default_flag
+				 : token_memory_get(inv->memory, t->serial, TOKEN_FACT_PIN_DEFAULT);
 	t->was_primary = token_memory_get(inv->memory, t->serial, TOKEN_FACT_PRIMARY) == 1;
 	if (t->was_primary && !token_has_seal(t))
 		log_warning("token %s was a primary (主锁) but shows no seal now", t->serial);

@@ -182,6 +182,13 @@ static json_object *object_to_json(const struct token_object *d)
 	return o;
 }
 
+/* A count the token told (SKF); absent where it did not. */
+static void add_tries(json_object *pin, const char *key, int n)
+{
+	if (n >= 0)
+		json_object_object_add(pin, key, json_object_new_int(n));
+}
+
 json_object *token_to_json(const struct token *t, int64_t now)
 {
 	return token_to_json_with_private(t, NULL, now);
@@ -209,6 +216,7 @@ json_object *token_to_json_with_private(const struct token *t, const struct toke
 	json_object_object_add(o, "manufacturer", json_string_or_empty(t->manufacturer));
 	json_object_object_add(o, "model", json_string_or_empty(t->model));
 	json_object_object_add(o, "module", json_string_or_empty(t->module));
+	json_object_object_add(o, "backend", json_string_or_empty(t->backend));
 	json_object_object_add(o, "initialized", json_object_new_boolean(t->initialized));
 	json_object_object_add(pin, "user",
 			       json_object_new_string(ukey_wire_pin_state_name(t->user_pin)));
@@ -218,6 +226,10 @@ json_object *token_to_json_with_private(const struct token *t, const struct toke
 	json_object_object_add(pin, "max_len", json_object_new_int64((int64_t)t->pin_max));
 	json_object_object_add(pin, "default",
 			       t->pin_default < 0 ? NULL : json_object_new_boolean(t->pin_default));
+	add_tries(pin, "user_tries_left", t->user_tries_left);
+	add_tries(pin, "user_tries_max", t->user_tries_max);
+	add_tries(pin, "so_tries_left", t->so_tries_left);
+	add_tries(pin, "so_tries_max", t->so_tries_max);
 	json_object_object_add(o, "pin", pin);
 	for (size_t i = 0; i < t->n_certs; i++)
 		json_object_array_add(certs, cert_to_json(&t->certs[i], now));

@@ -15,6 +15,9 @@ struct token *token_new(void)
 		return NULL;
 	atomic_init(&t->refcount, 1);
 	t->pin_default = -1;
+	t->user_tries_left = t->user_tries_max = -1;
+	t->so_tries_left = t->so_tries_max = -1;
+	t->pin_default_flag = -1;
 	return t;
 }
 
@@ -81,7 +84,10 @@ bool token_same_head(const struct token *a, const struct token *b)
 	       streq_ptr(a->label, b->label) && streq_ptr(a->manufacturer, b->manufacturer) &&
 	       streq_ptr(a->model, b->model) && a->initialized == b->initialized &&
 	       a->user_pin == b->user_pin && a->so_pin == b->so_pin && a->pin_min == b->pin_min &&
-	       a->pin_max == b->pin_max;
+	       a->pin_max == b->pin_max && streq_ptr(a->backend, b->backend) &&
+	       a->user_tries_left == b->user_tries_left && a->user_tries_max == b->user_tries_max &&
+	       a->so_tries_left == b->so_tries_left && a->so_tries_max == b->so_tries_max &&
+	       a->pin_default_flag == b->pin_default_flag;
 }
 
 bool token_has_seal(const struct token *t)

@@ -51,12 +51,19 @@ struct token {
 	/* The module's place in the load order: set by the cache (loop). */
 	unsigned module_rank;
 	struct token_place place;
-	/* What the library's listing shows (PKCS#11: CK_TOKEN_INFO): who the
-	 * token is and the state of its PINs. */
+	/* What the library's listing shows (PKCS#11: CK_TOKEN_INFO; SKF:
+	 * DEVINFO and SKF_GetPINInfo): who the token is and the state of its
+	 * PINs. */
 	char *serial, *label, *manufacturer, *model;
 	bool initialized;
 	enum ukey_pin_state user_pin, so_pin;
 	unsigned long pin_min, pin_max;
+	/* What only some libraries tell (SKF), -1 where the token does not:
+	 * the PIN tries left and allowed (so: the SKF admin PIN), and the
+	 * device's own flag that the user PIN is still the default. */
+	const char *backend; /* the backend's name (backend_ops.name), static */
+	int user_tries_left, user_tries_max, so_tries_left, so_tries_max;
+	int pin_default_flag;
 	/* What a read without login shows. */
 	struct token_cert *certs;
 	size_t n_certs;
@@ -65,7 +72,8 @@ struct token {
 	struct token_key *keys;
 	size_t n_keys;
 	struct holder holder; /* points into certs[].info */
-	/* ukeyd's memory, attached by the loop: not the token's word. */
+	/* ukeyd's memory, attached by the loop: not the token's word (but
+	 * pin_default is pin_default_flag where the token has one). */
 	int pin_default;  /* 1, 0, or -1 unknown */
 	bool was_primary; /* it carried a seal once */
 };

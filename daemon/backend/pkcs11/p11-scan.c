@@ -87,6 +87,7 @@ int p11_read_head(void *module, const struct token_place *place, struct token **
 	if (!t || token_place_copy(&t->place, place) < 0)
 		return -ENOMEM;
 	t->module = strdup(m->path);
+	t->backend = "pkcs11";
 	t->serial = p11_text_decode(info.serialNumber, sizeof(info.serialNumber));
 	t->label = p11_text_decode(info.label, sizeof(info.label));
 	t->manufacturer = p11_text_decode(info.manufacturerID, sizeof(info.manufacturerID));
