@@ -16,6 +16,7 @@ struct device_watch {
 	pthread_t thread;
 	device_wait_fn wait;
 	void *userdata;
+	void (*free_userdata)(void *);
 	int event_fd; /* our own copy: the thread may outlive its starter */
 	/* The thread and device_watch_stop() both drop one: the last frees. */
 	atomic_int refs;
@@ -25,6 +26,8 @@ static void watch_unref(struct device_watch *w)
 {
 	if (atomic_fetch_sub(&w->refs, 1) != 1)
 		return;
+	if (w->free_userdata)
+		w->free_userdata(w->userdata);
 	close(w->event_fd);
 	free(w);
 }
@@ -41,18 +44,25 @@ static void *watch_main(void *arg)
 	return NULL;
 }
 
-int device_watch_start(device_wait_fn wait, void *userdata, int event_fd, struct device_watch **ret)
+int device_watch_start(device_wait_fn wait, void *userdata, void (*free_userdata)(void *),
+		       int event_fd, struct device_watch **ret)
 {
 	struct device_watch *w = calloc(1, sizeof(*w));
 	int r;
 
-	if (!w)
+	if (!w) {
+		if (free_userdata)
+			free_userdata(userdata);
 		return -ENOMEM;
+	}
 	w->wait = wait;
 	w->userdata = userdata;
+	w->free_userdata = free_userdata;
 	w->event_fd = fcntl(event_fd, F_DUPFD_CLOEXEC, 3);
 	if (w->event_fd < 0) {
 		r = -errno;
+		if (free_userdata)
+			free_userdata(userdata);
 		free(w);
 		return r;
 	}
@@ -60,6 +70,8 @@ int device_watch_start(device_wait_fn wait, void *userdata, int event_fd, struct
 	r = pthread_create(&w->thread, NULL, watch_main, w);
 	if (r != 0) {
 		close(w->event_fd);
+		if (free_userdata)
+			free_userdata(userdata);
 		free(w);
 		return -r;
 	}

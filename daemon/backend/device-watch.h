@@ -18,10 +18,12 @@ struct device_watch;
 typedef int (*device_wait_fn)(void *userdata);
 
 /* Starts the thread. userdata must stay valid while the thread may run
- * (it may outlive device_watch_stop() if the wait never returns). Returns
- * 0 or a negative errno. */
-int device_watch_start(device_wait_fn wait, void *userdata, int event_fd,
-		       struct device_watch **ret);
+ * (it may outlive device_watch_stop() if the wait never returns): with
+ * free_userdata (may be NULL) the watch owns it and frees it when the
+ * thread and device_watch_stop() are both done with it, also when start
+ * fails. Returns 0 or a negative errno. */
+int device_watch_start(device_wait_fn wait, void *userdata, void (*free_userdata)(void *),
+		       int event_fd, struct device_watch **ret);
 
 /* Joins the thread after its wait was woken, waiting 2 s at most; a thread
  * still waiting then is detached, and what names the library is logged.

@@ -26,6 +26,7 @@ static struct job *job_alloc(size_t size, enum job_kind kind, const char *serial
 	j->pin = pin;
 	j->new_pin = new_pin;
 	j->force = force;
+	j->tries_left = -1;
 	return j;
 }
 

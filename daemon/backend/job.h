@@ -52,7 +52,10 @@ struct job {
 	enum job_outcome outcome;
 	unsigned long rv;		      /* the backend's own code (CK_RV), for the log */
 	enum ukey_pin_state user_pin, so_pin; /* read fresh after the attempt */
-	struct scan_result *scan;	      /* the backend as it is afterwards (the worker) */
+	int tries_left;			      /* of the PIN tried, after it, where the token
+					       * tells (SKF); -1 unknown */
+	bool by_flag; /* a probe answered from the token's own default-PIN flag: no try */
+	struct scan_result *scan; /* the backend as it is afterwards (the worker) */
 
 	/* On the loop: called once when the job is back. */
 	void (*finish)(struct job *j);

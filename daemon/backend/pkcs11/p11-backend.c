@@ -33,7 +33,7 @@ static void start_slot_events(struct p11_module *m, int event_fd)
 		return;
 	/* The function list lives in the module's mapping, which stays
 	 * (RTLD_NODELETE) even if the watch outlives the module. */
-	if (device_watch_start(wait_for_slot_event, m->fl, event_fd, &m->slot_events) == 0)
+	if (device_watch_start(wait_for_slot_event, m->fl, NULL, event_fd, &m->slot_events) == 0)
 		log_debug("%s: following its slot events (C_WaitForSlotEvent)", m->path);
 }
 
