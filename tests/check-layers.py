@@ -15,7 +15,7 @@ SHARED = ['lib/shared']
 ANALYSIS = SHARED + ['lib/analysis']
 MODEL = ANALYSIS + ['daemon/base', 'daemon/model']
 BACKEND = MODEL + ['daemon/backend']
-CORE = BACKEND + ['daemon/backend/pkcs11', 'daemon/core']
+CORE = BACKEND + ['daemon/backend/pkcs11', 'daemon/backend/skf', 'daemon/core']
 ALLOWED = {
     'lib/shared': [],
     'lib/analysis': SHARED,
@@ -25,6 +25,7 @@ ALLOWED = {
     'daemon/model': ANALYSIS + ['daemon/base'],
     'daemon/backend': MODEL,
     'daemon/backend/pkcs11': BACKEND,
+    'daemon/backend/skf': BACKEND,
     'daemon/core': BACKEND,  # backends are reached through the interface only
     'daemon/usb': CORE,
     'daemon/service': CORE,
@@ -42,6 +43,8 @@ def layer_of(obj):
     folder = os.path.dirname(d)
     if folder == 'daemon/backend' and f.startswith('pkcs11_'):
         return 'daemon/backend/pkcs11'
+    if folder == 'daemon/backend' and f.startswith('skf_'):
+        return 'daemon/backend/skf'
     return folder
 
 
