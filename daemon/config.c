@@ -32,6 +32,9 @@ void config_release(struct ukeyd_config *cfg)
 	for (size_t i = 0; i < cfg->n_modules; i++)
 		free(cfg->modules[i]);
 	free(cfg->modules);
+	for (size_t i = 0; i < cfg->n_skf_libs; i++)
+		free(cfg->skf_libs[i]);
+	free(cfg->skf_libs);
 	free(cfg->socket_path);
 	free(cfg->state_dir);
 	free(cfg->admin_group);
@@ -42,22 +45,32 @@ void config_release(struct ukeyd_config *cfg)
 	*cfg = (struct ukeyd_config){0};
 }
 
-int config_add_module(struct ukeyd_config *cfg, const char *path)
+static int add_path(char ***list, size_t *n_list, const char *path)
 {
 	char **n;
 
-	for (size_t i = 0; i < cfg->n_modules; i++)
-		if (strcmp(cfg->modules[i], path) == 0)
+	for (size_t i = 0; i < *n_list; i++)
+		if (strcmp((*list)[i], path) == 0)
 			return 0;
-	n = realloc(cfg->modules, (cfg->n_modules + 1) * sizeof(*n));
+	n = realloc(*list, (*n_list + 1) * sizeof(*n));
 	if (!n)
 		return -ENOMEM;
-	cfg->modules = n;
-	n[cfg->n_modules] = strdup(path);
-	if (!n[cfg->n_modules])
+	*list = n;
+	n[*n_list] = strdup(path);
+	if (!n[*n_list])
 		return -ENOMEM;
-	cfg->n_modules++;
+	(*n_list)++;
 	return 0;
+}
+
+int config_add_module(struct ukeyd_config *cfg, const char *path)
+{
+	return add_path(&cfg->modules, &cfg->n_modules, path);
+}
+
+int config_add_skf(struct ukeyd_config *cfg, const char *path)
+{
+	return add_path(&cfg->skf_libs, &cfg->n_skf_libs, path);
 }
 
 static int set_string(char **field, const char *value)
@@ -93,6 +106,8 @@ static int config_handle(void *user, const char *section, const char *name, cons
 		return 1; /* other sections belong to other components */
 	if (strcmp(name, "module") == 0)
 		return config_add_module(cfg, value) == 0;
+	if (strcmp(name, "skf") == 0)
+		return config_add_skf(cfg, value) == 0;
 	if (strcmp(name, "socket") == 0)
 		return set_string(&cfg->socket_path, value) == 0;
 	if (strcmp(name, "state_dir") == 0)

@@ -11,6 +11,8 @@
 struct ukeyd_config {
 	char **modules; /* PKCS#11 module paths, in load order */
 	size_t n_modules;
+	char **skf_libs; /* SKF (GM/T 0016) library paths, loaded after the modules */
+	size_t n_skf_libs;
 	char *socket_path;
 	char *state_dir;
 	char *admin_group;
@@ -31,8 +33,10 @@ void config_release(struct ukeyd_config *cfg);
 
 /* Appends a module path unless it is already listed. Returns 0 or -ENOMEM. */
 int config_add_module(struct ukeyd_config *cfg, const char *path);
+/* The same for an SKF library. */
+int config_add_skf(struct ukeyd_config *cfg, const char *path);
 
-/* Reads an INI file ([ukeyd] section; "module" may repeat). A missing
+/* Reads an INI file ([ukeyd] section; "module" and "skf" may repeat). A missing
  * file is an error only when must_exist. Returns 0 or a negative errno;
  * *ret_line names the first bad line of a malformed file. */
 int config_load_file(struct ukeyd_config *cfg, const char *path, bool must_exist, int *ret_line);

@@ -21,9 +21,12 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: ukeyd [OPTIONS]\n"
 		"The CA token (UKey) daemon: reads every plugged token through PKCS#11\n"
-		"and answers local clients (libukey, ukeyctl) from its cache.\n\n"
+		"and SKF (GM/T 0016) and answers local clients (libukey, ukeyctl) from\n"
+		"its cache.\n\n"
 		"  -m, --module PATH     load this PKCS#11 module (repeatable; replaces\n"
 		"                        the config file's modules)\n"
+		"      --skf PATH        load this SKF library (repeatable; replaces the\n"
+		"                        config file's SKF libraries)\n"
 		"  -c, --config FILE     configuration file (default %s)\n"
 		"  -s, --socket PATH     listen here (default %s), unless systemd\n"
 		"                        passes a socket\n"
@@ -51,6 +54,7 @@ enum {
 	OPT_KNOWN_TOKENS_DIR,
 	OPT_PRINT_UDEV_RULES,
 	OPT_MODULE_TIMEOUT,
+	OPT_SKF,
 };
 
 /* Replaces *field with a command-line value when one was given. */
@@ -88,6 +92,7 @@ int main(int argc, char **argv)
 {
 	static const struct option options[] = {
 		{"module", required_argument, NULL, 'm'},
+		{"skf", required_argument, NULL, OPT_SKF},
 		{"config", required_argument, NULL, 'c'},
 		{"socket", required_argument, NULL, 's'},
 		{"state-dir", required_argument, NULL, OPT_STATE_DIR},
@@ -118,6 +123,10 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'm':
 			if (config_add_module(&cli, optarg) < 0)
+				return EXIT_FAILURE;
+			break;
+		case OPT_SKF:
+			if (config_add_skf(&cli, optarg) < 0)
 				return EXIT_FAILURE;
 			break;
 		case 'c':
@@ -197,6 +206,15 @@ int main(int argc, char **argv)
 		cfg.n_modules = cli.n_modules;
 		cli.modules = NULL;
 		cli.n_modules = 0;
+	}
+	if (cli.n_skf_libs > 0) {
+		for (size_t i = 0; i < cfg.n_skf_libs; i++)
+			free(cfg.skf_libs[i]);
+		free(cfg.skf_libs);
+		cfg.skf_libs = cli.skf_libs;
+		cfg.n_skf_libs = cli.n_skf_libs;
+		cli.skf_libs = NULL;
+		cli.n_skf_libs = 0;
 	}
 	override(&cfg.socket_path, &cli.socket_path);
 	override(&cfg.state_dir, &cli.state_dir);

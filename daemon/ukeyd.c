@@ -26,6 +26,7 @@
 #include "log.h"
 #include "p11-backend.h"
 #include "request-table.h"
+#include "skf-backend.h"
 #include "server.h"
 #include "service.h"
 #include "token-memory.h"
@@ -189,17 +190,25 @@ static void start_hotplug(struct ukeyd *d)
 			    r == -EOPNOTSUPP ? "libusb has no hotplug here" : strerror(-r));
 }
 
+static void add_modules(struct ukeyd *d, const struct backend_ops *ops, char *const *paths,
+			size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int r = inventory_add_module(d->inventory, ops, paths[i]);
+		if (r < 0)
+			log_error("%s: cannot start its worker: %s", paths[i], strerror(-r));
+	}
+}
+
+/* PKCS#11 modules first, then SKF libraries: the load order is the
+ * listing's. */
 static void load_modules(struct ukeyd *d)
 {
-	if (d->cfg->n_modules == 0)
-		log_warning(
-			"no PKCS#11 module configured (--module or \"module =\" in the config)");
-	for (size_t i = 0; i < d->cfg->n_modules; i++) {
-		int r = inventory_add_module(d->inventory, &p11_backend_ops, d->cfg->modules[i]);
-		if (r < 0)
-			log_error("%s: cannot start its worker: %s", d->cfg->modules[i],
-				  strerror(-r));
-	}
+	if (d->cfg->n_modules == 0 && d->cfg->n_skf_libs == 0)
+		log_warning("no PKCS#11 module or SKF library configured (--module, --skf, or "
+			    "\"module =\", \"skf =\" in the config)");
+	add_modules(d, &p11_backend_ops, d->cfg->modules, d->cfg->n_modules);
+	add_modules(d, &skf_backend_ops, d->cfg->skf_libs, d->cfg->n_skf_libs);
 }
 
 static void ukeyd_release(struct ukeyd *d)
