@@ -41,8 +41,9 @@ struct ukey_client {
 	int64_t next_id;
 	unsigned timeout_ms;
 	char *daemon_version;
-	char *error_reason; /* of the last failed request */
-	char *socket_path;  /* to reconnect to */
+	char *error_reason;   /* of the last failed request */
+	int error_tries_left; /* of the last failed request, -1 when not said */
+	char *socket_path;    /* to reconnect to */
 	ukey_event_fn event_fn;
 	void *event_userdata;
 	json_object *queued; /* events read while waiting for a reply */
@@ -247,6 +248,10 @@ static bool take_reply(ukey_client *c, json_object *msg, int64_t id, enum ukey_e
 			if (json_object_object_get_ex(err, "reason", &v) &&
 			    json_object_is_type(v, json_type_string))
 				c->error_reason = strdup(json_object_get_string(v));
+			if (json_object_object_get_ex(err, "tries_left", &v) &&
+			    json_object_is_type(v, json_type_int) &&
+			    json_object_get_int64(v) >= 0 && json_object_get_int64(v) <= 255)
+				c->error_tries_left = (int)json_object_get_int64(v);
 		} else if (json_object_object_get_ex(msg, "result", &result)) {
 			*ret_result = json_object_get(result);
 		} else {
@@ -300,6 +305,7 @@ static enum ukey_error client_call(ukey_client *c, const char *method, json_obje
 
 	free(c->error_reason);
 	c->error_reason = NULL;
+	c->error_tries_left = -1;
 	e = client_send(c, line, len, deadline);
 	OPENSSL_cleanse(line, len);
 	while (e == UKEY_OK) {
@@ -419,6 +425,7 @@ UKEY_EXPORT enum ukey_error ukey_client_new(const char *socket_path, ukey_client
 	if (!c)
 		return UKEY_E_NO_MEMORY;
 	c->refcount = 1;
+	c->error_tries_left = -1;
 	c->sock = c->epoll_fd = c->retry_fd = c->queued_fd = -1;
 	c->timeout_ms = DEFAULT_TIMEOUT_MS;
 	c->socket_path = strdup(socket_path);
@@ -557,6 +564,11 @@ UKEY_EXPORT enum ukey_error ukey_client_refresh(ukey_client *c)
 UKEY_EXPORT const char *ukey_client_get_error_reason(ukey_client *c)
 {
 	return c ? c->error_reason : NULL;
+}
+
+UKEY_EXPORT int ukey_client_get_error_tries_left(ukey_client *c)
+{
+	return c ? c->error_tries_left : -1;
 }
 
 static json_object *pin_params(const char *serial, unsigned flags)

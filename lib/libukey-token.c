@@ -43,10 +43,11 @@ struct ukey_token {
 	int refcount;
 	json_object *json; /* owns every string below */
 	char *json_text;   /* rendered on first use; json-c's buffer is not thread safe */
-	const char *serial, *label, *manufacturer, *model, *module;
+	const char *serial, *label, *manufacturer, *model, *module, *backend;
 	bool initialized;
 	enum ukey_pin_state user_pin, so_pin;
 	int pin_default;
+	int tries[2][2]; /* [so][0]: left, [so][1]: max; -1 when the token does not tell */
 	unsigned long pin_min, pin_max;
 	struct ukey_cert *certs;
 	size_t n_certs;
@@ -83,6 +84,19 @@ static int64_t json_int(json_object *obj, const char *key)
 	if (!json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_int))
 		return 0;
 	return json_object_get_int64(v);
+}
+
+/* A count the token told (0 to 255), or -1 when absent. */
+static int json_count(json_object *obj, const char *key)
+{
+	json_object *v;
+	int64_t n;
+
+	if (!obj || !json_object_object_get_ex(obj, key, &v) ||
+	    !json_object_is_type(v, json_type_int))
+		return -1;
+	n = json_object_get_int64(v);
+	return n >= 0 && n <= 255 ? (int)n : -1;
 }
 
 /* A string member, or NULL when it is absent or null. */
@@ -200,6 +214,7 @@ ukey_token *ukey_token_new_from_json(json_object *obj)
 	t->manufacturer = json_str(obj, "manufacturer");
 	t->model = json_str(obj, "model");
 	t->module = json_str(obj, "module");
+	t->backend = json_str(obj, "backend");
 	t->initialized = json_object_get_boolean(json_object_object_get(obj, "initialized"));
 	if (json_object_object_get_ex(obj, "pin", &pin)) {
 		t->user_pin = ukey_wire_pin_state_parse(json_str(pin, "user"));
@@ -211,6 +226,10 @@ ukey_token *ukey_token_new_from_json(json_object *obj)
 	if (pin && json_object_object_get_ex(pin, "default", &v) &&
 	    json_object_is_type(v, json_type_boolean))
 		t->pin_default = json_object_get_boolean(v) ? 1 : 0;
+	t->tries[0][0] = json_count(pin, "user_tries_left");
+	t->tries[0][1] = json_count(pin, "user_tries_max");
+	t->tries[1][0] = json_count(pin, "so_tries_left");
+	t->tries[1][1] = json_count(pin, "so_tries_max");
 
 	if (json_object_object_get_ex(obj, "holder", &holder)) {
 		t->holder_kind = ukey_wire_holder_kind_parse(json_str_or_null(holder, "kind"));
@@ -327,6 +346,24 @@ UKEY_EXPORT enum ukey_pin_state ukey_token_get_so_pin_state(const ukey_token *t)
 UKEY_EXPORT int ukey_token_get_pin_is_default(const ukey_token *t)
 {
 	return t ? t->pin_default : -1;
+}
+
+UKEY_EXPORT const char *ukey_token_get_backend(const ukey_token *t)
+{
+	return t ? t->backend : "";
+}
+
+UKEY_EXPORT bool ukey_token_get_pin_tries(const ukey_token *t, bool so, int *ret_left, int *ret_max)
+{
+	const int *tries = t ? t->tries[so ? 1 : 0] : NULL;
+
+	if (!tries || tries[0] < 0 || tries[1] < 0 || tries[0] > tries[1])
+		return false;
+	if (ret_left)
+		*ret_left = tries[0];
+	if (ret_max)
+		*ret_max = tries[1];
+	return true;
 }
 
 UKEY_EXPORT unsigned long ukey_token_get_pin_min_len(const ukey_token *t)

@@ -154,7 +154,7 @@ static int pin_failed(ukey_client *client, enum ukey_error e, const char *what)
 			policy_reason_text(ukey_client_get_error_reason(client)));
 		return EXIT_POLICY;
 	}
-	return ctl_fail(e, what);
+	return ctl_fail_request(client, e, what);
 }
 
 static int pin_change(struct ctl *ctl, ukey_client *client, ukey_token *t,
@@ -223,20 +223,28 @@ static int pin_unlock(struct ctl *ctl, ukey_client *client, ukey_token *t,
 
 static int pin_probe_default(struct ctl *ctl, ukey_client *client, ukey_token *t)
 {
+	/* An SKF token says it itself: nothing is tried. */
+	bool by_flag = strcmp(ukey_token_get_backend(t), "skf") == 0;
 	bool is_default = false;
 	enum ukey_error e;
 
-	if (ukey_token_get_user_pin_state(t) != UKEY_PIN_OK) {
+	if (by_flag) {
+		fprintf(stderr,
+			_("Asking token %s whether its PIN is still the default. No PIN try is "
+			  "spent: the token keeps this flag itself.\n"),
+			ukey_token_get_serial(t));
+	} else if (ukey_token_get_user_pin_state(t) != UKEY_PIN_OK) {
 		fprintf(stderr,
 			_("Token %s has had a wrong PIN entered: no guess is made now, it "
 			  "could lock the token. Nothing was tried.\n"),
 			ukey_token_get_serial(t));
 		return EXIT_GUARD;
+	} else {
+		fprintf(stderr,
+			_("Trying the default PIN on token %s. If it is not the default, this "
+			  "costs one PIN try.\n"),
+			ukey_token_get_serial(t));
 	}
-	fprintf(stderr,
-		_("Trying the default PIN on token %s. If it is not the default, this "
-		  "costs one PIN try.\n"),
-		ukey_token_get_serial(t));
 	e = ukey_client_probe_default_pin(client, ukey_token_get_serial(t), &is_default);
 	if (e == UKEY_E_PIN_INCORRECT) {
 		printf(_("The PIN of token %s is not the default. Good.\n"),
@@ -244,7 +252,7 @@ static int pin_probe_default(struct ctl *ctl, ukey_client *client, ukey_token *t
 		return EXIT_OK;
 	}
 	if (e != UKEY_OK)
-		return ctl_fail(e, _("checking the PIN"));
+		return ctl_fail_request(client, e, _("checking the PIN"));
 	printf(_("Token %s still has the default PIN. Change it now: ukeyctl pin change %s\n"),
 	       ukey_token_get_serial(t), ukey_token_get_serial(t));
 	return EXIT_PROBLEMS;

@@ -41,7 +41,7 @@ static int print_list(const struct ctl *ctl, ukey_token_list *list)
 	n = ukey_token_list_get_count(list);
 	if (n == 0) {
 		printf(_("No token found. Plug in your CA token (UKey); if it is plugged in, check "
-			 "that its PKCS#11 module is configured for ukeyd.\n"));
+			 "that its PKCS#11 module or SKF library is configured for ukeyd.\n"));
 		ukey_token_list_unref(list);
 		return EXIT_OK;
 	}
@@ -207,6 +207,31 @@ static void print_seal(const ukey_seal *s, size_t index)
 	       ukey_seal_get_object_label(s));
 }
 
+/* A PIN's state, with its tries as N/M where the token counts them. */
+static const char *pin_text(const ukey_token *tok, bool so, char *buf, size_t size)
+{
+	enum ukey_pin_state st =
+		so ? ukey_token_get_so_pin_state(tok) : ukey_token_get_user_pin_state(tok);
+	int left, max;
+
+	if (!ukey_token_get_pin_tries(tok, so, &left, &max))
+		return pin_state_text(st);
+	/* TRANSLATORS: a PIN's state, then its tries left of the tries allowed */
+	snprintf(buf, size, _("%s, tries left %d/%d"), pin_state_text(st), left, max);
+	return buf;
+}
+
+static const char *default_pin_text(const ukey_token *tok)
+{
+	switch (ukey_token_get_pin_is_default(tok)) {
+	case 1:
+		return _("yes: still the CA's default, change it ('ukeyctl pin change')");
+	case 0:
+		return _("no");
+	}
+	return _("not known (ukeyctl pin probe-default tells)");
+}
+
 static void print_token(ukey_token *tok)
 {
 	char buf[256];
@@ -217,6 +242,10 @@ static void print_token(ukey_token *tok)
 	print_field(_("Manufacturer:"), ukey_token_get_manufacturer(tok));
 	print_field(_("Model:"), ukey_token_get_model(tok));
 	print_field(_("Module:"), ukey_token_get_module(tok));
+	if (*ukey_token_get_backend(tok))
+		print_field(_("Interface:"), strcmp(ukey_token_get_backend(tok), "skf") == 0
+						     ? _("SKF (GM/T 0016)")
+						     : "PKCS#11");
 	print_field(_("Initialized:"), ukey_token_is_initialized(tok) ? _("yes") : _("no"));
 	if (ukey_token_get_holder_kind(tok) != UKEY_HOLDER_UNKNOWN) {
 		const char *code = ukey_token_get_holder_credit_code(tok);
@@ -239,11 +268,15 @@ static void print_token(ukey_token *tok)
 		print_field(_("CA:"), ukey_token_get_ca_name(tok, ctl_language()));
 	if (ukey_token_is_initialized(tok))
 		print_field(_("Role:"), role_text(tok));
-	print_field(_("User PIN:"), pin_state_text(ukey_token_get_user_pin_state(tok)));
-	print_field(_("SO PIN:"), pin_state_text(ukey_token_get_so_pin_state(tok)));
-	snprintf(buf, sizeof(buf), _("%lu to %lu characters"), ukey_token_get_pin_min_len(tok),
-		 ukey_token_get_pin_max_len(tok));
-	print_field(_("PIN length:"), buf);
+	print_field(_("User PIN:"), pin_text(tok, false, buf, sizeof(buf)));
+	print_field(_("SO PIN:"), pin_text(tok, true, buf, sizeof(buf)));
+	if (ukey_token_is_initialized(tok))
+		print_field(_("Default PIN:"), default_pin_text(tok));
+	if (ukey_token_get_pin_max_len(tok) > 0) {
+		snprintf(buf, sizeof(buf), _("%lu to %lu characters"),
+			 ukey_token_get_pin_min_len(tok), ukey_token_get_pin_max_len(tok));
+		print_field(_("PIN length:"), buf);
+	}
 
 	n = ukey_token_get_cert_count(tok);
 	snprintf(buf, sizeof(buf), "%zu", n);
@@ -305,7 +338,7 @@ static int get_with_pin(ukey_client *client, ukey_token **tok, int pin_fd)
 					   &full);
 	ukey_secret_free(pin);
 	if (e != UKEY_OK)
-		return ctl_fail(e, _("reading the token"));
+		return ctl_fail_request(client, e, _("reading the token"));
 	ukey_token_unref(*tok);
 	*tok = full;
 	return EXIT_OK;

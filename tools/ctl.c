@@ -114,6 +114,16 @@ int ctl_fail(enum ukey_error err, const char *what)
 	return EXIT_ERROR;
 }
 
+int ctl_fail_request(ukey_client *client, enum ukey_error err, const char *what)
+{
+	int r = ctl_fail(err, what), left = ukey_client_get_error_tries_left(client);
+
+	if (left >= 0 && (err == UKEY_E_PIN_INCORRECT || err == UKEY_E_PIN_LOCKED ||
+			  err == UKEY_E_LOCKOUT_GUARD))
+		fprintf(stderr, _("PIN tries left: %d\n"), left);
+	return r;
+}
+
 int ctl_pick_serial(ukey_client *client, const char *given, ukey_token **ret_token)
 {
 	ukey_token_list *list = NULL;

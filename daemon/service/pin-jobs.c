@@ -137,7 +137,7 @@ static void pin_job_finished(struct job *j)
 	enum request_status st;
 
 	if (j->outcome == JOB_FAILED)
-		log_warning("token %s: %s failed: CK_RV 0x%lx", j->serial, pr->operation, j->rv);
+		log_warning("token %s: %s failed: code 0x%lx", j->serial, pr->operation, j->rv);
 	remember_default(svc, j, pin_token_profile(req, t)->default_pin);
 	audit_record(svc->settings.audit_path, &req->peer, req->program, j->serial, pr->operation,
 		     j->outcome == JOB_DONE ? "done"
@@ -204,6 +204,11 @@ enum request_status pin_answer_states(struct request *req, struct job *j, json_o
 	}
 	if (j->outcome == JOB_FAILED)
 		json_object_object_add(o, "ck_rv", json_object_new_int64((int64_t)j->rv));
+	/* Where the token counts them (SKF), the tries left of the PIN tried. */
+	if (j->tries_left >= 0)
+		json_object_object_add(o, "tries_left", json_object_new_int(j->tries_left));
+	if (j->by_flag && j->outcome == JOB_WRONG_PIN)
+		req->error_message = "the PIN is not the default (the token says so; no try spent)";
 	req->error_extra = o;
 	return outcome_status[j->outcome];
 }

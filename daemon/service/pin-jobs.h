@@ -43,7 +43,8 @@ enum request_status pin_job_submit(struct request *req, struct module *m, struct
 				   const char *operation, pin_answer_fn answer);
 
 /* The common answer: {"pin":{"user","so"}} or the outcome's error with
- * "pin" (and "ck_rv" when the token failed). */
+ * "pin" (and "ck_rv" when the token failed, "tries_left" where the token
+ * counts them). */
 enum request_status pin_answer_states(struct request *req, struct job *j, json_object **ret_result);
 
 /* The fresh PIN states of a finished job, {"user","so"}. */

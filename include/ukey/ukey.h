@@ -66,7 +66,8 @@ enum ukey_error {
  */
 const char *ukey_strerror(enum ukey_error err);
 
-/** State of a PIN as the token reports it (PKCS#11 token flags). */
+/** State of a PIN as the token reports it (PKCS#11 token flags; on SKF
+ * tokens, from the exact tries left: ukey_token_get_pin_tries()). */
 enum ukey_pin_state {
 	UKEY_PIN_OK = 0,
 	UKEY_PIN_COUNT_LOW = 1, /**< a wrong PIN was entered since the last success */
@@ -417,6 +418,15 @@ enum ukey_error ukey_client_probe_default_pin(ukey_client *client, const char *s
 const char *ukey_client_get_error_reason(ukey_client *client);
 
 /**
+ * ukey_client_get_error_tries_left - after a failed PIN request
+ * (UKEY_E_PIN_INCORRECT, UKEY_E_PIN_LOCKED, UKEY_E_LOCKOUT_GUARD), the
+ * tries left of the PIN that was tried, as the token counts them; -1 when
+ * ukeyd did not say (PKCS#11 tokens only tell a state). Valid until the
+ * next request. Thread safety: the client's thread.
+ */
+int ukey_client_get_error_tries_left(ukey_client *client);
+
+/**
  * ukey_client_get_audit - the audit log of PIN operations since @since
  * (Unix time; 0 for all), as a JSON array of objects with "time", "uid",
  * "pid", "program", "serial", "operation" and "result". Needs root or the
@@ -441,8 +451,14 @@ const char *ukey_token_get_serial(const ukey_token *token);
 const char *ukey_token_get_label(const ukey_token *token);
 const char *ukey_token_get_manufacturer(const ukey_token *token);
 const char *ukey_token_get_model(const ukey_token *token);
-/** Path of the PKCS#11 module that reaches the token. Thread safety: any thread. */
+/** Path of the library (PKCS#11 module or SKF library) that reaches the
+ * token. Thread safety: any thread. */
 const char *ukey_token_get_module(const ukey_token *token);
+/**
+ * The kind of library that reaches the token: "pkcs11" or "skf" (GM/T
+ * 0016); "" from a ukeyd older than SKF support. Thread safety: any thread.
+ */
+const char *ukey_token_get_backend(const ukey_token *token);
 /** False for a blank token that has never been initialized. Thread safety: any thread. */
 bool ukey_token_is_initialized(const ukey_token *token);
 /** Thread safety: safe from any thread. */
@@ -451,11 +467,21 @@ enum ukey_pin_state ukey_token_get_user_pin_state(const ukey_token *token);
 enum ukey_pin_state ukey_token_get_so_pin_state(const ukey_token *token);
 /**
  * Whether the user PIN is still the CA's default (123456): 1 yes, 0 no,
- * -1 unknown. PKCS#11 cannot tell; this is what ukeyd saw (a PIN given
- * for an operation, a change or unlock it made, a probe).
+ * -1 unknown. An SKF token says it itself (its default-PIN flag: set until
+ * the PIN is first changed, and again after an unlock). PKCS#11 cannot
+ * tell; for those tokens this is what ukeyd saw (a PIN given for an
+ * operation, a change or unlock it made, a probe).
  * Thread safety: safe from any thread.
  */
 int ukey_token_get_pin_is_default(const ukey_token *token);
+/**
+ * ukey_token_get_pin_tries - the tries left and allowed of the user PIN,
+ * or with @so of the SO (admin) PIN, where the token tells them (SKF
+ * tokens do; PKCS#11 tokens only have the states above). Returns true and
+ * writes *ret_left and *ret_max (either may be NULL), or false.
+ * Thread safety: safe from any thread.
+ */
+bool ukey_token_get_pin_tries(const ukey_token *token, bool so, int *ret_left, int *ret_max);
 /** PIN length limits the token accepts. Thread safety: safe from any thread. */
 unsigned long ukey_token_get_pin_min_len(const ukey_token *token);
 unsigned long ukey_token_get_pin_max_len(const ukey_token *token);
