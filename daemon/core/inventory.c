@@ -50,7 +50,9 @@ static bool same_json(json_object *a, json_object *b)
  * cache before it is replaced. A serial not there before is added, one
  * that is gone removed, one whose TOKEN JSON differs changed (PIN state,
  * certificates, seals: any difference a client sees). Blank slots are not
- * news. */
+ * news. A token that two libraries reach (one token, two doors) is one
+ * token: the door the cache does not serve is no news, and a token the
+ * module lost but another library still reaches has changed, not gone. */
 static void announce_changes(struct inventory *inv, struct module *m, struct token **now, size_t n)
 {
 	const char *path = module_get_path(m);
@@ -62,14 +64,21 @@ static void announce_changes(struct inventory *inv, struct module *m, struct tok
 
 		if (!now[i]->initialized)
 			continue;
+		if (old && strcmp(old->module, path) != 0 && token_cache_prefers(old, now[i]))
+			continue; /* served through the other door */
 		new_json = token_to_json(now[i], t_now);
-		if (!old || strcmp(old->module, path) != 0) {
+		if (!old) {
 			log_info("token %s \"%s\" present on %s", now[i]->serial, now[i]->label,
 				 path);
 			e = event_new(UKEY_EVENT_TOKEN_ADDED, now[i]->serial);
 			module_count_token(m, true);
 		} else {
 			_cleanup_json_ json_object *old_json = token_to_json(old, t_now);
+			if (strcmp(old->module, path) != 0) {
+				log_info("token %s \"%s\" present on %s too; served from there",
+					 now[i]->serial, now[i]->label, path);
+				module_count_token(m, true);
+			}
 			if (same_json(old_json, new_json)) {
 				json_object_put(new_json);
 				continue;
@@ -80,7 +89,7 @@ static void announce_changes(struct inventory *inv, struct module *m, struct tok
 		inv->cb->event(e, inv->userdata);
 	}
 	for (size_t i = 0; i < inv->cache.n_tokens; i++) {
-		const struct token *t = inv->cache.tokens[i];
+		const struct token *t = inv->cache.tokens[i], *other;
 		bool still = false;
 		json_object *e;
 
@@ -90,8 +99,24 @@ static void announce_changes(struct inventory *inv, struct module *m, struct tok
 			still = streq_ptr(now[k]->serial, t->serial);
 		if (still)
 			continue;
-		log_info("token %s \"%s\" gone from %s", t->serial, t->label, path);
 		module_count_token(m, false);
+		other = token_cache_other_door(&inv->cache, t->serial, path);
+		if (other && other->initialized) {
+			_cleanup_json_ json_object *old_json = token_to_json(t, t_now);
+			json_object *new_json = token_to_json(other, t_now);
+
+			log_info("token %s \"%s\" gone from %s; still on %s", t->serial, t->label,
+				 path, other->module);
+			if (same_json(old_json, new_json)) {
+				json_object_put(new_json);
+				continue;
+			}
+			e = event_new(UKEY_EVENT_TOKEN_CHANGED, t->serial);
+			json_object_object_add(e, "token", new_json);
+			inv->cb->event(e, inv->userdata);
+			continue;
+		}
+		log_info("token %s \"%s\" gone from %s", t->serial, t->label, path);
 		e = event_new(UKEY_EVENT_TOKEN_REMOVED, t->serial);
 		json_object_object_add(e, "label", json_object_new_string(t->label));
 		inv->cb->event(e, inv->userdata);

@@ -20,6 +20,9 @@ void token_cache_release(struct token_cache *m)
 	for (size_t i = 0; i < m->n_tokens; i++)
 		token_unref(m->tokens[i]);
 	free(m->tokens);
+	for (size_t i = 0; i < m->n_doors; i++)
+		token_unref(m->doors[i]);
+	free(m->doors);
 	json_object_put(m->json_cache);
 	*m = (struct token_cache){0};
 }
@@ -42,24 +45,47 @@ static bool module_unchanged(const struct token_cache *m, const char *module,
 {
 	size_t mine = 0;
 
-	for (size_t i = 0; i < m->n_tokens; i++) {
+	for (size_t i = 0; i < m->n_tokens + m->n_doors; i++) {
+		const struct token *t = i < m->n_tokens ? m->tokens[i] : m->doors[i - m->n_tokens];
 		bool found = false;
-		if (strcmp(m->tokens[i]->module, module) != 0)
+
+		if (strcmp(t->module, module) != 0)
 			continue;
 		mine++;
 		for (size_t k = 0; k < n_tokens && !found; k++)
-			found = tokens[k] == m->tokens[i];
+			found = tokens[k] == t;
 		if (!found)
 			return false;
 	}
 	return mine == n_tokens;
 }
 
+bool token_cache_prefers(const struct token *a, const struct token *b)
+{
+	bool a_skf = streq_ptr(a->backend, "skf"), b_skf = streq_ptr(b->backend, "skf");
+
+	if (a_skf != b_skf)
+		return a_skf;
+	return token_order(&a, &b) < 0;
+}
+
+/* Whether another library's record of t's serial is served before t. */
+static bool shadowed(struct token *const *all, size_t n, const struct token *t)
+{
+	if (!t->serial || !*t->serial)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (all[i] != t && streq_ptr(all[i]->serial, t->serial) &&
+		    strcmp(all[i]->module, t->module) != 0 && token_cache_prefers(all[i], t))
+			return true;
+	return false;
+}
+
 int token_cache_replace_module(struct token_cache *m, const char *module, unsigned module_rank,
 			       struct token **tokens, size_t n_tokens)
 {
-	size_t kept = 0;
-	struct token **n;
+	size_t n_all = 0, n_served = 0, n_doors = 0;
+	struct token **all, **served, **doors;
 
 	if (module_unchanged(m, module, tokens, n_tokens)) {
 		/* The rendered list stays valid. */
@@ -68,29 +94,42 @@ int token_cache_replace_module(struct token_cache *m, const char *module, unsign
 		free(tokens);
 		return 0;
 	}
-	for (size_t i = 0; i < m->n_tokens; i++)
-		if (strcmp(m->tokens[i]->module, module) != 0)
-			kept++;
-	n = calloc(kept + n_tokens + 1, sizeof(*n));
-	if (!n)
+	all = calloc(m->n_tokens + m->n_doors + n_tokens + 1, sizeof(*all));
+	served = calloc(m->n_tokens + m->n_doors + n_tokens + 1, sizeof(*served));
+	doors = calloc(m->n_tokens + m->n_doors + n_tokens + 1, sizeof(*doors));
+	if (!all || !served || !doors) {
+		free(all);
+		free(served);
+		free(doors);
 		return -ENOMEM;
+	}
+	for (size_t i = 0; i < m->n_tokens + m->n_doors; i++) {
+		struct token *t = i < m->n_tokens ? m->tokens[i] : m->doors[i - m->n_tokens];
 
-	kept = 0;
-	for (size_t i = 0; i < m->n_tokens; i++) {
-		if (strcmp(m->tokens[i]->module, module) == 0)
-			token_unref(m->tokens[i]);
+		if (strcmp(t->module, module) == 0)
+			token_unref(t);
 		else
-			n[kept++] = m->tokens[i];
+			all[n_all++] = t;
 	}
 	for (size_t i = 0; i < n_tokens; i++) {
 		tokens[i]->module_rank = module_rank;
-		n[kept + i] = tokens[i];
+		all[n_all++] = tokens[i];
 	}
+	qsort(all, n_all, sizeof(*all), token_order);
+	for (size_t i = 0; i < n_all; i++) {
+		if (shadowed(all, n_all, all[i]))
+			doors[n_doors++] = all[i];
+		else
+			served[n_served++] = all[i];
+	}
+	free(all);
 	free(tokens);
 	free(m->tokens);
-	m->tokens = n;
-	m->n_tokens = kept + n_tokens;
-	qsort(m->tokens, m->n_tokens, sizeof(*m->tokens), token_order);
+	free(m->doors);
+	m->tokens = served;
+	m->n_tokens = n_served;
+	m->doors = doors;
+	m->n_doors = n_doors;
 	json_object_put(m->json_cache);
 	m->json_cache = NULL;
 	return 0;
@@ -103,6 +142,20 @@ const struct token *token_cache_find(const struct token_cache *m, const char *se
 	for (size_t i = 0; i < m->n_tokens; i++)
 		if (streq_ptr(m->tokens[i]->serial, serial))
 			return m->tokens[i];
+	return NULL;
+}
+
+const struct token *token_cache_other_door(const struct token_cache *m, const char *serial,
+					   const char *module)
+{
+	if (!serial || !*serial)
+		return NULL;
+	for (size_t i = 0; i < m->n_tokens + m->n_doors; i++) {
+		const struct token *t = i < m->n_tokens ? m->tokens[i] : m->doors[i - m->n_tokens];
+
+		if (streq_ptr(t->serial, serial) && strcmp(t->module, module) != 0)
+			return t;
+	}
 	return NULL;
 }
 

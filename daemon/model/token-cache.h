@@ -7,14 +7,20 @@
 #pragma once
 
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 struct token;
 
 struct token_cache {
-	struct token **tokens; /* ordered by module load order, then slot */
+	struct token **tokens; /* served, one per serial; by module load order, then slot */
 	size_t n_tokens;
+	/* One token, two doors: the records of a serial also reached through
+	 * another library (a token's PKCS#11 module beside its SKF library),
+	 * kept for that library's next scan but never served. */
+	struct token **doors;
+	size_t n_doors;
 	json_object *json_cache;		 /* the "tokens" array; rebuilt lazily */
 	int64_t json_built_at, json_valid_until; /* the cache holds for now in [at, until) */
 };
@@ -33,6 +39,16 @@ int token_cache_replace_module(struct token_cache *m, const char *module, unsign
 
 /* The token with that serial, or NULL. Blank serials never match. */
 const struct token *token_cache_find(const struct token_cache *m, const char *serial);
+
+/* Which of two libraries' records of one serial the cache serves: a
+ * true return means a over b. The SKF library's (SKF tells the PIN tries
+ * and the default flag), else the one loaded first. */
+bool token_cache_prefers(const struct token *a, const struct token *b);
+
+/* A record of serial from another library than module, served or not,
+ * or NULL: the token is still reachable without module. */
+const struct token *token_cache_other_door(const struct token_cache *m, const char *serial,
+					   const char *module);
 
 /* The "tokens" array of a list reply as of now, borrowed (json_object_get
  * it to keep it). Cached until the model changes or a certificate's day

@@ -74,6 +74,54 @@ static void test_replace_keeps_other_modules(void **state)
 	token_cache_release(&m);
 }
 
+/* One token reached by a PKCS#11 module and an SKF library: served once,
+ * from the SKF library whichever scans first; the other door stays for
+ * its library's next scan and takes over when the SKF library loses it. */
+static void test_two_doors(void **state)
+{
+	struct token_cache m;
+	struct token *p11 = make_token("/p11.so", 1, "DOOR"),
+		     *skf = make_token("/skf.so", 0, "DOOR");
+	json_object *arr;
+
+	p11->backend = "pkcs11";
+	skf->backend = "skf";
+	skf->user_tries_left = 5;
+	token_cache_init(&m);
+	/* The module loaded first scans first. */
+	assert_int_equal(token_cache_replace_module(&m, "/p11.so", 0, one(p11), 1), 0);
+	assert_int_equal(
+		token_cache_replace_module(&m, "/a.so", 2, one(make_token("/a.so", 1, "A1")), 1),
+		0);
+	assert_ptr_equal(token_cache_find(&m, "DOOR"), p11);
+	assert_int_equal(token_cache_replace_module(&m, "/skf.so", 1, one(skf), 1), 0);
+	assert_int_equal(m.n_tokens, 2);
+	assert_int_equal(m.n_doors, 1);
+	assert_ptr_equal(token_cache_find(&m, "DOOR"), skf);
+	assert_true(token_cache_prefers(skf, p11));
+	assert_false(token_cache_prefers(p11, skf));
+	arr = token_cache_list_json(&m, 1000);
+	assert_int_equal(json_object_array_length(arr), 2);
+	assert_ptr_equal(token_cache_other_door(&m, "DOOR", "/skf.so"), p11);
+	assert_ptr_equal(token_cache_other_door(&m, "DOOR", "/p11.so"), skf);
+	assert_null(token_cache_other_door(&m, "A1", "/a.so"));
+
+	/* The PKCS#11 module's rescan hands back the same record: unchanged. */
+	token_ref(p11);
+	assert_int_equal(token_cache_replace_module(&m, "/p11.so", 0, one(p11), 1), 0);
+	assert_ptr_equal(token_cache_find(&m, "DOOR"), skf);
+	assert_int_equal(m.n_doors, 1);
+
+	/* The SKF library loses it: the other door serves it. */
+	assert_int_equal(
+		token_cache_replace_module(&m, "/skf.so", 1, calloc(1, sizeof(struct token *)), 0),
+		0);
+	assert_ptr_equal(token_cache_find(&m, "DOOR"), p11);
+	assert_int_equal(m.n_tokens, 2);
+	assert_int_equal(m.n_doors, 0);
+	token_cache_release(&m);
+}
+
 static void test_list_json_cache_follows_changes(void **state)
 {
 	struct token_cache m;
@@ -100,6 +148,10 @@ static void test_token_json_contract(void **state)
 
 	t->user_pin = UKEY_PIN_FINAL_TRY;
 	t->so_pin = UKEY_PIN_LOCKED;
+	t->backend = "skf";
+	t->user_tries_left = 1;
+	t->user_tries_max = 6;
+	t->so_tries_left = 0;
 	t->certs = calloc(1, sizeof(*t->certs));
 	t->certs[0].der = malloc(sizeof(der));
 	memcpy(t->certs[0].der, der, sizeof(der));
@@ -129,6 +181,12 @@ static void test_token_json_contract(void **state)
 	assert_string_equal(json_object_get_string(v), "locked");
 	assert_true(json_object_object_get_ex(pin, "max_len", &v));
 	assert_int_equal(json_object_get_int(v), 16);
+	assert_string_equal(json_object_get_string(json_object_object_get(o, "backend")), "skf");
+	/* The tries the token tells, and none it does not. */
+	assert_int_equal(json_object_get_int(json_object_object_get(pin, "user_tries_left")), 1);
+	assert_int_equal(json_object_get_int(json_object_object_get(pin, "user_tries_max")), 6);
+	assert_int_equal(json_object_get_int(json_object_object_get(pin, "so_tries_left")), 0);
+	assert_false(json_object_object_get_ex(pin, "so_tries_max", NULL));
 	/* Unknown default-PIN state is null, not false. */
 	assert_true(json_object_object_get_ex(pin, "default", &v));
 	assert_null(v);
@@ -192,6 +250,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_replace_keeps_other_modules),
+		cmocka_unit_test(test_two_doors),
 		cmocka_unit_test(test_list_json_cache_follows_changes),
 		cmocka_unit_test(test_token_json_contract),
 		cmocka_unit_test(test_p11_text_decode),
