@@ -14,6 +14,9 @@ static void entry_release(struct known_token *k)
 	for (size_t i = 0; i < k->n_modules; i++)
 		free(k->modules[i]);
 	free(k->modules);
+	for (size_t i = 0; i < k->n_skf; i++)
+		free(k->skf[i]);
+	free(k->skf);
 }
 
 void known_tokens_release(struct known_tokens *t)
@@ -86,6 +89,8 @@ static int entry_handle(void *userdata, const char *section, const char *name, c
 		return conf_set_str(&k->product, value);
 	if (strcmp(name, "modules") == 0)
 		return conf_list_append(&k->modules, &k->n_modules, value);
+	if (strcmp(name, "skf") == 0)
+		return conf_list_append(&k->skf, &k->n_skf, value);
 	if (strcmp(name, "class") == 0) {
 		for (size_t i = 0; i < sizeof(class_names) / sizeof(class_names[0]); i++)
 			if (strcmp(value, class_names[i]) == 0) {

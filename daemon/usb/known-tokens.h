@@ -2,8 +2,9 @@
 /*
  * The USB CA tokens ukeyd knows (data/known-tokens.conf, extended in
  * /etc/ukey/known-tokens.d): VID:PID, maker, model, USB class and the
- * PKCS#11 module candidates; and the udev rules that give them to the
- * desktop user and ukeyd. Loaded once; read-only afterwards.
+ * PKCS#11 module and SKF library candidates; and the udev rules that give them to the
+ * desktop user and ukeyd. Loaded once; read-only afterwards. An entry
+ * also names SKF library candidates (skf = ...) beside the modules.
  */
 #pragma once
 
@@ -26,6 +27,8 @@ struct known_token {
 	int interface;	/* -1: not known */
 	char **modules; /* candidates, best first */
 	size_t n_modules;
+	char **skf; /* SKF library candidates, best first */
+	size_t n_skf;
 };
 
 struct known_tokens {

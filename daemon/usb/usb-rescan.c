@@ -48,7 +48,8 @@ static bool module_matches(const char *loaded, const char *candidate)
 				      : strcmp(base_name(loaded), candidate) == 0;
 }
 
-/* Marks the modules to rescan; returns how many were mapped by the table. */
+/* Marks the modules to rescan; returns how many were mapped by the table
+ * (its PKCS#11 module and SKF library candidates). */
 static size_t pick_targets(struct inventory *inv, const struct known_token *k, bool *targets)
 {
 	size_t mapped = 0, n = inventory_count_modules(inv);
@@ -57,6 +58,8 @@ static size_t pick_targets(struct inventory *inv, const struct known_token *k, b
 		const char *loaded = module_get_path(inventory_get_module(inv, i));
 		for (size_t c = 0; c < k->n_modules && !targets[i]; c++)
 			targets[i] = module_matches(loaded, k->modules[c]);
+		for (size_t c = 0; c < k->n_skf && !targets[i]; c++)
+			targets[i] = module_matches(loaded, k->skf[c]);
 		mapped += targets[i];
 	}
 	if (mapped == 0)
@@ -116,11 +119,13 @@ static int on_chase_timer(sd_event_source *s, uint64_t usec, void *userdata)
 	}
 	if (c->attempts >= MAX_ATTEMPTS) {
 		if (r->arrived)
-			log_warning("USB token %s %s (%04x:%04x) at bus %u address %u: no PKCS#11 "
-				    "module shows a new token; is its module (%s) configured?",
+			log_warning("USB token %s %s (%04x:%04x) at bus %u address %u: no loaded "
+				    "library shows a new token; is its PKCS#11 module (%s) or SKF "
+				    "library (%s) configured?",
 				    c->known->vendor, c->known->product, r->vid, r->pid, r->bus,
 				    r->address,
-				    c->known->n_modules ? c->known->modules[0] : "unknown");
+				    c->known->n_modules ? c->known->modules[0] : "unknown",
+				    c->known->n_skf ? c->known->skf[0] : "unknown");
 		else
 			log_debug("USB token %04x:%04x left; no served token went with it", r->vid,
 				  r->pid);

@@ -43,6 +43,10 @@ static void test_shipped_table(void **state)
 	k = known_tokens_find(&t, 0x055c, 0xdb08);
 	assert_non_null(k);
 	assert_int_equal(k->usb_class, USB_TOKEN_CLASS_MASS_STORAGE);
+	/* Its vendor's SKF library beside its PKCS#11 module. */
+	assert_int_equal(k->n_skf, 1);
+	assert_string_equal(k->skf[0], "libgm3000.1.0.so");
+	assert_int_equal(known_tokens_find(&t, 0x096e, 0x0807)->n_skf, 0);
 	assert_int_equal(known_tokens_find(&t, 0x163c, 0x0417)->interface, 1);
 	/* Feitian's vendor ID alone is no token (it makes licence dongles too). */
 	assert_null(known_tokens_find(&t, 0x096e, 0x0006));
@@ -61,7 +65,7 @@ static void test_admin_additions(void **state)
 	/* A new device, and another module for a shipped one. */
 	write_file(path, "[1d99:00A1]\nvendor = Local\nproduct = Bank key\nclass = hid\n"
 			 "modules = /opt/bank/libp11.so\n"
-			 "[096e:0807]\nmodules = /opt/feitian/libcastle.so\n");
+			 "[096e:0807]\nmodules = /opt/feitian/libcastle.so\nskf = libskf-fei.so\n");
 	assert_int_equal(known_tokens_load(&t, getenv("KNOWN_TOKENS"), dir, &error), 0);
 	k = known_tokens_find(&t, 0x1d99, 0x00a1);
 	assert_non_null(k);
@@ -70,6 +74,8 @@ static void test_admin_additions(void **state)
 	k = known_tokens_find(&t, 0x096e, 0x0807);
 	assert_int_equal(k->n_modules, 3);
 	assert_string_equal(k->modules[2], "/opt/feitian/libcastle.so");
+	assert_int_equal(k->n_skf, 1);
+	assert_string_equal(k->skf[0], "libskf-fei.so");
 	known_tokens_release(&t);
 	unlink(path);
 	rmdir(dir);
