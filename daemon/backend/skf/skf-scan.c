@@ -429,7 +429,9 @@ static ULONG read_file(struct skf_lib *l, HAPPLICATION app, const char *name, si
 		rv = l->fn.ReadFile(app, (LPSTR)name, (ULONG)off, (ULONG)want, buf + off, &got.v);
 		if (rv == SAR_OK && got.v > want)
 			rv = SKF_RV_LENGTH_PAST;
-		if (rv != SAR_OK && !skf_rv_gone(rv) && small && want > small && chunk > small) {
+		/* The library's own refusal (not garbage) of a large piece. */
+		if (rv != SAR_OK && rv < SKF_RV_LENGTH_PAST && !skf_rv_gone(rv) && small &&
+		    want > small && chunk > small) {
 			chunk = small;
 			continue;
 		}
