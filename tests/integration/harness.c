@@ -71,6 +71,12 @@ int harness_setup(struct harness *h, const char *which)
 	snprintf(h->unplug_env, sizeof(h->unplug_env), "P11_UNPLUG_FILE=%s", h->unplug_file);
 	snprintf(h->faults_file, sizeof(h->faults_file), "%s/faults", h->dir);
 	snprintf(h->faults_env, sizeof(h->faults_env), "P11_UNPLUG_FAULTS=%s", h->faults_file);
+	snprintf(h->skf_dir, sizeof(h->skf_dir), "%s/skf", h->dir);
+	snprintf(h->skf_faults, sizeof(h->skf_faults), "%s/skf-faults", h->dir);
+	snprintf(h->skf_log, sizeof(h->skf_log), "%s/skf-calls.log", h->dir);
+	snprintf(h->skf_dir_env, sizeof(h->skf_dir_env), "SKF_SOFT_DIR=%s", h->skf_dir);
+	snprintf(h->skf_faults_env, sizeof(h->skf_faults_env), "SKF_SOFT_FAULTS=%s", h->skf_faults);
+	snprintf(h->skf_log_env, sizeof(h->skf_log_env), "SKF_SOFT_LOG=%s", h->skf_log);
 	if (mkdir(h->profiles_dir, 0700) < 0 || mkdir(h->known_tokens_dir, 0700) < 0) {
 		perror("mkdir");
 		return -1;
@@ -512,4 +518,97 @@ void harness_events_collect(ukey_client *c, int ms)
 		poll(&p, 1, 50);
 	}
 	ukey_client_dispatch(c);
+}
+
+const char *harness_skf_missing(void)
+{
+	static char why[256];
+	const char *testdata = getenv("TESTDATA");
+
+	if (!getenv("SKF_SOFT") || !getenv("SKF_SOFT_NOEPS") || !getenv("SKF_SOFT_NOPININFO") ||
+	    !testdata)
+		return "SKF_SOFT*/TESTDATA not set: run through 'meson test'";
+	snprintf(why, sizeof(why), "%s/seals/ofdrw_UserV4.esl", testdata);
+	if (access(why, R_OK) != 0) {
+		snprintf(why, sizeof(why), "the real seals of shared/testdata are missing (%s)",
+			 testdata);
+		return why;
+	}
+	if (!have_program("iconv"))
+		return "iconv missing (libc-bin)";
+	return NULL;
+}
+
+int harness_skf_provision(struct harness *h, const char *which, const char *device)
+{
+	int r = harness_shf("%s/provision-skf.sh '%s' %s %s >/dev/null 2>&1", getenv("FIXTURES"),
+			    h->skf_dir, which, device ? device : "");
+
+	if (r != 0)
+		fprintf(stderr, "provision-skf.sh %s failed (%d)\n", which, r);
+	return r == 0 ? 0 : -1;
+}
+
+int harness_skf_set_plugged(const struct harness *h, const char *device, bool in)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/devices/%s/unplugged", h->skf_dir, device);
+	if (in)
+		return unlink(path) == 0 || errno == ENOENT ? 0 : -1;
+	return replace_file(path, "");
+}
+
+int harness_skf_set_faults(const struct harness *h, const char *text)
+{
+	return replace_file(h->skf_faults, text);
+}
+
+int harness_skf_calls(const struct harness *h, const char *function, const char *device, int from)
+{
+	FILE *f = fopen(h->skf_log, "re");
+	char *line = NULL, fn[128], dev[300];
+	size_t len = 0;
+	int n = 0, i = 0;
+
+	while (f && getline(&line, &len, f) > 0) {
+		if (i++ < from || sscanf(line, "%127s %299s", fn, dev) != 2)
+			continue;
+		n += strcmp(fn, function) == 0 && (!device || strcmp(dev, device) == 0);
+	}
+	free(line);
+	if (f)
+		fclose(f);
+	return n;
+}
+
+int harness_skf_log_lines(const struct harness *h)
+{
+	FILE *f = fopen(h->skf_log, "re");
+	int n = 0, c;
+
+	while (f && (c = getc(f)) != EOF)
+		n += c == '\n';
+	if (f)
+		fclose(f);
+	return n;
+}
+
+char *harness_skf_read(const struct harness *h, const char *device, const char *rel)
+{
+	char path[512];
+	FILE *f;
+	char *buf = NULL;
+	size_t cap = 0;
+
+	snprintf(path, sizeof(path), "%s/devices/%s/%s", h->skf_dir, device, rel);
+	f = fopen(path, "re");
+	if (!f)
+		return NULL;
+	if (getdelim(&buf, &cap, '\0', f) < 0) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	return buf;
 }

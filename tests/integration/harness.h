@@ -26,6 +26,14 @@ struct harness {
 	char unplug_env[160];	    /* "P11_UNPLUG_FILE=..." */
 	char faults_file[128];	    /* P11_UNPLUG_FAULTS */
 	char faults_env[160];	    /* "P11_UNPLUG_FAULTS=..." */
+	/* The SKF test double (tests/fixtures/skf-soft): its state directory,
+	 * fault file and call log, and the environment that points it there. */
+	char skf_dir[128];
+	char skf_faults[128];
+	char skf_log[128];
+	char skf_dir_env[160];	  /* "SKF_SOFT_DIR=..." */
+	char skf_faults_env[160]; /* "SKF_SOFT_FAULTS=..." */
+	char skf_log_env[160];	  /* "SKF_SOFT_LOG=..." */
 };
 
 /* Why a test cannot run here (a tool is missing), or NULL. */
@@ -129,3 +137,29 @@ void harness_events_collect(ukey_client *c, int ms);
 
 /* Whether the file contains the string. */
 bool harness_file_contains(const char *path, const char *needle);
+
+/* Why the SKF tests cannot run here (the double or the real seals are
+ * missing), or NULL. */
+const char *harness_skf_missing(void);
+
+/* Adds devices to h's SKF state directory with provision-skf.sh (which:
+ * "primary", "secondary", "gbk", "all"; device NULL for its default
+ * name). Returns 0 or -1. */
+int harness_skf_provision(struct harness *h, const char *which, const char *device);
+
+/* Plugs an SKF device in or pulls it out (its `unplugged` marker). */
+int harness_skf_set_plugged(const struct harness *h, const char *device, bool in);
+
+/* Replaces the double's fault file ("" for none). Returns 0 or -1. */
+int harness_skf_set_faults(const struct harness *h, const char *text);
+
+/* How many lines of the double's call log name function (and device, or
+ * any when NULL), from line `from` on (0: all). */
+int harness_skf_calls(const struct harness *h, const char *function, const char *device, int from);
+
+/* Lines in the double's call log so far. */
+int harness_skf_log_lines(const struct harness *h);
+
+/* A device's file in the double's state directory, read whole
+ * (malloc'ed), or NULL. rel is under devices/DEVICE/. */
+char *harness_skf_read(const struct harness *h, const char *device, const char *rel);

@@ -8,7 +8,9 @@
  * in, as a vendor module shows a real one. A libukey client and `ukeyctl
  * --json watch` must hear token_added and token_removed with the token's
  * serial within a bounded time, and a device not in the known-token table
- * must trigger nothing.
+ * must trigger nothing. An ePass3000GM (096e:0309) arrives the same way
+ * behind the SKF test double, mapped to it by the table's skf = entry
+ * (the double's own device events are off here: USB alone tells).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -107,8 +109,9 @@ static void remove_device(int port)
 
 static int group_setup(void **state)
 {
-	const char *const args[] = {"--module", getenv("P11_UNPLUG"), "-v", NULL};
-	const char *const env[] = {h.unplug_env, NULL};
+	const char *const args[] = {
+		"--module", getenv("P11_UNPLUG"), "--skf", getenv("SKF_SOFT"), "-v", NULL};
+	const char *const env[] = {h.unplug_env, h.skf_dir_env, h.skf_faults_env, NULL};
 	char known[256];
 	FILE *f;
 
@@ -127,8 +130,14 @@ static int group_setup(void **state)
 	f = fopen(known, "we");
 	if (!f)
 		return -1;
-	fprintf(f, "[096e:0807]\nmodules = p11-unplug.so\n");
+	fprintf(f, "[096e:0807]\nmodules = p11-unplug.so\n[096e:0309]\nskf = skf-soft.so\n");
 	if (fclose(f) != 0)
+		return -1;
+	/* An SKF token, out of its reader until its USB device arrives; the
+	 * library's own device events off. */
+	if (harness_skf_provision(&h, "primary", NULL) < 0 ||
+	    harness_skf_set_plugged(&h, "dev0", false) < 0 ||
+	    harness_skf_set_faults(&h, "SKF_WaitForDevEvent * rv=0x0A000001\n") < 0)
 		return -1;
 
 	testbed = umockdev_testbed_new();
@@ -289,6 +298,33 @@ static void test_unknown_device_triggers_nothing(void **state)
 	ukey_client_unref(c);
 }
 
+/* An ePass3000GM behind its SKF library: the table maps the USB device to
+ * the loaded SKF library, which alone is rescanned. */
+static void test_skf_token_arrives_and_leaves(void **state)
+{
+	struct harness_events s = {0};
+	ukey_client *c = harness_subscribed_client(&h, &s);
+	char serial[64];
+
+	assert_int_equal(harness_skf_set_plugged(&h, "dev0", true), 0);
+	add_device(6, 0x096e, 0x0309, 0xff);
+	assert_true(harness_events_wait(c, &s, UKEY_EVENT_TOKEN_ADDED, NULL, EVENT_TIMEOUT_MS) >=
+		    0);
+	assert_int_equal(harness_token_serial(&h, "国信CA测试主锁(SKF)", serial, sizeof(serial)),
+			 0);
+	assert_string_equal(s.serials[0], serial);
+	assert_true(harness_file_contains(h.log, "(096e:0309) arrived at bus 1 address 16; "
+						 "rescanning its modules"));
+
+	assert_int_equal(harness_skf_set_plugged(&h, "dev0", false), 0);
+	remove_device(6);
+	assert_true(harness_events_wait(c, &s, UKEY_EVENT_TOKEN_REMOVED, serial,
+					EVENT_TIMEOUT_MS) >= 0);
+	assert_int_equal(harness_token_serial(&h, "国信CA测试主锁(SKF)", serial, sizeof(serial)),
+			 -1);
+	ukey_client_unref(c);
+}
+
 /* umockdev works by preloading its library into the test and every
  * process it starts: re-run under umockdev-wrapper unless already there. */
 static void enter_mock_environment(char **argv)
@@ -310,6 +346,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_unknown_device_triggers_nothing),
 		cmocka_unit_test(test_epass_arrives_and_leaves),
 		cmocka_unit_test(test_gm3000_seen_late_by_its_module),
+		cmocka_unit_test(test_skf_token_arrives_and_leaves),
 	};
 
 	enter_mock_environment(argv);
