@@ -126,8 +126,8 @@ static EVP_PKEY *sm2_keygen(void)
 static int blob_to_der(const uint8_t *b, unsigned char **der)
 {
 	const ECCCIPHERBLOB *h = (const ECCCIPHERBLOB *)b;
-	ASN1_INTEGER *x = BN_to_ASN1_INTEGER(BN_bin2bn(h->XCoordinate, 64, NULL), NULL);
-	ASN1_INTEGER *y = BN_to_ASN1_INTEGER(BN_bin2bn(h->YCoordinate, 64, NULL), NULL);
+	BIGNUM *bx = BN_bin2bn(h->XCoordinate, 64, NULL), *by = BN_bin2bn(h->YCoordinate, 64, NULL);
+	ASN1_INTEGER *x = BN_to_ASN1_INTEGER(bx, NULL), *y = BN_to_ASN1_INTEGER(by, NULL);
 	ASN1_OCTET_STRING *c3 = ASN1_OCTET_STRING_new(), *c2 = ASN1_OCTET_STRING_new();
 	STACK_OF(ASN1_TYPE) *seq = sk_ASN1_TYPE_new_null();
 	ASN1_TYPE *t;
@@ -150,6 +150,8 @@ static int blob_to_der(const uint8_t *b, unsigned char **der)
 	*der = NULL;
 	n = i2d_ASN1_SEQUENCE_ANY(seq, der);
 	sk_ASN1_TYPE_pop_free(seq, ASN1_TYPE_free);
+	BN_free(bx);
+	BN_free(by);
 	return n;
 }
 
