@@ -48,13 +48,16 @@ static int wait_dev_event(void *userdata)
 	rv = w->wait(name, &len.v, &event.v);
 	if (atomic_load(&w->stop))
 		return -1;
-	if (rv == SAR_OK) {
+	/* A device in or out, named: anything else from a call that did not
+	 * block would turn this thread into a busy loop. */
+	if (rv == SAR_OK && len.v > 0 && len.v <= sizeof(name) &&
+	    (event.v == SKF_DEV_EVENT_INSERTED || event.v == SKF_DEV_EVENT_REMOVED)) {
 		log_debug("%s: device %s", w->path,
-			  event.v == SKF_DEV_EVENT_INSERTED  ? "inserted"
-			  : event.v == SKF_DEV_EVENT_REMOVED ? "removed"
-							     : "event");
+			  event.v == SKF_DEV_EVENT_INSERTED ? "inserted" : "removed");
 		return 0;
 	}
+	if (rv == SAR_OK)
+		rv = SKF_RV_BAD_DATA;
 	log_warning("%s: SKF_WaitForDevEvent failed (%s); its devices are followed through USB "
 		    "hotplug and refresh from now on",
 		    w->path, skf_rv_text(rv));

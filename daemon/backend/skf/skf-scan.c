@@ -411,7 +411,7 @@ static ULONG enum_files(void *ctx, BYTE *buf, ULONG *len)
 static ULONG read_file(struct skf_lib *l, HAPPLICATION app, const char *name, size_t size,
 		       size_t chunk, size_t small, uint8_t **ret, size_t *ret_len)
 {
-	uint8_t *buf = malloc(size + 1);
+	uint8_t *buf = calloc(size + 1, 1); /* outputs zeroed before the calls */
 	size_t off = 0;
 
 	if (!buf)
