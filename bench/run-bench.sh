@@ -5,6 +5,11 @@
 #    and against `pkcs11-tool -L` (bench-list), with ratios;
 #  - PKCS#11 calls made by ukeyd, counted by pkcs11-spy: for the initial
 #    scan, and for one cached query (the goal is 0);
+#  - SKF calls per token scan (issue: SKF backend), counted by the SKF test
+#    double's call log (SKF_SOFT_LOG), and the scan times when every call
+#    that reaches a device takes 20 ms (SKF_SOFT_DELAY_MS=20, a slow real
+#    token): the first read of a token, a refresh, and a token left
+#    unchanged while another arrives;
 #  - ukeyd's resident memory when idle;
 #  - hotplug (issue: hotplug and events): latency from a USB uevent to
 #    token_added / token_removed at a client, p50/p99 over HOTPLUG_CYCLES
@@ -29,12 +34,13 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 
 trap cleanup EXIT
 eval "$("$top/tests/fixtures/provision-softhsm.sh" "$work/hsm")" >/dev/null
 
-start_ukeyd() { # NAME MODULE [ENV...]
-	local name=$1 mod=$2
+start_ukeyd() { # NAME MODULE [ENV...]; MODULE --skf=PATH for an SKF library
+	local name=$1 mod=$2 opt=--module
 	shift 2
+	case $mod in --skf=*) opt=--skf mod=${mod#--skf=} ;; esac
 	env "$@" "$build/daemon/ukeyd" --socket "$work/$name.sock" --state-dir "$work/$name" \
 		--config /dev/null --ca-profiles "$top/data/ca-profiles.conf" \
-		--known-tokens "$top/data/known-tokens.conf" --module "$mod" 2>"$work/$name.log" &
+		--known-tokens "$top/data/known-tokens.conf" "$opt" "$mod" 2>"$work/$name.log" &
 	pids+=($!)
 	for _ in $(seq 200); do
 		UKEY_SOCKET=$work/$name.sock "$build/tools/ukeyctl" list >/dev/null 2>&1 && return 0
@@ -65,6 +71,34 @@ before=$(calls)
 printf '{"id":1,"method":"hello","params":{"version":1}}\n{"id":2,"method":"refresh"}\n' |
 	timeout 10 socat - "UNIX-CONNECT:$work/spy.sock" >/dev/null 2>&1 || true
 echo "one refresh (re-reads every token): $(( $(calls) - before )) calls"
+
+echo "== SKF calls per token scan (SKF test double: SKF_SOFT_LOG; SKF_SOFT_DELAY_MS=20 per call)"
+# A CA-like token: one application, one container (two certificates, two
+# public keys), three files of which two anyone may read (a 17 KB seal).
+skf=$work/skf skflog=$work/skf-calls.log
+"$top/tests/fixtures/provision-skf.sh" "$skf" primary >/dev/null
+"$top/tests/fixtures/provision-skf.sh" "$skf" secondary >/dev/null
+touch "$skf/devices/dev1/unplugged"
+ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+on() { grep -c " $1\$" "$skflog" || true; }
+t0=$(date +%s%N)
+start_ukeyd skf "--skf=$build/bench/skf-soft.so" SKF_SOFT_DIR="$skf" SKF_SOFT_LOG="$skflog" \
+	SKF_SOFT_DELAY_MS=20
+first_ms=$(ms "$t0")
+first=$(on dev0)
+echo "first read of a token: $first calls (and $(grep -c '^SKF_EnumDev' "$skflog") SKF_EnumDev"\
+	"for the library), ready after $first_ms ms:"
+grep ' dev0$' "$skflog" | cut -d' ' -f1 | sort | uniq -c | sort -rn | awk '{printf "  %s %s\n", $1, $2}'
+before=$(on dev0) t0=$(date +%s%N)
+UKEY_SOCKET=$work/skf.sock "$build/tools/ukeyctl" refresh >/dev/null
+echo "refresh (the token read again): $(( $(on dev0) - before )) calls, $(ms "$t0") ms"
+before=$(on dev0) t0=$(date +%s%N)
+rm "$skf/devices/dev1/unplugged"
+until [ "$(UKEY_SOCKET=$work/skf.sock "$build/tools/ukeyctl" --json list | jq '.tokens | length')" = 2 ]; do
+	sleep 0.02
+done
+echo "another token plugged in (SKF_WaitForDevEvent): it is listed after $(ms "$t0") ms with"\
+	"$(on dev1) calls; the token already there cost $(( $(on dev0) - before )) calls (DEVINFO and PINs)"
 
 echo "== idle memory"
 sleep 1
