@@ -65,6 +65,7 @@ struct ukey_token_list {
 	int refcount;
 	ukey_token **tokens;
 	size_t n_tokens;
+	bool scanning;
 };
 
 static const char *json_str(json_object *obj, const char *key)
@@ -527,7 +528,8 @@ UKEY_EXPORT size_t ukey_object_get_size(const ukey_object *o)
 	return o ? o->size : 0;
 }
 
-enum ukey_error ukey_token_list_new_from_json(json_object *tokens, ukey_token_list **ret_list)
+enum ukey_error ukey_token_list_new_from_json(json_object *tokens, bool scanning,
+					      ukey_token_list **ret_list)
 {
 	ukey_token_list *l;
 	size_t n;
@@ -538,6 +540,7 @@ enum ukey_error ukey_token_list_new_from_json(json_object *tokens, ukey_token_li
 	if (!l)
 		return UKEY_E_NO_MEMORY;
 	l->refcount = 1;
+	l->scanning = scanning;
 	n = json_object_array_length(tokens);
 	if (n > 0) {
 		l->tokens = calloc(n, sizeof(*l->tokens));
@@ -556,6 +559,11 @@ enum ukey_error ukey_token_list_new_from_json(json_object *tokens, ukey_token_li
 	}
 	*ret_list = l;
 	return UKEY_OK;
+}
+
+UKEY_EXPORT bool ukey_token_list_is_scanning(const ukey_token_list *l)
+{
+	return l && l->scanning;
 }
 
 UKEY_EXPORT ukey_token_list *ukey_token_list_ref(ukey_token_list *l)

@@ -16,7 +16,8 @@ static void print_token_json_list(ukey_token_list *list)
 
 	/* Each token is already JSON as ukeyd wrote it; only the envelope
 	 * is ours. */
-	fputs("{\"tokens\":[", stdout);
+	printf("{\"scanning\":%s,\"tokens\":[",
+	       ukey_token_list_is_scanning(list) ? "true" : "false");
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0)
 			fputc(',', stdout);
@@ -100,7 +101,7 @@ int cmd_refresh(struct ctl *ctl, int argc, char **argv)
 		return r;
 	e = ukey_client_refresh(client);
 	if (e == UKEY_OK)
-		e = ukey_client_list_tokens(client, &list);
+		e = ctl_list_settled(client, &list);
 	ukey_client_unref(client);
 	if (e != UKEY_OK)
 		return ctl_fail(e, _("reading the tokens again"));

@@ -210,7 +210,11 @@ const char *ukey_client_get_daemon_version(ukey_client *client);
 
 /**
  * ukey_client_list_tokens - every token ukeyd currently knows, from its
- * cache (no token is touched).
+ * cache (no token is touched). Answered at once, also while ukeyd still
+ * reads the tokens after it started: then the list holds those read so
+ * far and ukey_token_list_is_scanning() says so. Asked again with nothing
+ * changed, it costs one small round trip and returns the same list
+ * (another reference to it).
  * Thread safety: not thread safe (the client's thread).
  */
 enum ukey_error ukey_client_list_tokens(ukey_client *client, ukey_token_list **ret_list);
@@ -250,6 +254,13 @@ ukey_token_list *ukey_token_list_ref(ukey_token_list *list);
 ukey_token_list *ukey_token_list_unref(ukey_token_list *list);
 /** Number of tokens. Thread safety: safe from any thread. */
 size_t ukey_token_list_get_count(const ukey_token_list *list);
+/**
+ * ukey_token_list_is_scanning - true while ukeyd has not yet read every
+ * token after it started: tokens may still be added to the list. Ask
+ * again, or subscribe for token_added events.
+ * Thread safety: safe from any thread.
+ */
+bool ukey_token_list_is_scanning(const ukey_token_list *list);
 /**
  * ukey_token_list_get - the token at @index (borrowed: valid while the
  * list lives; ukey_token_ref() it to keep it longer), or NULL past the end.
