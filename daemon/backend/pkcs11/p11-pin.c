@@ -62,7 +62,7 @@ static CK_RV read_private_objects(struct p11_module *m, CK_SLOT_ID id, struct pr
 	CK_SESSION_HANDLE s;
 	CK_RV rv;
 
-	j->objects = calloc(1, sizeof(*j->objects));
+	j->objects = token_new();
 	if (!j->objects || !(j->objects->module = strdup(m->path)) ||
 	    !(j->objects->serial = strdup(j->job.serial)))
 		return CKR_HOST_MEMORY;
