@@ -29,6 +29,7 @@ struct tracked {
 
 	/* What the events of this dispatch asked for. */
 	bool pend_removed;
+	ukey_check_report *report; /* the check for pend_verdict, once made */
 	enum { PEND_NONE, PEND_CHANGED, PEND_PLUGGED } pend_verdict;
 	bool pend_expiry;
 	int64_t exp_threshold, exp_days_left;
@@ -90,6 +91,7 @@ static void free_tracked(struct tracked *t)
 	free(t->told_problems);
 	free(t->exp_cert_label);
 	free(t->exp_not_after);
+	ukey_check_report_unref(t->report);
 	free(t);
 }
 
@@ -312,19 +314,15 @@ static char *verdict_summary(enum ukey_verdict v, const char *label)
  */
 static void tell_token(struct agent *a, struct tracked *t, bool plugged_in)
 {
-	ukey_check_report *r = NULL;
+	ukey_check_report *r;
 	const ukey_check_item *worst = NULL;
 	enum ukey_verdict v;
 	bool pin_default = false, tell_pin, tell_verdict;
 	char *problems, *label, *body;
-	enum ukey_error e;
 	size_t n;
 
-	e = ukey_check(a->client, t->serial, 0, NULL, 0, NULL, 0, &r);
-	if (e != UKEY_OK) {
-		notify_log(_("cannot check token %s: %s"), t->serial, ukey_strerror(e));
-		return;
-	}
+	r = t->report;
+	t->report = NULL;
 	n = ukey_check_report_get_item_count(r);
 	if (ukey_check_report_get_token_count(r) != 1 ||
 	    (n == 1 && strcmp(ukey_check_item_get_code(ukey_check_report_get_item(r, 0)),
@@ -428,6 +426,7 @@ static void on_event(ukey_client *client, const ukey_event *ev, void *userdata)
 		if (!t)
 			break; /* never seen plugged in: nothing to tell */
 		t->pend_verdict = PEND_NONE;
+		t->report = ukey_check_report_unref(t->report);
 		t->pend_expiry = false;
 		t->pend_removed = t->plugged;
 		break;
@@ -436,6 +435,12 @@ static void on_event(ukey_client *client, const ukey_event *ev, void *userdata)
 		if (!j)
 			break;
 		t = track(a, serial);
+		/* One notice per token: the most urgent of its certificates. */
+		if (t->pend_expiry && json_object_object_get_ex(j, "days_left", &v) &&
+		    json_object_get_int64(v) >= t->exp_days_left) {
+			json_object_put(j);
+			break;
+		}
 		t->pend_expiry = true;
 		t->exp_threshold = json_object_object_get_ex(j, "threshold", &v)
 					   ? json_object_get_int64(v)
@@ -503,20 +508,6 @@ static bool pending(const struct agent *a)
 /* Shows what the events of one dispatch asked for. */
 static void flush(struct agent *a)
 {
-	if (a->pend_away) {
-		a->pend_away = false;
-		show(a, &a->daemon_id, NOTICE_NORMAL, "x-ukey.service",
-		     format("%s", _("The CA token service (ukeyd) stopped")),
-		     format("%s", _("Tokens cannot be checked until it is back. It normally "
-				    "comes back by itself; if it does not, restart the computer "
-				    "or ask your administrator.")));
-	}
-	if (a->pend_back) {
-		a->pend_back = false;
-		show(a, &a->daemon_id, NOTICE_LOW, "x-ukey.service",
-		     format("%s", _("The CA token service (ukeyd) is back")), NULL);
-		relist(a);
-	}
 	for (size_t i = 0; i < a->n_tokens; i++) {
 		struct tracked *t = a->tokens[i];
 
@@ -527,6 +518,9 @@ static void flush(struct agent *a)
 		}
 		if (t->pend_verdict != PEND_NONE) {
 			bool plugged_in = t->pend_verdict == PEND_PLUGGED;
+
+			if (!t->report)
+				continue; /* came in after the checks: the next round */
 			t->pend_verdict = PEND_NONE;
 			tell_token(a, t, plugged_in);
 		} else if (t->pend_expiry) {
@@ -537,13 +531,51 @@ static void flush(struct agent *a)
 	}
 }
 
+/* Checks the tokens that were plugged in or changed. */
+static void check_pending(struct agent *a)
+{
+	for (size_t i = 0; i < a->n_tokens; i++) {
+		struct tracked *t = a->tokens[i];
+		enum ukey_error e;
+
+		if (t->pend_verdict == PEND_NONE || t->report)
+			continue;
+		e = ukey_check(a->client, t->serial, 0, NULL, 0, NULL, 0, &t->report);
+		if (e != UKEY_OK) {
+			notify_log(_("cannot check token %s: %s"), t->serial, ukey_strerror(e));
+			t->pend_verdict = PEND_NONE;
+		}
+	}
+}
+
+/*
+ * Events come in bursts (a scan gives token_added, then the cert_expiry of
+ * its certificates): the tokens are checked first, then the events that
+ * came meanwhile (queued during the checks) are dispatched, and only then
+ * are the notices made, so each knows what the others will say.
+ */
 void agent_process(struct agent *a)
 {
-	/* The requests flush makes may queue events: dispatch drains them. */
 	for (int rounds = 0; rounds < 16; rounds++) {
 		ukey_client_dispatch(a->client);
 		if (!pending(a))
 			break;
+		if (a->pend_away) {
+			a->pend_away = false;
+			show(a, &a->daemon_id, NOTICE_NORMAL, "x-ukey.service",
+			     format("%s", _("The CA token service (ukeyd) stopped")),
+			     format("%s", _("Tokens cannot be checked until it is back. It "
+					    "normally comes back by itself; if it does not, "
+					    "restart the computer or ask your administrator.")));
+		}
+		if (a->pend_back) {
+			a->pend_back = false;
+			show(a, &a->daemon_id, NOTICE_LOW, "x-ukey.service",
+			     format("%s", _("The CA token service (ukeyd) is back")), NULL);
+			relist(a);
+		}
+		check_pending(a);
+		ukey_client_dispatch(a->client);
 		flush(a);
 	}
 }
@@ -590,6 +622,7 @@ static enum ukey_error plugged_now(struct agent *a)
 		t->pend_verdict = PEND_PLUGGED;
 	}
 	ukey_token_list_unref(l);
+	check_pending(a);
 	flush(a);
 	return UKEY_OK;
 }
