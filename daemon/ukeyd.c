@@ -1,4 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Wiring only: each layer is made here, in order, and given the callbacks
+ * that connect it to the others. The inventory's events go to the server's
+ * subscribers; its progress wakes the held requests, the USB chases and
+ * the expiry notices.
+ */
 #include "ukeyd.h"
 
 #include <errno.h>
@@ -7,336 +13,69 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 #include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
+#include <unistd.h>
 
 #include "build-config.h"
-#include "expiry-notify.h"
-#include "token-memory.h"
+#include "ca-profiles.h"
+#include "config.h"
+#include "expiry-watch.h"
+#include "inventory.h"
+#include "known-tokens.h"
 #include "log.h"
-#include "p11-worker.h"
+#include "p11-backend.h"
+#include "request-table.h"
 #include "server.h"
+#include "service.h"
+#include "token-memory.h"
 #include "usb-hotplug.h"
+#include "usb-rescan.h"
 #include "util.h"
 
-static json_object *event_new(const char *type, const char *serial)
-{
-	json_object *e = json_object_new_object();
+struct ukeyd {
+	struct ukeyd_config *cfg;
+	sd_event *loop;
+	struct ca_profiles profiles;
+	struct token_memory *memory;
+	char *audit_path;
+	struct inventory *inventory;
+	struct expiry_watch *expiry;
+	struct service service;
+	struct server *server;
+	struct known_tokens known;
+	struct usb_rescan *rescan;
+	struct usb_hotplug *hotplug;
+	bool notified_ready;
+};
 
-	json_object_object_add(e, "event", json_object_new_string(type));
-	json_object_object_add(e, "serial", json_object_new_string(serial ? serial : ""));
-	return e;
-}
-
-static bool same_json(json_object *a, json_object *b)
-{
-	return strcmp(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN),
-		      json_object_to_json_string_ext(b, JSON_C_TO_STRING_PLAIN)) == 0;
-}
-
-/* Tells the log and every subscribed client which tokens of a module
- * appeared, went away or changed (PIN state, certificates, seals: any
- * difference in what a client sees). Blank slots are not news. */
-static void announce_token_changes(struct ukeyd *d, size_t module_index, struct token **now,
-				   size_t n)
-{
-	struct module *m = &d->modules[module_index];
-	const char *module = p11_worker_get_module(m->worker);
-	int64_t t_now = time(NULL);
-
-	for (size_t i = 0; i < n; i++) {
-		const struct token *old = token_model_find(&d->model, now[i]->serial);
-		json_object *new_json, *e;
-
-		if (!now[i]->initialized)
-			continue;
-		new_json = token_to_json(now[i], t_now);
-		if (!old || strcmp(old->module, module) != 0) {
-			log_info("token %s \"%s\" present on %s", now[i]->serial, now[i]->label,
-				 module);
-			e = event_new("token_added", now[i]->serial);
-			m->tokens_added++;
-		} else {
-			json_object *old_json = token_to_json(old, t_now);
-			bool same = same_json(old_json, new_json);
-			json_object_put(old_json);
-			if (same) {
-				json_object_put(new_json);
-				continue;
-			}
-			e = event_new("token_changed", now[i]->serial);
-		}
-		json_object_object_add(e, "token", new_json);
-		server_broadcast(d->server, e);
-	}
-	for (size_t i = 0; i < d->model.n_tokens; i++) {
-		const struct token *t = d->model.tokens[i];
-		bool still = false;
-
-		if (!t->initialized || strcmp(t->module, module) != 0)
-			continue;
-		for (size_t k = 0; k < n && !still; k++)
-			still = streq_ptr(now[k]->serial, t->serial);
-		if (still)
-			continue;
-		log_info("token %s \"%s\" gone from %s", t->serial, t->label, module);
-		m->tokens_removed++;
-		json_object *e = event_new("token_removed", t->serial);
-		json_object_object_add(e, "label", json_object_new_string(t->label));
-		server_broadcast(d->server, e);
-	}
-}
-
-static void announce_expiry_notice(const struct expiry_notice *n, void *userdata)
+static void broadcast(json_object *event, void *userdata)
 {
 	struct ukeyd *d = userdata;
-	const struct cert_info *c = n->cert->info;
-	json_object *e = event_new("cert_expiry", n->token->serial);
-	time_t end = (time_t)c->not_after;
-	struct tm tm;
-	char date[32] = "?";
 
-	if (gmtime_r(&end, &tm))
-		strftime(date, sizeof(date), "%Y-%m-%d", &tm);
-	if (n->days_left < 0)
-		log_warning(
-			"token %s: certificate \"%s\" (%s, issued by %s) expired on %s: it can no "
-			"longer sign or decrypt bids; renew it at the CA",
-			n->token->serial, n->cert->label, c->subject, c->ca->name_en, date);
-	else
-		log_warning(
-			"token %s: certificate \"%s\" (%s, issued by %s) expires on %s, %lld "
-			"day(s) left: renew it now, before encrypting any bid, and never while a "
-			"bid encrypted with this token is still unopened",
-			n->token->serial, n->cert->label, c->subject, c->ca->name_en, date,
-			(long long)n->days_left);
-	json_object_object_add(e, "cert_label",
-			       json_object_new_string(n->cert->label ? n->cert->label : ""));
-	json_object_object_add(e, "threshold", json_object_new_int(n->threshold));
-	json_object_object_add(e, "days_left", json_object_new_int64(n->days_left));
-	json_object_object_add(e, "not_after", json_object_new_string(date));
 	if (d->server)
-		server_broadcast(d->server, e);
+		server_broadcast(d->server, event);
 	else
-		json_object_put(e);
+		json_object_put(event);
 }
 
-static int on_expiry_timer(sd_event_source *s, uint64_t usec, void *userdata);
-
-/* Announces the thresholds crossed by now, and sets the timer for the
- * next crossing: no polling, one wake-up per crossing. */
-static void ukeyd_check_expiry(struct ukeyd *d)
-{
-	int64_t now = time(NULL), next;
-	int n, r;
-
-	n = expiry_collect(d->expiry, &d->model, now, announce_expiry_notice, d);
-	if (n > 0 && (r = expiry_state_save(d->expiry, &d->model, now)) < 0)
-		log_error("cannot save expiry notices to the state directory: %s", strerror(-r));
-	next = expiry_next_crossing(d->expiry, &d->model, now);
-	if (next == INT64_MAX) {
-		(void)sd_event_source_set_enabled(d->expiry_timer, SD_EVENT_OFF);
-		return;
-	}
-	if (!d->expiry_timer) {
-		r = sd_event_add_time(d->loop, &d->expiry_timer, CLOCK_REALTIME,
-				      (uint64_t)next * 1000000u, 1000000u, on_expiry_timer, d);
-		if (r < 0)
-			log_error("cannot arm the expiry timer: %s", strerror(-r));
-		return;
-	}
-	(void)sd_event_source_set_time(d->expiry_timer, (uint64_t)next * 1000000u);
-	(void)sd_event_source_set_enabled(d->expiry_timer, SD_EVENT_ONESHOT);
-}
-
-static int on_expiry_timer(sd_event_source *s, uint64_t usec, void *userdata)
-{
-	ukeyd_check_expiry(userdata);
-	return 0;
-}
-
-static void ukeyd_check_ready(struct ukeyd *d)
-{
-	if (d->ready)
-		return;
-	for (size_t i = 0; i < d->n_modules; i++)
-		if (ukeyd_module_owes(d, i, 1))
-			return;
-	d->ready = true;
-	log_info("ready: %zu token(s) on %zu module(s)", d->model.n_tokens, d->n_modules);
-	(void)sd_notify(0, "READY=1\nSTATUS=Serving");
-}
-
-static bool module_idle(const struct module *m)
-{
-	return m->completed >= m->requested && m->jobs == 0;
-}
-
-static int on_module_watchdog(sd_event_source *s, uint64_t usec, void *userdata)
+static void on_progress(void *userdata)
 {
 	struct ukeyd *d = userdata;
 
-	for (size_t i = 0; i < d->n_modules; i++) {
-		struct module *m = &d->modules[i];
-		if (m->watchdog != s)
-			continue;
-		m->stalled = true;
-		log_error("%s: no answer for %u s: a token or the module hangs in a PKCS#11 call. "
-			  "Its tokens are served as last read, and requests no longer wait for it",
-			  p11_worker_get_module(m->worker), d->cfg->module_timeout);
+	usb_rescan_check(d->rescan);
+	expiry_watch_check(d->expiry);
+	if (!d->notified_ready && inventory_is_ready(d->inventory)) {
+		d->notified_ready = true;
+		(void)sd_notify(0, "READY=1\nSTATUS=Serving");
 	}
-	ukeyd_check_ready(d);
-	requests_run_pending(d);
-	return 0;
+	request_table_run_pending(&d->service);
 }
 
-/* (Re)starts module i's watchdog: the module owes an answer within
- * module_timeout from now. Nothing runs while every module is idle. */
-static void module_watchdog_arm(struct ukeyd *d, size_t i)
-{
-	struct module *m = &d->modules[i];
-	uint64_t usec = (uint64_t)d->cfg->module_timeout * 1000000u;
-	int r;
-
-	if (!m->watchdog) {
-		r = sd_event_add_time_relative(d->loop, &m->watchdog, CLOCK_MONOTONIC, usec,
-					       100000u, on_module_watchdog, d);
-		if (r < 0)
-			log_error("%s: cannot start its watchdog: %s",
-				  p11_worker_get_module(m->worker), strerror(-r));
-		return;
-	}
-	(void)sd_event_source_set_time_relative(m->watchdog, usec);
-	(void)sd_event_source_set_enabled(m->watchdog, SD_EVENT_ONESHOT);
-}
-
-/* After an answer from module i: progress, so the watchdog starts over,
- * or stops when nothing more is owed. */
-static void module_answered(struct ukeyd *d, size_t i)
-{
-	struct module *m = &d->modules[i];
-
-	if (m->stalled) {
-		m->stalled = false;
-		log_info("%s: answering again", p11_worker_get_module(m->worker));
-	}
-	if (module_idle(m))
-		(void)sd_event_source_set_enabled(m->watchdog, SD_EVENT_OFF);
-	else
-		module_watchdog_arm(d, i);
-}
-
-uint64_t ukeyd_request_scan(struct ukeyd *d, size_t i)
-{
-	struct module *m = &d->modules[i];
-
-	if (module_idle(m))
-		module_watchdog_arm(d, i);
-	m->requested = p11_worker_request_scan(m->worker);
-	return m->requested;
-}
-
-void ukeyd_submit_job(struct ukeyd *d, size_t i, struct p11_job *job)
-{
-	struct module *m = &d->modules[i];
-
-	if (module_idle(m))
-		module_watchdog_arm(d, i);
-	m->jobs++;
-	p11_worker_submit(m->worker, job);
-}
-
-bool ukeyd_module_owes(const struct ukeyd *d, size_t i, uint64_t seq)
-{
-	return d->modules[i].completed < seq && !d->modules[i].stalled;
-}
-
-void ukeyd_apply_scan(struct ukeyd *d, size_t module_index, struct p11_scan_result *r)
-{
-	const char *module = p11_worker_get_module(d->modules[module_index].worker);
-
-	if (r->error < 0)
-		log_error("%s: %s; its tokens are not served", module,
-			  r->error_msg ? r->error_msg : strerror(-r->error));
-	for (size_t i = 0; i < r->n_tokens; i++) {
-		struct token *t = r->tokens[i];
-		int err;
-
-		if (!t->initialized)
-			continue;
-		if (token_has_seal(t) &&
-		    (err = token_memory_set(d->memory, t->serial, TOKEN_FACT_PRIMARY, true)) < 0)
-			log_error("cannot remember token %s as a primary: %s", t->serial,
-				  strerror(-err));
-		t->pin_default = token_memory_get(d->memory, t->serial, TOKEN_FACT_PIN_DEFAULT);
-		t->was_primary = token_memory_get(d->memory, t->serial, TOKEN_FACT_PRIMARY) == 1;
-		if (t->was_primary && !token_has_seal(t))
-			log_warning("token %s was a primary (主锁) but shows no seal now",
-				    t->serial);
-	}
-	announce_token_changes(d, module_index, r->tokens, r->n_tokens);
-	if (token_model_replace_module(&d->model, module, (unsigned)module_index, r->tokens,
-				       r->n_tokens) == 0) {
-		r->tokens = NULL; /* the model owns them now */
-		r->n_tokens = 0;
-	} else {
-		log_error("%s: out of memory updating the token model", module);
-	}
-	p11_scan_result_free(r);
-}
-
-static int on_worker_result(sd_event_source *src, int fd, uint32_t revents, void *userdata)
-{
-	struct ukeyd *d = userdata;
-	struct p11_scan_result *r;
-	struct p11_job *jobs;
-	size_t i;
-
-	for (i = 0; i < d->n_modules; i++)
-		if (d->modules[i].src == src)
-			break;
-	if (i == d->n_modules)
-		return 0;
-	r = p11_worker_take_result(d->modules[i].worker);
-	if (r) {
-		d->modules[i].completed = r->seq;
-		ukeyd_apply_scan(d, i, r);
-	}
-	jobs = p11_worker_take_jobs(d->modules[i].worker);
-	while (jobs) {
-		struct p11_job *next = jobs->next;
-		d->modules[i].jobs--;
-		requests_finish_job(d, jobs);
-		jobs = next;
-	}
-	module_answered(d, i);
-	usb_rescan_check(d);
-	ukeyd_check_expiry(d);
-	ukeyd_check_ready(d);
-	requests_run_pending(d);
-	return 0;
-}
-
-/* The module says a slot changed: rescan it. A scan still queued is
- * shared; one already running may have missed the change, so another
- * follows it. */
-static int on_slot_event(sd_event_source *src, int fd, uint32_t revents, void *userdata)
-{
-	struct ukeyd *d = userdata;
-	uint64_t v;
-
-	if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-		return 0;
-	for (size_t i = 0; i < d->n_modules; i++) {
-		struct module *m = &d->modules[i];
-		if (m->slot_event_src != src)
-			continue;
-		log_debug("%s: slot event", p11_worker_get_module(m->worker));
-		ukeyd_request_scan(d, i);
-	}
-	return 0;
-}
+static const struct inventory_callbacks inventory_callbacks = {
+	.event = broadcast,
+	.progress = on_progress,
+};
 
 static int ensure_state_dir(const char *path)
 {
@@ -368,22 +107,6 @@ static int load_profiles(struct ukeyd *d)
 		log_error("%s", error ? error : strerror(-r));
 	else
 		log_debug("%zu CA profiles loaded", d->profiles.n);
-	return r;
-}
-
-static int load_expiry_state(struct ukeyd *d)
-{
-	_cleanup_free_ char *path = NULL;
-	int r;
-
-	if (asprintf(&path, "%s/expiry-notices.json", d->cfg->state_dir) < 0)
-		return -ENOMEM;
-	r = expiry_state_load(path, &d->expiry);
-	if (r == -EBADMSG) {
-		/* Losing it only means a notice may be repeated once. */
-		log_warning("%s is corrupt; starting with no expiry notices remembered", path);
-		r = 0;
-	}
 	return r;
 }
 
@@ -458,31 +181,39 @@ static void start_hotplug(struct ukeyd *d)
 		return;
 	}
 	load_known_tokens(d);
-	r = usb_hotplug_new(d->loop, usb_rescan_on_report, d, &d->hotplug);
+	r = usb_rescan_new(d->loop, d->inventory, &d->known, &d->rescan);
+	if (r >= 0)
+		r = usb_hotplug_new(d->loop, usb_rescan_on_report, d->rescan, &d->hotplug);
 	if (r < 0)
 		log_warning("USB hotplug unavailable (%s): tokens are read at start and on refresh",
 			    r == -EOPNOTSUPP ? "libusb has no hotplug here" : strerror(-r));
 }
 
+static void load_modules(struct ukeyd *d)
+{
+	if (d->cfg->n_modules == 0)
+		log_warning(
+			"no PKCS#11 module configured (--module or \"module =\" in the config)");
+	for (size_t i = 0; i < d->cfg->n_modules; i++) {
+		int r = inventory_add_module(d->inventory, &p11_backend_ops, d->cfg->modules[i]);
+		if (r < 0)
+			log_error("%s: cannot start its worker: %s", d->cfg->modules[i],
+				  strerror(-r));
+	}
+}
+
 static void ukeyd_release(struct ukeyd *d)
 {
-	requests_drop_pending(d);
-	usb_rescan_release(d);
+	request_table_drop_pending(&d->service);
 	usb_hotplug_free(d->hotplug);
+	usb_rescan_free(d->rescan);
 	known_tokens_release(&d->known);
 	server_free(d->server);
-	for (size_t i = 0; i < d->n_modules; i++) {
-		sd_event_source_disable_unref(d->modules[i].src);
-		sd_event_source_disable_unref(d->modules[i].watchdog);
-		sd_event_source_disable_unref(d->modules[i].slot_event_src);
-		p11_worker_free(d->modules[i].worker);
-	}
-	free(d->modules);
-	sd_event_source_disable_unref(d->expiry_timer);
-	expiry_state_free(d->expiry);
+	d->server = NULL;
+	expiry_watch_free(d->expiry);
+	inventory_free(d->inventory);
 	token_memory_free(d->memory);
 	free(d->audit_path);
-	token_model_release(&d->model);
 	ca_profiles_release(&d->profiles);
 	sd_event_unref(d->loop);
 }
@@ -494,22 +225,16 @@ int ukeyd_run(struct ukeyd_config *cfg)
 	sigset_t mask;
 	int fd, r;
 
-	token_model_init(&d.model);
 	r = ensure_state_dir(cfg->state_dir);
 	if (r < 0) {
 		log_error("state directory %s: %s", cfg->state_dir, strerror(-r));
 		return r;
 	}
 	r = load_profiles(&d);
-	if (r < 0)
-		goto out;
-	r = load_expiry_state(&d);
-	if (r < 0)
-		goto out;
-	r = load_token_memory(&d);
-	if (r < 0)
-		goto out;
-	r = sd_event_default(&d.loop);
+	if (r >= 0)
+		r = load_token_memory(&d);
+	if (r >= 0)
+		r = sd_event_default(&d.loop);
 	if (r < 0)
 		goto out;
 	sigemptyset(&mask);
@@ -520,8 +245,22 @@ int ukeyd_run(struct ukeyd_config *cfg)
 	r = sd_event_add_signal(d.loop, NULL, SIGTERM, NULL, NULL);
 	if (r >= 0)
 		r = sd_event_add_signal(d.loop, NULL, SIGINT, NULL, NULL);
+	if (r >= 0)
+		r = inventory_new(d.loop, &d.profiles, d.memory, cfg->module_timeout,
+				  &inventory_callbacks, &d, &d.inventory);
+	if (r >= 0)
+		r = expiry_watch_new(d.loop, cfg->state_dir, inventory_get_cache(d.inventory),
+				     broadcast, &d, &d.expiry);
 	if (r < 0)
 		goto out;
+	d.service = (struct service){
+		.inventory = d.inventory,
+		.profiles = &d.profiles,
+		.memory = d.memory,
+		.settings = {.admin_group = cfg->admin_group,
+			     .pin_policy = cfg->pin_policy,
+			     .audit_path = d.audit_path},
+	};
 
 	fd = open_listen_socket(&d, &socket_owned);
 	if (fd < 0) {
@@ -529,45 +268,13 @@ int ukeyd_run(struct ukeyd_config *cfg)
 		log_error("cannot listen on %s: %s", cfg->socket_path, strerror(-r));
 		goto out;
 	}
-	r = server_new(d.loop, fd, cfg->max_clients, requests_dispatch, &d, &d.server);
+	r = server_new(d.loop, fd, cfg->max_clients, request_table_dispatch, &d.service, &d.server);
 	if (r < 0)
 		goto out;
 
-	if (cfg->n_modules == 0)
-		log_warning(
-			"no PKCS#11 module configured (--module or \"module =\" in the config)");
-	d.modules = calloc(cfg->n_modules + 1, sizeof(*d.modules));
-	if (!d.modules) {
-		r = -ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < cfg->n_modules; i++) {
-		struct module *m = &d.modules[d.n_modules];
-
-		r = p11_worker_start(cfg->modules[i], &d.profiles, &m->worker);
-		if (r < 0) {
-			log_error("%s: cannot start its worker: %s", cfg->modules[i], strerror(-r));
-			continue;
-		}
-		r = sd_event_add_io(d.loop, &m->src, p11_worker_get_fd(m->worker), EPOLLIN,
-				    on_worker_result, &d);
-		if (r >= 0)
-			r = sd_event_add_io(d.loop, &m->slot_event_src,
-					    p11_worker_get_slot_event_fd(m->worker), EPOLLIN,
-					    on_slot_event, &d);
-		if (r < 0) {
-			sd_event_source_disable_unref(m->src);
-			m->src = NULL;
-			p11_worker_free(m->worker);
-			m->worker = NULL;
-			continue;
-		}
-		m->requested = 1; /* the worker's initial scan */
-		d.n_modules++;
-		module_watchdog_arm(&d, d.n_modules - 1);
-	}
+	load_modules(&d);
 	start_hotplug(&d);
-	ukeyd_check_ready(&d);
+	on_progress(&d); /* with no module, ready at once */
 	log_info("ukeyd " UKEY_VERSION " serving %s",
 		 socket_owned ? cfg->socket_path : "(socket activation)");
 	r = sd_event_loop(d.loop);

@@ -124,7 +124,6 @@ static void follow(ukey_client *client)
 {
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigset_t block, orig;
-	const struct timespec second = {.tv_sec = 1};
 
 	/* Signals are let in only inside ppoll(), so one that comes just
 	 * before it cannot be missed and leave us waiting for an event. */
@@ -135,16 +134,12 @@ static void follow(ukey_client *client)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	while (!stop) {
-		struct pollfd p = {.events = POLLIN};
+		/* The fd stays the same while ukeyd restarts, and wakes for
+		 * events queued during our own requests too. */
+		struct pollfd p = {.fd = ukey_client_get_fd(client), .events = POLLIN};
 
-		/* First the events that came during requests (they are queued). */
-		ukey_client_dispatch(client);
-		p.fd = ukey_client_get_fd(client);
-		/* While ukeyd is away there is no fd: dispatch reconnects each second. */
-		if (p.fd < 0)
-			ppoll(NULL, 0, &second, &orig);
-		else
-			ppoll(&p, 1, NULL, &orig);
+		if (ppoll(&p, 1, NULL, &orig) > 0)
+			ukey_client_dispatch(client);
 	}
 	sigprocmask(SIG_SETMASK, &orig, NULL);
 }

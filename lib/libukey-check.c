@@ -17,6 +17,7 @@
 #include "build-config.h"
 #include "libukey-private.h"
 #include "util.h"
+#include "wire-names.h"
 
 #define _(s) dgettext(GETTEXT_PACKAGE, s)
 #define N_(s) (s)
@@ -307,13 +308,6 @@ static void word_item(json_object *j, struct ukey_check_item *it)
 
 /* -------------------------------------------------------------- report */
 
-static enum ukey_verdict verdict_of(const char *s)
-{
-	if (streq_ptr(s, "not_ready"))
-		return UKEY_NOT_READY;
-	return streq_ptr(s, "ready_with_warnings") ? UKEY_READY_WITH_WARNINGS : UKEY_READY;
-}
-
 static void report_free(ukey_check_report *r)
 {
 	for (size_t i = 0; i < r->n_items; i++) {
@@ -343,7 +337,7 @@ static enum ukey_error report_from_json(json_object *result, ukey_check_report *
 		return UKEY_E_PROTOCOL;
 	}
 	json_object_object_get_ex(result, "verdict", &v);
-	r->verdict = verdict_of(json_object_get_string(v));
+	r->verdict = ukey_wire_verdict_parse(json_object_get_string(v));
 	r->n_tokens = json_object_array_length(tokens);
 	r->tokens = calloc(r->n_tokens + 1, sizeof(*r->tokens));
 	for (size_t i = 0; r->tokens && i < r->n_tokens; i++) {
@@ -363,15 +357,12 @@ static enum ukey_error report_from_json(json_object *result, ukey_check_report *
 		for (size_t k = 0; k < json_object_array_length(items); k++) {
 			json_object *j = json_object_array_get_idx(items, k);
 			struct ukey_check_item *it = &r->items[r->n_items++];
-			const char *sev =
-				json_object_get_string(json_object_object_get(j, "severity"));
 
 			it->code = json_object_get_string(json_object_object_get(j, "code"));
 			it->serial = json_object_get_string(
 				json_object_object_get(r->tokens[i], "serial"));
-			it->severity = streq_ptr(sev, "error")	   ? UKEY_SEVERITY_ERROR
-				       : streq_ptr(sev, "warning") ? UKEY_SEVERITY_WARNING
-								   : UKEY_SEVERITY_INFO;
+			it->severity = ukey_wire_severity_parse(
+				json_object_get_string(json_object_object_get(j, "severity")));
 			word_item(j, it);
 		}
 	}
@@ -467,7 +458,8 @@ UKEY_EXPORT enum ukey_verdict ukey_check_report_get_token_verdict(const ukey_che
 {
 	json_object *t = token_at(r, i);
 
-	return t ? verdict_of(json_object_get_string(json_object_object_get(t, "verdict")))
+	return t ? ukey_wire_verdict_parse(
+			   json_object_get_string(json_object_object_get(t, "verdict")))
 		 : UKEY_NOT_READY;
 }
 

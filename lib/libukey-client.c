@@ -8,7 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,12 +21,22 @@
 #include "proto.h"
 #include "secret.h"
 #include "util.h"
+#include "wire-names.h"
 
 #define DEFAULT_TIMEOUT_MS 60000u
+/* While ukeyd is away, a subscribed client tries to reconnect this often. */
+#define RECONNECT_INTERVAL_MS 500
 
 struct ukey_client {
 	int refcount;
-	int fd;
+	/* What the caller polls, the same for the client's life (as
+	 * libinput's fd): an epoll set of the connection, a timer that says
+	 * "try to reconnect" while ukeyd is away, and an eventfd that says
+	 * "events are queued" after a request read them. */
+	int epoll_fd;
+	int sock; /* the connection to ukeyd, or -1 */
+	int retry_fd;
+	int queued_fd;
 	struct ukey_linebuf in;
 	int64_t next_id;
 	unsigned timeout_ms;
@@ -64,17 +77,58 @@ static int poll_timeout(int64_t deadline)
 	return left > 60 * 60 * 1000 ? 60 * 60 * 1000 : (int)left;
 }
 
+/* Empties an eventfd or timerfd, so the caller's poll stops waking for it. */
+static void drain_fd(int fd)
+{
+	uint64_t v;
+
+	while (read(fd, &v, sizeof(v)) > 0)
+		;
+}
+
+/* Only a subscribed client wants to come back by itself: nobody else
+ * dispatches. */
+static void retry_timer_set(ukey_client *c, bool on)
+{
+	struct itimerspec its = {0};
+
+	if (on) {
+		its.it_value.tv_nsec = RECONNECT_INTERVAL_MS * 1000000L;
+		its.it_interval = its.it_value;
+	}
+	(void)timerfd_settime(c->retry_fd, 0, &its, NULL);
+	if (!on)
+		drain_fd(c->retry_fd);
+}
+
 static void client_disconnect(ukey_client *c)
 {
-	if (c->fd >= 0)
-		close(c->fd);
-	c->fd = -1;
+	if (c->sock >= 0) {
+		(void)epoll_ctl(c->epoll_fd, EPOLL_CTL_DEL, c->sock, NULL);
+		close(c->sock);
+	}
+	c->sock = -1;
 	ukey_linebuf_release(&c->in);
+	if (c->event_fn)
+		retry_timer_set(c, true);
+}
+
+/* Keeps an event read while waiting for a reply, and makes the caller's
+ * fd readable for it. */
+static void queue_event(ukey_client *c, json_object *msg)
+{
+	uint64_t one = 1;
+	ssize_t n;
+
+	json_object_array_add(c->queued, msg);
+	/* Cannot fail short of an overflow at 2^64 - 1 writes. */
+	n = write(c->queued_fd, &one, sizeof(one));
+	(void)n;
 }
 
 static enum ukey_error client_wait(ukey_client *c, short events, int64_t deadline)
 {
-	struct pollfd p = {.fd = c->fd, .events = events};
+	struct pollfd p = {.fd = c->sock, .events = events};
 
 	for (;;) {
 		int r = poll(&p, 1, poll_timeout(deadline));
@@ -90,7 +144,7 @@ static enum ukey_error client_wait(ukey_client *c, short events, int64_t deadlin
 static enum ukey_error client_send(ukey_client *c, const char *buf, size_t len, int64_t deadline)
 {
 	while (len > 0) {
-		ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
+		ssize_t n = send(c->sock, buf, len, MSG_NOSIGNAL);
 		if (n < 0) {
 			enum ukey_error e;
 			if (errno == EINTR)
@@ -124,7 +178,7 @@ static enum ukey_error client_recv(ukey_client *c, json_object **ret_msg, int64_
 		e = client_wait(c, POLLIN, deadline);
 		if (e != UKEY_OK)
 			return e;
-		n = ukey_linebuf_fill(&c->in, c->fd);
+		n = ukey_linebuf_fill(&c->in, c->sock);
 		if (n == -EAGAIN)
 			continue;
 		if (n == -EMSGSIZE)
@@ -168,6 +222,45 @@ static enum ukey_error error_from_wire(json_object *err)
 }
 
 /*
+ * Sorts one message read while a request waits (taken). Events carry no
+ * id: they are queued for ukey_client_dispatch(). A reply with another
+ * id is stale and dropped. The reply to id (or an error with a null id:
+ * the daemon refused the connection or the line itself, e.g. "busy")
+ * sets *ret_error and *ret_result and returns true.
+ */
+static bool take_reply(ukey_client *c, json_object *msg, int64_t id, enum ukey_error *ret_error,
+		       json_object **ret_result)
+{
+	json_object *v, *err, *result;
+	bool answered = false;
+
+	if (!json_object_object_get_ex(msg, "id", &v)) {
+		if (c->event_fn && json_object_object_get_ex(msg, "event", NULL)) {
+			queue_event(c, msg);
+			return false;
+		}
+	} else if (ret_error && json_object_is_type(v, json_type_int) &&
+		   json_object_get_int64(v) == id) {
+		answered = true;
+		if (json_object_object_get_ex(msg, "error", &err)) {
+			*ret_error = error_from_wire(err);
+			if (json_object_object_get_ex(err, "reason", &v) &&
+			    json_object_is_type(v, json_type_string))
+				c->error_reason = strdup(json_object_get_string(v));
+		} else if (json_object_object_get_ex(msg, "result", &result)) {
+			*ret_result = json_object_get(result);
+		} else {
+			*ret_error = UKEY_E_PROTOCOL;
+		}
+	} else if (ret_error && !v && json_object_object_get_ex(msg, "error", &err)) {
+		answered = true;
+		*ret_error = error_from_wire(err);
+	}
+	json_object_put(msg);
+	return answered;
+}
+
+/*
  * Sends one request and waits for the reply with its id. Takes ownership
  * of params. On success *ret_result holds a reference to the result.
  * A transport or protocol failure closes the connection for good: after
@@ -178,11 +271,12 @@ static enum ukey_error client_call(ukey_client *c, const char *method, json_obje
 {
 	json_object *req = NULL, *msg = NULL;
 	_cleanup_free_ char *line = NULL;
+	char *line_in;
 	enum ukey_error e;
 	int64_t id, deadline;
-	size_t len;
+	size_t len, len_in;
 
-	if (c->fd < 0) {
+	if (c->sock < 0) {
 		json_object_put(params);
 		return UKEY_E_DISCONNECTED;
 	}
@@ -209,37 +303,16 @@ static enum ukey_error client_call(ukey_client *c, const char *method, json_obje
 	e = client_send(c, line, len, deadline);
 	OPENSSL_cleanse(line, len);
 	while (e == UKEY_OK) {
-		json_object *v, *err, *result;
-
 		e = client_recv(c, &msg, deadline);
 		if (e != UKEY_OK)
 			break;
-		/* Events carry no id: kept for ukey_client_dispatch(). */
-		if (!json_object_object_get_ex(msg, "id", &v)) {
-			if (c->event_fn && json_object_object_get_ex(msg, "event", NULL))
-				json_object_array_add(c->queued, msg);
-			else
-				json_object_put(msg);
-			msg = NULL;
+		if (!take_reply(c, msg, id, &e, ret_result))
 			continue;
-		}
-		if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) != id) {
-			json_object_put(msg);
-			msg = NULL;
-			continue;
-		}
-		if (json_object_object_get_ex(msg, "error", &err)) {
-			json_object *reason;
-			e = error_from_wire(err);
-			if (json_object_object_get_ex(err, "reason", &reason) &&
-			    json_object_is_type(reason, json_type_string))
-				c->error_reason = strdup(json_object_get_string(reason));
-		} else if (json_object_object_get_ex(msg, "result", &result)) {
-			*ret_result = json_object_get(result);
-		} else {
-			e = UKEY_E_PROTOCOL;
-		}
-		json_object_put(msg);
+		/* Lines read along with the reply wait in the buffer, where the
+		 * caller's poll cannot see them: queue the events among them. */
+		while (e != UKEY_E_PROTOCOL && ukey_linebuf_next(&c->in, &line_in, &len_in) > 0)
+			if (ukey_msg_parse(line_in, len_in, &msg) == 0)
+				(void)take_reply(c, msg, -1, NULL, NULL);
 		if (e == UKEY_E_PROTOCOL)
 			client_disconnect(c);
 		return e;
@@ -276,8 +349,8 @@ static enum ukey_error client_connect(ukey_client *c)
 	enum ukey_error e;
 
 	ukey_linebuf_init(&c->in, UKEY_MAX_REPLY_SIZE, false);
-	c->fd = connect_unix(c->socket_path);
-	if (c->fd < 0)
+	c->sock = connect_unix(c->socket_path);
+	if (c->sock < 0)
 		return UKEY_E_UNREACHABLE;
 	params = json_object_new_object();
 	if (!params) {
@@ -298,9 +371,36 @@ static enum ukey_error client_connect(ukey_client *c)
 			e = UKEY_E_NO_MEMORY;
 	}
 	json_object_put(result);
-	if (e != UKEY_OK)
+	if (e == UKEY_OK) {
+		struct epoll_event ev = {.events = EPOLLIN, .data.fd = c->sock};
+		if (epoll_ctl(c->epoll_fd, EPOLL_CTL_ADD, c->sock, &ev) < 0)
+			e = UKEY_E_NO_MEMORY;
+	}
+	if (e != UKEY_OK) {
 		client_disconnect(c);
-	return e == UKEY_E_DISCONNECTED ? UKEY_E_UNREACHABLE : e;
+		return e == UKEY_E_DISCONNECTED ? UKEY_E_UNREACHABLE : e;
+	}
+	retry_timer_set(c, false);
+	return UKEY_OK;
+}
+
+/* The fd the caller polls, with its two helpers. */
+static int client_open_fds(ukey_client *c)
+{
+	struct epoll_event ev = {.events = EPOLLIN};
+
+	c->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	c->retry_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	c->queued_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (c->epoll_fd < 0 || c->retry_fd < 0 || c->queued_fd < 0)
+		return -errno;
+	ev.data.fd = c->retry_fd;
+	if (epoll_ctl(c->epoll_fd, EPOLL_CTL_ADD, c->retry_fd, &ev) < 0)
+		return -errno;
+	ev.data.fd = c->queued_fd;
+	if (epoll_ctl(c->epoll_fd, EPOLL_CTL_ADD, c->queued_fd, &ev) < 0)
+		return -errno;
+	return 0;
 }
 
 UKEY_EXPORT enum ukey_error ukey_client_new(const char *socket_path, ukey_client **ret_client)
@@ -319,11 +419,11 @@ UKEY_EXPORT enum ukey_error ukey_client_new(const char *socket_path, ukey_client
 	if (!c)
 		return UKEY_E_NO_MEMORY;
 	c->refcount = 1;
-	c->fd = -1;
+	c->sock = c->epoll_fd = c->retry_fd = c->queued_fd = -1;
 	c->timeout_ms = DEFAULT_TIMEOUT_MS;
 	c->socket_path = strdup(socket_path);
 	c->queued = json_object_new_array();
-	if (!c->socket_path || !c->queued) {
+	if (!c->socket_path || !c->queued || client_open_fds(c) < 0) {
 		ukey_client_unref(c);
 		return UKEY_E_NO_MEMORY;
 	}
@@ -347,7 +447,14 @@ UKEY_EXPORT ukey_client *ukey_client_unref(ukey_client *c)
 {
 	if (!c || --c->refcount > 0)
 		return NULL;
+	c->event_fn = NULL; /* nothing to come back for */
 	client_disconnect(c);
+	if (c->epoll_fd >= 0)
+		close(c->epoll_fd);
+	if (c->retry_fd >= 0)
+		close(c->retry_fd);
+	if (c->queued_fd >= 0)
+		close(c->queued_fd);
 	free(c->daemon_version);
 	free(c->error_reason);
 	free(c->socket_path);
@@ -608,31 +715,13 @@ enum ukey_error ukey_client_call(ukey_client *c, const char *method, json_object
 
 /* ------------------------------------------------------------------ events */
 
-static enum ukey_event_type event_type(const char *name)
-{
-	static const struct {
-		const char *name;
-		enum ukey_event_type type;
-	} types[] = {
-		{"token_added", UKEY_EVENT_TOKEN_ADDED},
-		{"token_removed", UKEY_EVENT_TOKEN_REMOVED},
-		{"token_changed", UKEY_EVENT_TOKEN_CHANGED},
-		{"cert_expiry", UKEY_EVENT_CERT_EXPIRY},
-	};
-
-	for (size_t i = 0; i < ARRAY_SIZE(types); i++)
-		if (streq_ptr(name, types[i].name))
-			return types[i].type;
-	return 0;
-}
-
 static void deliver(ukey_client *c, json_object *msg)
 {
 	json_object *v, *tok;
 	struct ukey_event ev = {0};
 
 	if (!json_object_object_get_ex(msg, "event", &v) ||
-	    !(ev.type = event_type(json_object_get_string(v))))
+	    !(ev.type = ukey_wire_event_parse(json_object_get_string(v))))
 		return; /* an event of a newer ukeyd: ignored */
 	ev.serial = json_object_object_get_ex(msg, "serial", &v) ? json_object_get_string(v) : "";
 	if (json_object_object_get_ex(msg, "token", &tok))
@@ -670,7 +759,7 @@ UKEY_EXPORT enum ukey_error ukey_client_subscribe(ukey_client *c, ukey_event_fn 
 
 UKEY_EXPORT int ukey_client_get_fd(ukey_client *c)
 {
-	return c ? c->fd : -1;
+	return c ? c->epoll_fd : -1;
 }
 
 /* Tells the application once per loss, whether the loss was seen here or
@@ -688,7 +777,11 @@ UKEY_EXPORT enum ukey_error ukey_client_dispatch(ukey_client *c)
 {
 	if (!c || !c->event_fn)
 		return UKEY_E_INVALID_ARGUMENT;
-	if (c->fd < 0) {
+	/* Whatever woke the caller is handled below; a wake-up for events
+	 * queued meanwhile by a callback's own request comes again. */
+	drain_fd(c->retry_fd);
+	drain_fd(c->queued_fd);
+	if (c->sock < 0) {
 		announce_disconnect(c);
 		if (client_connect(c) != UKEY_OK || subscribe(c) != UKEY_OK) {
 			client_disconnect(c);
@@ -712,7 +805,8 @@ UKEY_EXPORT enum ukey_error ukey_client_dispatch(ukey_client *c)
 			json_object_put(msg);
 			continue;
 		}
-		if (c->fd < 0)
+		drain_fd(c->queued_fd);
+		if (c->sock < 0)
 			break; /* lost during a callback's request */
 		if (ukey_linebuf_next(&c->in, &line, &len) > 0) {
 			if (ukey_msg_parse(line, len, &msg) == 0) {
@@ -721,7 +815,7 @@ UKEY_EXPORT enum ukey_error ukey_client_dispatch(ukey_client *c)
 			}
 			continue;
 		}
-		n = ukey_linebuf_fill(&c->in, c->fd);
+		n = ukey_linebuf_fill(&c->in, c->sock);
 		if (n == -EAGAIN)
 			return UKEY_OK;
 		if (n <= 0)

@@ -2,6 +2,7 @@
 #include "libukey-private.h"
 #include "proto.h"
 #include "util.h"
+#include "wire-names.h"
 
 UKEY_EXPORT const char *ukey_strerror(enum ukey_error err)
 {

@@ -8,6 +8,7 @@
 #include "libukey-private.h"
 #include "proto.h"
 #include "util.h"
+#include "wire-names.h"
 
 struct ukey_cert {
 	const char *id;
@@ -106,17 +107,6 @@ static int64_t json_time(json_object *obj, const char *key)
 	return (int64_t)timegm(&tm);
 }
 
-/* Maps a wire name to its index in names[], or def. */
-static int json_enum(json_object *obj, const char *key, const char *const *names, int n, int def)
-{
-	const char *s = json_str_or_null(obj, key);
-
-	for (int i = 0; s && i < n; i++)
-		if (strcmp(s, names[i]) == 0)
-			return i;
-	return def;
-}
-
 /* "ca_name":{"en":..,"zh":..} */
 static void read_ca(json_object *obj, const char **id, const char **en, const char **zh)
 {
@@ -130,9 +120,6 @@ static void read_ca(json_object *obj, const char **id, const char **en, const ch
 
 static void read_cert(json_object *c, struct ukey_cert *out)
 {
-	static const char *const usages[] = {"unknown", "sign", "encrypt", "sign_encrypt"};
-	static const char *const expiries[] = {"valid", "renewal_window", "expired",
-					       "not_yet_valid"};
 	json_object *v;
 
 	*out = (struct ukey_cert){
@@ -146,8 +133,8 @@ static void read_cert(json_object *c, struct ukey_cert *out)
 		.not_before = json_time(c, "not_before"),
 		.not_after = json_time(c, "not_after"),
 		.days_left = json_int(c, "days_left"),
-		.usage = json_enum(c, "usage", usages, 4, UKEY_CERT_USAGE_UNKNOWN),
-		.expiry = json_enum(c, "expiry", expiries, 4, UKEY_CERT_MALFORMED),
+		.usage = ukey_wire_cert_usage_parse(json_str_or_null(c, "usage")),
+		.expiry = ukey_wire_cert_expiry_parse(json_str_or_null(c, "expiry")),
 		.key_bits = (unsigned)json_int(c, "key_bits"),
 		.renewal_days = (unsigned)json_int(c, "renewal_days"),
 		.has_private_key = json_object_object_get_ex(c, "has_private_key", &v) &&
@@ -158,14 +145,9 @@ static void read_cert(json_object *c, struct ukey_cert *out)
 
 static void read_seal(json_object *j, struct ukey_seal *out)
 {
-	static const char *const kinds[] = {"other", "official", "legal_rep", "signature"};
-	static const char *const states[] = {
-		"valid",     "expired",	 "not_yet_valid", "bad_signature", "maker_cert_expired",
-		"not_bound", "malformed"};
-
 	*out = (struct ukey_seal){
-		.status = json_enum(j, "status", states, 7, UKEY_SEAL_MALFORMED),
-		.kind = json_enum(j, "kind", kinds, 4, UKEY_SEAL_OTHER),
+		.status = ukey_wire_seal_status_parse(json_str_or_null(j, "status")),
+		.kind = ukey_wire_seal_kind_parse(json_str_or_null(j, "kind")),
 		.name = json_str(j, "name"),
 		.esid = json_str(j, "esid"),
 		.vendor = json_str(j, "vendor"),
@@ -231,22 +213,18 @@ ukey_token *ukey_token_new_from_json(json_object *obj)
 		t->pin_default = json_object_get_boolean(v) ? 1 : 0;
 
 	if (json_object_object_get_ex(obj, "holder", &holder)) {
-		static const char *const kinds[] = {"unknown", "unit", "person"};
-		t->holder_kind = json_enum(holder, "kind", kinds, 3, UKEY_HOLDER_UNKNOWN);
+		t->holder_kind = ukey_wire_holder_kind_parse(json_str_or_null(holder, "kind"));
 		t->holder_name = json_str_or_null(holder, "name");
 		t->credit_code = json_str_or_null(holder, "credit_code");
 		t->id_masked = json_str_or_null(holder, "id_masked");
 	}
 	read_ca(obj, &t->ca, &t->ca_en, &t->ca_zh);
 
-	{
-		static const char *const roles[] = {"", "primary", "secondary"};
-		t->role = json_enum(obj, "role", roles, 3, UKEY_ROLE_UNKNOWN);
-		t->seal_missing = json_object_object_get_ex(obj, "seal_missing", &v) &&
-				  json_object_get_boolean(v);
-		t->seal_usable = json_object_object_get_ex(obj, "seal_usable", &v) &&
-				 json_object_get_boolean(v);
-	}
+	t->role = ukey_wire_role_parse(json_str_or_null(obj, "role"));
+	t->seal_missing =
+		json_object_object_get_ex(obj, "seal_missing", &v) && json_object_get_boolean(v);
+	t->seal_usable =
+		json_object_object_get_ex(obj, "seal_usable", &v) && json_object_get_boolean(v);
 	arr = json_array(obj, "seals");
 	n = arr ? json_object_array_length(arr) : 0;
 	if (n > 0) {

@@ -7,7 +7,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "ukeyctl.h"
+#include "commands.h"
+#include "ctl.h"
+#include "output.h"
 
 /* "2026-11-21" or "2026-11-21T08:00:00Z", UTC. */
 static int parse_since(const char *s, int64_t *ret)

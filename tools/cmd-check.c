@@ -11,7 +11,9 @@
 #include <unistd.h>
 
 #include "pin-input.h"
-#include "ukeyctl.h"
+#include "commands.h"
+#include "ctl.h"
+#include "output.h"
 
 #define MAX_BID (1024L * 1024 * 1024)
 

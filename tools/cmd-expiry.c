@@ -8,7 +8,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "ukeyctl.h"
+#include "commands.h"
+#include "ctl.h"
+#include "output.h"
 
 /* Within the window: N days when --days was given, else the CA's own
  * renewal window. Expired certificates always count; not yet valid ones

@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ukeyctl.h"
+#include "commands.h"
+#include "ctl.h"
+#include "output.h"
 
 /* A holder is known by its credit code, else by its name. */
 static const char *holder_key(const ukey_token *t)

@@ -6,7 +6,9 @@
 #include <string.h>
 
 #include "pin-input.h"
-#include "ukeyctl.h"
+#include "commands.h"
+#include "ctl.h"
+#include "output.h"
 
 struct pin_options {
 	bool force;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* ukeyctl seal export | inspect, and the words for seals and roles. */
+/* ukeyctl seal export | inspect. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -12,75 +12,10 @@
 #include <unistd.h>
 
 #include "seals.h"
-#include "ukeyctl.h"
-
-/* seal inspect reads seals with the daemon's own code: its enums must be
- * the public ones. */
-_Static_assert((int)SEAL_MALFORMED == (int)UKEY_SEAL_MALFORMED &&
-		       (int)SEAL_NOT_BOUND == (int)UKEY_SEAL_NOT_BOUND &&
-		       (int)SEAL_MAKER_CERT_EXPIRED == (int)UKEY_SEAL_MAKER_CERT_EXPIRED &&
-		       (int)SEAL_BAD_SIGNATURE == (int)UKEY_SEAL_BAD_SIGNATURE &&
-		       (int)SEAL_NOT_YET_VALID == (int)UKEY_SEAL_NOT_YET_VALID &&
-		       (int)SEAL_EXPIRED == (int)UKEY_SEAL_EXPIRED &&
-		       (int)SEAL_VALID == (int)UKEY_SEAL_VALID,
-	       "seal statuses differ");
-_Static_assert((int)SEAL_OFFICIAL == (int)UKEY_SEAL_OFFICIAL &&
-		       (int)SEAL_LEGAL_REP == (int)UKEY_SEAL_LEGAL_REP &&
-		       (int)SEAL_SIGNATURE == (int)UKEY_SEAL_SIGNATURE &&
-		       (int)SEAL_OTHER == (int)UKEY_SEAL_OTHER,
-	       "seal kinds differ");
-
-const char *seal_kind_text(enum ukey_seal_kind k)
-{
-	switch (k) {
-	case UKEY_SEAL_OFFICIAL:
-		return _("official seal");
-	case UKEY_SEAL_LEGAL_REP:
-		return _("legal representative's seal");
-	case UKEY_SEAL_SIGNATURE:
-		return _("handwritten signature");
-	case UKEY_SEAL_OTHER:
-		break;
-	}
-	return _("seal");
-}
-
-const char *seal_status_text(enum ukey_seal_status st)
-{
-	switch (st) {
-	case UKEY_SEAL_VALID:
-		return _("valid");
-	case UKEY_SEAL_EXPIRED:
-		return _("expired");
-	case UKEY_SEAL_NOT_YET_VALID:
-		return _("not valid yet");
-	case UKEY_SEAL_BAD_SIGNATURE:
-		return _("the maker's signature does not verify");
-	case UKEY_SEAL_MAKER_CERT_EXPIRED:
-		return _("the maker's certificate was not valid when the seal was made");
-	case UKEY_SEAL_NOT_BOUND:
-		return _("not bound to this token's certificate");
-	case UKEY_SEAL_MALFORMED:
-		break;
-	}
-	return _("damaged (malformed)");
-}
-
-const char *role_text(const ukey_token *t)
-{
-	switch (ukey_token_get_role(t)) {
-	case UKEY_ROLE_PRIMARY:
-		if (ukey_token_is_seal_missing(t))
-			return _("primary, SEAL MISSING");
-		return ukey_token_is_seal_usable(t) ? _("primary (carries the seal)")
-						    : _("primary, seal unusable");
-	case UKEY_ROLE_SECONDARY:
-		return _("secondary (no seal)");
-	case UKEY_ROLE_UNKNOWN:
-		break;
-	}
-	return "-";
-}
+#include "commands.h"
+#include "ctl.h"
+#include "output.h"
+#include "wire-names.h"
 
 static int write_file(const char *path, const uint8_t *data, size_t len)
 {
@@ -170,7 +105,7 @@ static int seal_export(struct ctl *ctl, int argc, char **argv)
 static int seal_inspect(struct ctl *ctl, int argc, char **argv)
 {
 	struct seal_info *s = NULL;
-	enum seal_status st;
+	enum ukey_seal_status st;
 	char from[16], to[16];
 	uint8_t *data;
 	struct stat sb;
@@ -205,12 +140,14 @@ static int seal_inspect(struct ctl *ctl, int argc, char **argv)
 	st = seal_status(s, NULL, NULL, 0, time(NULL));
 	if (ctl->json) {
 		json_object *o = json_object_new_object();
-		json_object_object_add(o, "status", json_object_new_string(seal_status_name(st)));
+		json_object_object_add(o, "status",
+				       json_object_new_string(ukey_wire_seal_status_name(st)));
 		if (s->layout) {
 			json_object_object_add(o, "version", json_object_new_int(s->layout));
 			json_object_object_add(o, "name", json_object_new_string(s->name));
-			json_object_object_add(o, "kind",
-					       json_object_new_string(seal_kind_name(s->kind)));
+			json_object_object_add(
+				o, "kind",
+				json_object_new_string(ukey_wire_seal_kind_name(s->kind)));
 			json_object_object_add(o, "esid", json_object_new_string(s->esid));
 			json_object_object_add(o, "type", json_object_new_int64(s->property_type));
 			json_object_object_add(o, "vendor", json_object_new_string(s->vendor));
@@ -232,8 +169,8 @@ static int seal_inspect(struct ctl *ctl, int argc, char **argv)
 		format_date(s->valid_from, from, sizeof(from));
 		format_date(s->valid_to, to, sizeof(to));
 		printf(_("Seal %s\n"), s->name);
-		printf(_("  Kind:       %s (property type %ld)\n"),
-		       seal_kind_text((enum ukey_seal_kind)s->kind), s->property_type);
+		printf(_("  Kind:       %s (property type %ld)\n"), seal_kind_text(s->kind),
+		       s->property_type);
 		printf(_("  Format:     v%d, header version %ld, maker %s\n"), s->layout,
 		       s->header_version, s->vendor);
 		printf(_("  Seal ID:    %s\n"), s->esid);
@@ -242,10 +179,10 @@ static int seal_inspect(struct ctl *ctl, int argc, char **argv)
 		printf(_("  Signers:    %zu certificate(s)\n"), s->n_signers);
 		printf(_("  Signature:  %s\n"),
 		       s->signature_ok ? _("verifies") : _("does NOT verify"));
-		printf(_("  Status:     %s\n"), seal_status_text((enum ukey_seal_status)st));
+		printf(_("  Status:     %s\n"), seal_status_text(st));
 	}
 	seal_info_free(s);
-	return st == SEAL_VALID ? EXIT_OK : EXIT_PROBLEMS;
+	return st == UKEY_SEAL_VALID ? EXIT_OK : EXIT_PROBLEMS;
 }
 
 int cmd_seal(struct ctl *ctl, int argc, char **argv)

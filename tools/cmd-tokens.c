@@ -6,7 +6,9 @@
 #include <string.h>
 
 #include "pin-input.h"
-#include "ukeyctl.h"
+#include "commands.h"
+#include "ctl.h"
+#include "output.h"
 
 static void print_token_json_list(ukey_token_list *list)
 {
@@ -23,22 +25,13 @@ static void print_token_json_list(ukey_token_list *list)
 	fputs("]}\n", stdout);
 }
 
-int cmd_list(struct ctl *ctl, int argc, char **argv)
+/* The list as `list` shows it (the list is taken). */
+static int print_list(const struct ctl *ctl, ukey_token_list *list)
 {
 	const char *headers[] = {_("SERIAL"),	_("LABEL"), _("MANUFACTURER"), _("MODEL"),
 				 _("USER PIN"), _("CERTS"), _("OBJECTS")};
-	ukey_token_list *list = NULL;
 	struct table *t;
 	size_t n;
-	int r;
-
-	if (ctl_parse_options(ctl, argc, argv) != argc) {
-		fprintf(stderr, _("Usage: ukeyctl [--socket PATH] [--json] list\n"));
-		return EXIT_USAGE;
-	}
-	r = ctl_list_tokens(ctl, &list);
-	if (r != EXIT_OK)
-		return r;
 
 	if (ctl->json) {
 		print_token_json_list(list);
@@ -74,6 +67,44 @@ int cmd_list(struct ctl *ctl, int argc, char **argv)
 	table_free(t);
 	ukey_token_list_unref(list);
 	return EXIT_OK;
+}
+
+int cmd_list(struct ctl *ctl, int argc, char **argv)
+{
+	ukey_token_list *list = NULL;
+	int r;
+
+	if (ctl_parse_options(ctl, argc, argv) != argc) {
+		fprintf(stderr, _("Usage: ukeyctl [--socket PATH] [--json] list\n"));
+		return EXIT_USAGE;
+	}
+	r = ctl_list_tokens(ctl, &list);
+	return r == EXIT_OK ? print_list(ctl, list) : r;
+}
+
+/* After re-plugging a token by hand (a hub without hotplug, a module that
+ * sees tokens late): every token read again, then the list. */
+int cmd_refresh(struct ctl *ctl, int argc, char **argv)
+{
+	ukey_client *client = NULL;
+	ukey_token_list *list = NULL;
+	enum ukey_error e;
+	int r;
+
+	if (ctl_parse_options(ctl, argc, argv) != argc) {
+		fprintf(stderr, _("Usage: ukeyctl [--socket PATH] [--json] refresh\n"));
+		return EXIT_USAGE;
+	}
+	r = ctl_connect(ctl, &client);
+	if (r != EXIT_OK)
+		return r;
+	e = ukey_client_refresh(client);
+	if (e == UKEY_OK)
+		e = ukey_client_list_tokens(client, &list);
+	ukey_client_unref(client);
+	if (e != UKEY_OK)
+		return ctl_fail(e, _("reading the tokens again"));
+	return print_list(ctl, list);
 }
 
 static void print_field(const char *name, const char *value)

@@ -6,7 +6,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "ukeyctl.h"
+#include "commands.h"
+#include "ctl.h"
+#include "output.h"
 
 static volatile sig_atomic_t stop;
 
@@ -59,7 +61,6 @@ static void print_event(ukey_client *client, const ukey_event *ev, void *userdat
 int cmd_watch(struct ctl *ctl, int argc, char **argv)
 {
 	struct sigaction sa = {.sa_handler = on_signal};
-	const struct timespec second = {.tv_sec = 1};
 	ukey_client *client = NULL;
 	sigset_t block, orig;
 	enum ukey_error e;
@@ -86,16 +87,12 @@ int cmd_watch(struct ctl *ctl, int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	while (!stop) {
-		struct pollfd p = {.events = POLLIN};
+		/* The fd stays the same while ukeyd restarts, and wakes for
+		 * events queued during our own requests too. */
+		struct pollfd p = {.fd = ukey_client_get_fd(client), .events = POLLIN};
 
-		/* First the events that came during requests (they are queued). */
-		ukey_client_dispatch(client);
-		p.fd = ukey_client_get_fd(client);
-		/* While ukeyd is away there is no fd: dispatch reconnects each second. */
-		if (p.fd < 0)
-			ppoll(NULL, 0, &second, &orig);
-		else
-			ppoll(&p, 1, NULL, &orig);
+		if (ppoll(&p, 1, NULL, &orig) > 0)
+			ukey_client_dispatch(client);
 	}
 	sigprocmask(SIG_SETMASK, &orig, NULL);
 	ukey_client_unref(client);

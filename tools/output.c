@@ -6,7 +6,9 @@
 #include <time.h>
 #include <wchar.h>
 
-#include "ukeyctl.h"
+#include "output.h"
+
+#include "ctl.h"
 
 int text_width(const char *s)
 {
@@ -177,4 +179,56 @@ void table_free(struct table *t)
 		free(t->cells[i]);
 	free(t->cells);
 	free(t);
+}
+
+const char *seal_kind_text(enum ukey_seal_kind k)
+{
+	switch (k) {
+	case UKEY_SEAL_OFFICIAL:
+		return _("official seal");
+	case UKEY_SEAL_LEGAL_REP:
+		return _("legal representative's seal");
+	case UKEY_SEAL_SIGNATURE:
+		return _("handwritten signature");
+	case UKEY_SEAL_OTHER:
+		break;
+	}
+	return _("seal");
+}
+
+const char *seal_status_text(enum ukey_seal_status st)
+{
+	switch (st) {
+	case UKEY_SEAL_VALID:
+		return _("valid");
+	case UKEY_SEAL_EXPIRED:
+		return _("expired");
+	case UKEY_SEAL_NOT_YET_VALID:
+		return _("not valid yet");
+	case UKEY_SEAL_BAD_SIGNATURE:
+		return _("the maker's signature does not verify");
+	case UKEY_SEAL_MAKER_CERT_EXPIRED:
+		return _("the maker's certificate was not valid when the seal was made");
+	case UKEY_SEAL_NOT_BOUND:
+		return _("not bound to this token's certificate");
+	case UKEY_SEAL_MALFORMED:
+		break;
+	}
+	return _("damaged (malformed)");
+}
+
+const char *role_text(const ukey_token *t)
+{
+	switch (ukey_token_get_role(t)) {
+	case UKEY_ROLE_PRIMARY:
+		if (ukey_token_is_seal_missing(t))
+			return _("primary, SEAL MISSING");
+		return ukey_token_is_seal_usable(t) ? _("primary (carries the seal)")
+						    : _("primary, seal unusable");
+	case UKEY_ROLE_SECONDARY:
+		return _("secondary (no seal)");
+	case UKEY_ROLE_UNKNOWN:
+		break;
+	}
+	return "-";
 }

@@ -151,8 +151,8 @@ enum ukey_event_type {
 	UKEY_EVENT_TOKEN_REMOVED = 2, /**< it was pulled out: stop using it */
 	UKEY_EVENT_TOKEN_CHANGED = 3, /**< PIN state, certificates or seals changed */
 	UKEY_EVENT_CERT_EXPIRY = 4,   /**< a certificate crossed 30, 7, 3, 1 or 0 days left */
-	UKEY_EVENT_DISCONNECTED = 5,  /**< ukeyd went away; ukey_client_get_fd() is -1 */
-	UKEY_EVENT_RECONNECTED = 6,   /**< ukeyd is back: take the new fd, re-read tokens */
+	UKEY_EVENT_DISCONNECTED = 5,  /**< ukeyd went away; the fd wakes to retry */
+	UKEY_EVENT_RECONNECTED = 6,   /**< ukeyd is back: re-read the tokens */
 };
 
 typedef struct ukey_client ukey_client;
@@ -272,16 +272,21 @@ enum ukey_error ukey_client_get_seal_picture(ukey_client *client, const char *se
  * ukey_client_subscribe - have ukeyd tell this client of tokens added,
  * removed and changed, and of certificate expiry, through @fn. Plug the
  * client into your loop: poll ukey_client_get_fd() for input and call
- * ukey_client_dispatch() when it is readable (and after other calls on the
- * client: events that came during them are queued). When ukeyd restarts,
- * dispatch reports UKEY_EVENT_DISCONNECTED, then reconnects (call it every
- * second or so while the fd is -1) and reports UKEY_EVENT_RECONNECTED.
+ * ukey_client_dispatch() whenever it is readable. That is all: the fd
+ * also wakes for events that arrived while one of your own requests
+ * waited for its reply, and, when ukeyd restarts, dispatch reports
+ * UKEY_EVENT_DISCONNECTED, the fd wakes by itself to retry, and dispatch
+ * reports UKEY_EVENT_RECONNECTED once ukeyd is back.
  * Thread safety: not thread safe (the client's thread).
  */
 enum ukey_error ukey_client_subscribe(ukey_client *client, ukey_event_fn fn, void *userdata);
 
-/** The socket to poll for input, or -1 while disconnected. Thread safety:
- * the client's thread. */
+/**
+ * ukey_client_get_fd - the fd to poll for input (POLLIN), the same for the
+ * client's whole life, whether ukeyd is there or not (an epoll fd: do not
+ * read it, call ukey_client_dispatch()). Never -1 for a client.
+ * Thread safety: the client's thread.
+ */
 int ukey_client_get_fd(ukey_client *client);
 
 /**

@@ -166,26 +166,3 @@ char *ukey_msg_format(json_object *obj, size_t *ret_len)
 		*ret_len = len + 1;
 	return out;
 }
-
-const char *ukey_wire_pin_state_name(enum ukey_pin_state state)
-{
-	switch (state) {
-	case UKEY_PIN_OK:
-		return "ok";
-	case UKEY_PIN_COUNT_LOW:
-		return "count_low";
-	case UKEY_PIN_FINAL_TRY:
-		return "final_try";
-	case UKEY_PIN_LOCKED:
-		return "locked";
-	}
-	return "unknown";
-}
-
-enum ukey_pin_state ukey_wire_pin_state_parse(const char *name)
-{
-	for (enum ukey_pin_state st = UKEY_PIN_OK; st <= UKEY_PIN_LOCKED; st++)
-		if (streq_ptr(name, ukey_wire_pin_state_name(st)))
-			return st;
-	return UKEY_PIN_OK;
-}

@@ -14,6 +14,12 @@
 
 #define UKEY_PROTOCOL_VERSION 1
 
+static inline void json_object_putp(json_object **o)
+{
+	json_object_put(*o);
+}
+#define _cleanup_json_ __attribute__((cleanup(json_object_putp)))
+
 /* The daemon drops a client whose request line exceeds this. Requests
  * are small; only PINs and bid files (later) make them grow. */
 #define UKEY_MAX_REQUEST_SIZE (256u * 1024u)
@@ -72,8 +78,3 @@ char *ukey_msg_format(json_object *obj, size_t *ret_len);
 #define UKEY_WIRE_LOCKOUT_GUARD "lockout_guard"
 #define UKEY_WIRE_TOKEN_REMOVED "token_removed"
 #define UKEY_WIRE_TOKEN_ERROR "token_error"
-
-/* PIN states on the wire: "ok", "count_low", "final_try", "locked". */
-const char *ukey_wire_pin_state_name(enum ukey_pin_state state);
-/* The state of a wire name; unknown names read as UKEY_PIN_OK. */
-enum ukey_pin_state ukey_wire_pin_state_parse(const char *name);

@@ -18,6 +18,12 @@ struct ukey_secret *ukey_secret_new(const char *s, size_t len);
 /* Wipes and frees; NULL is allowed. */
 void ukey_secret_free(struct ukey_secret *s);
 
+static inline void ukey_secret_freep(struct ukey_secret **s)
+{
+	ukey_secret_free(*s);
+}
+#define _cleanup_secret_ __attribute__((cleanup(ukey_secret_freep)))
+
 /* Wipes the text of a JSON string object in place (json-c keeps it in the
  * object until the object is freed). Other types are left alone. */
 void ukey_json_wipe_string(json_object *s);

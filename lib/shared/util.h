@@ -61,3 +61,6 @@ int ukey_parse_uint(const char *s, unsigned min, unsigned max, unsigned *ret);
 
 /* Whether s is valid UTF-8 (no overlongs, no surrogates). */
 bool ukey_utf8_valid(const char *s, size_t len);
+
+/* The struct that holds member ptr (a job's payload around its header). */
+#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))

@@ -7,7 +7,6 @@
 
 #include "ca-profiles.h"
 #include "certs.h"
-#include "token-model.h"
 #include "util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

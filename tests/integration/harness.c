@@ -492,15 +492,14 @@ int harness_events_wait(ukey_client *c, struct harness_events *s, enum ukey_even
 			const char *serial, int timeout_ms)
 {
 	for (int waited = 0; waited <= timeout_ms; waited += 50) {
-		struct pollfd p = {.events = POLLIN};
+		struct pollfd p = {.fd = ukey_client_get_fd(c), .events = POLLIN};
 		int i;
 
 		ukey_client_dispatch(c);
 		i = harness_events_find(s, type, serial);
 		if (i >= 0)
 			return i;
-		p.fd = ukey_client_get_fd(c);
-		poll(p.fd < 0 ? NULL : &p, p.fd < 0 ? 0 : 1, 50);
+		poll(&p, 1, 50);
 	}
 	return -1;
 }
@@ -510,7 +509,7 @@ void harness_events_collect(ukey_client *c, int ms)
 	for (int waited = 0; waited < ms; waited += 50) {
 		struct pollfd p = {.fd = ukey_client_get_fd(c), .events = POLLIN};
 		ukey_client_dispatch(c);
-		poll(p.fd < 0 ? NULL : &p, p.fd < 0 ? 0 : 1, 50);
+		poll(&p, 1, 50);
 	}
 	ukey_client_dispatch(c);
 }

@@ -35,7 +35,7 @@ static struct harness h;
  * "证书测试" with certificates expired and expiring (provision-certs.sh),
  * and blank ones from FIRST_BLANK on. */
 static const char *const pluggable[] = {"国信CA测试主锁", "证书测试", "事件测试锁", "旁观锁",
-					"排队锁",	  "观察锁",   "重连锁"};
+					"排队锁",	  "观察锁",   "重连锁",	    "刷新锁"};
 #define FIRST_BLANK 2
 /* Plugs one token in or pulls it out (NULL: every pluggable one). */
 static void set_plugged(const char *label, bool in)
@@ -148,6 +148,41 @@ static void test_unsubscribed_client_unaffected(void **state)
 	ukey_client_unref(watcher);
 }
 
+/* Whether the client's fd polls readable within ms, without dispatching. */
+static bool fd_readable_within(ukey_client *c, int ms)
+{
+	struct pollfd p = {.fd = ukey_client_get_fd(c), .events = POLLIN};
+
+	return poll(&p, 1, ms) == 1 && (p.revents & POLLIN);
+}
+
+/* A caller that sleeps in poll() on the fd alone, as a main loop does,
+ * hears of ukeyd leaving and coming back: the fd wakes by itself to
+ * reconnect, and stays the same fd throughout. */
+static void test_fd_wakes_for_restart(void **state)
+{
+	struct harness_events s = {0};
+	ukey_client *c = harness_subscribed_client(&h, &s);
+	int fd = ukey_client_get_fd(c), back = -1;
+
+	assert_int_equal(harness_stop_daemon(&h), 0);
+	assert_true(fd_readable_within(c, 5000));
+	assert_int_equal(ukey_client_dispatch(c), UKEY_E_DISCONNECTED);
+	assert_int_equal(harness_events_count(&s, UKEY_EVENT_DISCONNECTED, NULL), 1);
+	assert_int_equal(start_daemon(), 0);
+	for (int i = 0; i < 20 && back < 0; i++) {
+		if (!fd_readable_within(c, 1000))
+			continue;
+		ukey_client_dispatch(c);
+		back = harness_events_find(&s, UKEY_EVENT_RECONNECTED, NULL);
+	}
+	assert_true(back >= 0);
+	assert_int_equal(ukey_client_get_fd(c), fd);
+	/* Nothing is pending once dispatched: the fd sleeps again. */
+	assert_false(fd_readable_within(c, 100));
+	ukey_client_unref(c);
+}
+
 /* Events that come while the client waits for a reply are kept, in order,
  * for the next dispatch. */
 static void test_events_during_request_are_queued(void **state)
@@ -162,7 +197,10 @@ static void test_events_during_request_are_queued(void **state)
 	pull_out("排队锁");
 	assert_int_equal(ukey_client_refresh(c), UKEY_OK);
 	assert_int_equal(s.n, 0);
+	/* The fd says so by itself: a caller that only polls is woken. */
+	assert_true(fd_readable_within(c, 0));
 	assert_int_equal(ukey_client_dispatch(c), UKEY_OK);
+	assert_false(fd_readable_within(c, 0));
 	assert_int_equal(s.n, 2);
 	assert_int_equal(s.types[0], UKEY_EVENT_TOKEN_ADDED);
 	assert_int_equal(s.types[1], UKEY_EVENT_TOKEN_REMOVED);
@@ -170,17 +208,42 @@ static void test_events_during_request_are_queued(void **state)
 	ukey_client_unref(c);
 }
 
+/* Counter staff re-plug a token on a hub ukeyd does not follow: `ukeyctl
+ * refresh` reads every token again and lists what is there now. */
+static void test_ukeyctl_refresh(void **state)
+{
+	const char *const argv[] = {getenv("UKEYCTL"), "--socket", h.socket, "refresh", NULL};
+	char *out;
+	int status = -1;
+
+	out = harness_run(argv, NULL, &status);
+	assert_int_equal(status, 0);
+	assert_null(strstr(out, "刷新锁"));
+	free(out);
+	plug_in("刷新锁");
+	out = harness_run(argv, NULL, &status);
+	assert_int_equal(status, 0);
+	assert_non_null(strstr(out, "刷新锁"));
+	assert_non_null(strstr(out, "国信CA测试主锁"));
+	free(out);
+	pull_out("刷新锁");
+	out = harness_run(argv, NULL, &status);
+	assert_int_equal(status, 0);
+	assert_null(strstr(out, "刷新锁"));
+	free(out);
+}
+
 static void test_daemon_restart(void **state)
 {
 	struct harness_events s = {0};
 	ukey_client *c = harness_subscribed_client(&h, &s);
 	char serial[64];
-	int gone, back, added;
+	int gone, back, added, fd = ukey_client_get_fd(c);
 
 	assert_int_equal(harness_stop_daemon(&h), 0);
 	gone = harness_events_wait(c, &s, UKEY_EVENT_DISCONNECTED, NULL, 5000);
 	assert_true(gone >= 0);
-	assert_int_equal(ukey_client_get_fd(c), -1);
+	assert_int_equal(ukey_client_get_fd(c), fd);
 	/* Nobody there: dispatch says so, and says "disconnected" only once. */
 	assert_int_equal(ukey_client_dispatch(c), UKEY_E_DISCONNECTED);
 	assert_int_equal(s.n, gone + 1);
@@ -188,7 +251,7 @@ static void test_daemon_restart(void **state)
 	assert_int_equal(start_daemon(), 0);
 	back = harness_events_wait(c, &s, UKEY_EVENT_RECONNECTED, NULL, 5000);
 	assert_true(back > gone);
-	assert_true(ukey_client_get_fd(c) >= 0);
+	assert_int_equal(ukey_client_get_fd(c), fd);
 
 	/* The subscription came back with the connection. */
 	plug_in("重连锁");
@@ -412,7 +475,9 @@ int main(void)
 		cmocka_unit_test(test_pin_change_on_pulled_out_token),
 		cmocka_unit_test(test_example_follows_token),
 		cmocka_unit_test(test_ukeyctl_watch),
+		cmocka_unit_test(test_ukeyctl_refresh),
 		cmocka_unit_test(test_daemon_restart),
+		cmocka_unit_test(test_fd_wakes_for_restart),
 	};
 
 	return HARNESS_RUN_TESTS("events", tests, group_setup, group_teardown);

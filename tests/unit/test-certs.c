@@ -10,7 +10,6 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
-#include <p11-kit/pkcs11.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,7 +21,6 @@
 
 #include "ca-profiles.h"
 #include "certs.h"
-#include "token-model.h"
 
 #define DAY 86400
 
@@ -66,12 +64,12 @@ static void test_cegn_credit_code_in_o(void **state)
 	assert_string_equal(c->ca->id, "cegn");
 	assert_int_equal(c->key_type, CERT_KEY_SM2);
 	assert_int_equal(c->key_bits, 256);
-	assert_int_equal(c->usage, CERT_USAGE_SIGN);
+	assert_int_equal(c->usage, UKEY_CERT_USAGE_SIGN);
 	assert_non_null(strstr(c->subject, "淄博市周村区自然资源局"));
 	assert_int_equal(c->not_after, 1621958400); /* 2021-05-25T16:00:00Z */
-	assert_int_equal(cert_expiry_state(c, 1763700000), CERT_EXPIRY_EXPIRED);
+	assert_int_equal(cert_expiry_state(c, 1763700000), UKEY_CERT_EXPIRED);
 	holder_from_certs((const struct cert_info *const[]){c}, 1, &h);
-	assert_int_equal(h.kind, HOLDER_UNIT);
+	assert_int_equal(h.kind, UKEY_HOLDER_UNIT);
 	assert_string_equal(h.name, "淄博市周村区自然资源局"); /* the code prefix stripped */
 	assert_string_equal(h.credit_code, "11370306MB2867521U");
 	cert_info_free(c);
@@ -99,7 +97,7 @@ static void test_chinatax_no_code(void **state)
 	 * valid credit code: none is made up. */
 	assert_string_equal(c->credit_code, "");
 	assert_string_equal(c->ca->id, "chinatax");
-	assert_int_equal(c->usage, CERT_USAGE_SIGN_ENCRYPT);
+	assert_int_equal(c->usage, UKEY_CERT_USAGE_SIGN_ENCRYPT);
 	assert_string_equal(c->subject_o, "国家税务总局浙江省税务局");
 	cert_info_free(c);
 }
@@ -109,8 +107,8 @@ static void test_tongsuo_dual_pair(void **state)
 	struct cert_info *s = analyze_testdata("tongsuo_client_sign.crt");
 	struct cert_info *e = analyze_testdata("tongsuo_client_enc.crt");
 
-	assert_int_equal(s->usage, CERT_USAGE_SIGN);
-	assert_int_equal(e->usage, CERT_USAGE_ENCRYPT);
+	assert_int_equal(s->usage, UKEY_CERT_USAGE_SIGN);
+	assert_int_equal(e->usage, UKEY_CERT_USAGE_ENCRYPT);
 	assert_int_equal(s->key_type, CERT_KEY_SM2);
 	assert_string_equal(s->ca->id, "unknown");
 	cert_info_free(s);
@@ -159,14 +157,14 @@ static void test_usage_classes(void **state)
 	EVP_PKEY *k = EVP_EC_gen("P-256");
 	static const struct {
 		const char *ku;
-		enum cert_usage usage;
+		enum ukey_cert_usage usage;
 	} cases[] = {
-		{"digitalSignature,nonRepudiation", CERT_USAGE_SIGN},
-		{"keyEncipherment,dataEncipherment", CERT_USAGE_ENCRYPT},
-		{"keyAgreement", CERT_USAGE_ENCRYPT},
-		{"digitalSignature,keyEncipherment", CERT_USAGE_SIGN_ENCRYPT},
-		{"keyCertSign", CERT_USAGE_UNKNOWN},
-		{NULL, CERT_USAGE_UNKNOWN},
+		{"digitalSignature,nonRepudiation", UKEY_CERT_USAGE_SIGN},
+		{"keyEncipherment,dataEncipherment", UKEY_CERT_USAGE_ENCRYPT},
+		{"keyAgreement", UKEY_CERT_USAGE_ENCRYPT},
+		{"digitalSignature,keyEncipherment", UKEY_CERT_USAGE_SIGN_ENCRYPT},
+		{"keyCertSign", UKEY_CERT_USAGE_UNKNOWN},
+		{NULL, UKEY_CERT_USAGE_UNKNOWN},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -191,15 +189,15 @@ static void test_expiry_states(void **state)
 	struct cert_info c = {.not_before = 1000 * DAY, .not_after = 2000 * DAY, .ca = bjca};
 	int64_t na = c.not_after;
 
-	assert_int_equal(cert_expiry_state(&c, 999 * DAY), CERT_EXPIRY_NOT_YET_VALID);
-	assert_int_equal(cert_expiry_state(&c, 1000 * DAY), CERT_EXPIRY_VALID);
+	assert_int_equal(cert_expiry_state(&c, 999 * DAY), UKEY_CERT_NOT_YET_VALID);
+	assert_int_equal(cert_expiry_state(&c, 1000 * DAY), UKEY_CERT_VALID);
 	assert_int_equal(cert_days_left(&c, na - 31 * DAY), 31);
-	assert_int_equal(cert_expiry_state(&c, na - 31 * DAY), CERT_EXPIRY_VALID);
+	assert_int_equal(cert_expiry_state(&c, na - 31 * DAY), UKEY_CERT_VALID);
 	assert_int_equal(cert_days_left(&c, na - 31 * DAY + 1), 30);
-	assert_int_equal(cert_expiry_state(&c, na - 31 * DAY + 1), CERT_EXPIRY_RENEWAL_WINDOW);
+	assert_int_equal(cert_expiry_state(&c, na - 31 * DAY + 1), UKEY_CERT_RENEWAL_WINDOW);
 	assert_int_equal(cert_days_left(&c, na - 1), 0);
-	assert_int_equal(cert_expiry_state(&c, na - 1), CERT_EXPIRY_RENEWAL_WINDOW);
-	assert_int_equal(cert_expiry_state(&c, na), CERT_EXPIRY_EXPIRED);
+	assert_int_equal(cert_expiry_state(&c, na - 1), UKEY_CERT_RENEWAL_WINDOW);
+	assert_int_equal(cert_expiry_state(&c, na), UKEY_CERT_EXPIRED);
 	assert_int_equal(cert_days_left(&c, na), 0);
 	assert_int_equal(cert_days_left(&c, na + 1), -1);
 	assert_int_equal(cert_days_left(&c, na + DAY + 1), -2);
@@ -231,11 +229,8 @@ static void test_key_pairing(void **state)
 	BN_bn2binpad(n, mod, sizeof(mod));
 	BN_bn2binpad(n2, mod2, sizeof(mod2));
 
-	struct token_key same = {.key_type = CKK_RSA,
-				 .id = (uint8_t *)id,
-				 .id_len = 1,
-				 .modulus = mod,
-				 .modulus_len = 256};
+	struct token_key same = {
+		.id = (uint8_t *)id, .id_len = 1, .modulus = mod, .modulus_len = 256};
 	struct token_key wrong_key = same, wrong_id = same,
 			 hidden = {.is_private = true, .id = (uint8_t *)id, .id_len = 1};
 	wrong_key.modulus = mod2;
@@ -268,11 +263,8 @@ static void test_key_pairing(void **state)
 	wrapped[0] = 0x04;
 	wrapped[1] = 65;
 	memcpy(wrapped + 2, point, 65);
-	struct token_key ec_key = {.key_type = CKK_EC,
-				   .id = (uint8_t *)id,
-				   .id_len = 1,
-				   .ec_point = wrapped,
-				   .ec_point_len = 67};
+	struct token_key ec_key = {
+		.id = (uint8_t *)id, .id_len = 1, .ec_point = wrapped, .ec_point_len = 67};
 	assert_int_equal(cert_analyze(der, (size_t)len, id, 1, &profiles, &ec_key, 1, &c), 0);
 	assert_true(c->has_private_key);
 	cert_info_free(c);
@@ -299,7 +291,7 @@ static void test_person_holder(void **state)
 
 	assert_int_equal(cert_analyze(der, (size_t)len, NULL, 0, &profiles, NULL, 0, &c), 0);
 	holder_from_certs((const struct cert_info *const[]){c}, 1, &h);
-	assert_int_equal(h.kind, HOLDER_PERSON);
+	assert_int_equal(h.kind, UKEY_HOLDER_PERSON);
 	assert_string_equal(h.name, "张三");
 	assert_null(h.credit_code);
 	assert_string_equal(h.person_id_masked, "110***********4477");

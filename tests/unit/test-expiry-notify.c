@@ -12,7 +12,8 @@
 
 #include "ca-profiles.h"
 #include "expiry-notify.h"
-#include "token-model.h"
+#include "token-cache.h"
+#include "token.h"
 
 #define DAY 86400
 #define NOT_AFTER (20000 * (int64_t)DAY)
@@ -35,7 +36,7 @@ static void on_notice(const struct expiry_notice *n, void *userdata)
 }
 
 /* A model with one token holding one certificate. */
-static void make_model(struct token_model *m, uint8_t der_byte)
+static void make_model(struct token_cache *m, uint8_t der_byte)
 {
 	struct token *t = calloc(1, sizeof(*t));
 	struct token **v = calloc(1, sizeof(*v));
@@ -56,12 +57,12 @@ static void make_model(struct token_model *m, uint8_t der_byte)
 	t->certs[0].info->ca = &unknown;
 	t->n_certs = 1;
 	v[0] = t;
-	token_model_init(m);
-	assert_int_equal(token_model_replace_module(m, "/m.so", 0, v, 1), 0);
+	token_cache_init(m);
+	assert_int_equal(token_cache_replace_module(m, "/m.so", 0, v, 1), 0);
 }
 
 /* One daemon lifetime: load the state, check at now, save. */
-static struct seen run_daemon(struct token_model *m, int64_t now)
+static struct seen run_daemon(struct token_cache *m, int64_t now)
 {
 	struct expiry_state *s = NULL;
 	struct seen seen = {0};
@@ -78,7 +79,7 @@ static struct seen run_daemon(struct token_model *m, int64_t now)
 
 static void test_each_threshold_once(void **state)
 {
-	struct token_model m;
+	struct token_cache m;
 	struct seen s;
 
 	make_model(&m, 1);
@@ -110,13 +111,13 @@ static void test_each_threshold_once(void **state)
 	assert_int_equal(s.n, 0);
 	s = run_daemon(&m, NOT_AFTER + 801 * DAY);
 	assert_int_equal(s.n, 0);
-	token_model_release(&m);
+	token_cache_release(&m);
 	unlink(state_path);
 }
 
 static void test_missed_thresholds_give_one_notice(void **state)
 {
-	struct token_model m;
+	struct token_cache m;
 	struct seen s;
 
 	make_model(&m, 2);
@@ -128,13 +129,13 @@ static void test_missed_thresholds_give_one_notice(void **state)
 	s = run_daemon(&m, NOT_AFTER - DAY - 5); /* 1 day left */
 	assert_int_equal(s.n, 1);
 	assert_int_equal(s.thresholds[0], 1);
-	token_model_release(&m);
+	token_cache_release(&m);
 	unlink(state_path);
 }
 
 static void test_next_crossing_drives_the_timer(void **state)
 {
-	struct token_model m;
+	struct token_cache m;
 	struct expiry_state *s = NULL;
 	struct seen seen = {0};
 	int64_t now = NOT_AFTER - 40 * DAY, next;
@@ -155,12 +156,12 @@ static void test_next_crossing_drives_the_timer(void **state)
 	assert_int_equal(seen.thresholds[4], 0);
 	assert_int_equal(expiry_next_crossing(s, &m, now), INT64_MAX);
 	expiry_state_free(s);
-	token_model_release(&m);
+	token_cache_release(&m);
 }
 
 static void test_corrupt_state_file(void **state)
 {
-	struct token_model m;
+	struct token_cache m;
 	struct expiry_state *s = NULL;
 	FILE *f = fopen(state_path, "w");
 
@@ -168,7 +169,7 @@ static void test_corrupt_state_file(void **state)
 	fclose(f);
 	assert_int_equal(expiry_state_load(state_path, &s), -74); /* -EBADMSG, yet usable */
 	assert_non_null(s);
-	token_model_init(&m);
+	token_cache_init(&m);
 	assert_int_equal(expiry_state_save(s, &m, 0), 0);
 	expiry_state_free(s);
 	s = NULL;

@@ -13,6 +13,7 @@
 #include "proto.h"
 #include "secret.h"
 #include "util.h"
+#include "wire-names.h"
 
 static void feed(int fd, const char *s)
 {
@@ -150,6 +151,45 @@ static void test_pin_state_names_round_trip(void **state)
 	assert_int_equal(ukey_wire_pin_state_parse("bogus"), UKEY_PIN_OK);
 }
 
+/* Every public enum the wire carries: each value's name reads back as
+ * that value, names are the documented ones, and a name from a newer
+ * ukeyd reads as the fallback. */
+#define ROUND_TRIP(what, first, last)                                                              \
+	for (int v = (first); v <= (last); v++)                                                    \
+	assert_int_equal(ukey_wire_##what##_parse(ukey_wire_##what##_name(v)), v)
+
+static void test_enum_names_round_trip(void **state)
+{
+	ROUND_TRIP(cert_usage, UKEY_CERT_USAGE_UNKNOWN, UKEY_CERT_USAGE_SIGN_ENCRYPT);
+	ROUND_TRIP(cert_expiry, UKEY_CERT_VALID, UKEY_CERT_MALFORMED);
+	ROUND_TRIP(holder_kind, UKEY_HOLDER_UNKNOWN, UKEY_HOLDER_PERSON);
+	ROUND_TRIP(role, UKEY_ROLE_UNKNOWN, UKEY_ROLE_SECONDARY);
+	ROUND_TRIP(seal_kind, UKEY_SEAL_OTHER, UKEY_SEAL_SIGNATURE);
+	ROUND_TRIP(seal_status, UKEY_SEAL_VALID, UKEY_SEAL_MALFORMED);
+	ROUND_TRIP(verdict, UKEY_READY, UKEY_NOT_READY);
+	ROUND_TRIP(severity, UKEY_SEVERITY_INFO, UKEY_SEVERITY_ERROR);
+	ROUND_TRIP(event, UKEY_EVENT_TOKEN_ADDED, UKEY_EVENT_CERT_EXPIRY);
+
+	assert_string_equal(ukey_wire_cert_usage_name(UKEY_CERT_USAGE_SIGN_ENCRYPT),
+			    "sign_encrypt");
+	assert_string_equal(ukey_wire_cert_expiry_name(UKEY_CERT_RENEWAL_WINDOW), "renewal_window");
+	assert_string_equal(ukey_wire_cert_expiry_name(UKEY_CERT_MALFORMED), "");
+	assert_string_equal(ukey_wire_role_name(UKEY_ROLE_SECONDARY), "secondary");
+	assert_string_equal(ukey_wire_seal_status_name(UKEY_SEAL_MAKER_CERT_EXPIRED),
+			    "maker_cert_expired");
+	assert_string_equal(ukey_wire_verdict_name(UKEY_READY_WITH_WARNINGS),
+			    "ready_with_warnings");
+	assert_string_equal(ukey_wire_event_name(UKEY_EVENT_CERT_EXPIRY), "cert_expiry");
+	/* The connection events are libukey's own, never on the wire. */
+	assert_string_equal(ukey_wire_event_name(UKEY_EVENT_RECONNECTED), "");
+
+	assert_int_equal(ukey_wire_cert_expiry_parse("expires_soon"), UKEY_CERT_MALFORMED);
+	assert_int_equal(ukey_wire_seal_status_parse(NULL), UKEY_SEAL_MALFORMED);
+	assert_int_equal(ukey_wire_verdict_parse("maybe"), UKEY_NOT_READY);
+	assert_int_equal(ukey_wire_event_parse("token_exploded"), 0);
+	assert_int_equal(ukey_wire_role_parse(""), UKEY_ROLE_UNKNOWN);
+}
+
 static void test_utf8_validation(void **state)
 {
 	assert_true(ukey_utf8_valid("abc", 3));
@@ -245,6 +285,7 @@ int main(void)
 		cmocka_unit_test(test_msg_parse_limits_depth),
 		cmocka_unit_test(test_msg_format_is_one_line),
 		cmocka_unit_test(test_pin_state_names_round_trip),
+		cmocka_unit_test(test_enum_names_round_trip),
 		cmocka_unit_test(test_utf8_validation),
 		cmocka_unit_test(test_parse_uint),
 		cmocka_unit_test(test_hex_encode),

@@ -48,25 +48,26 @@ static void test_real_seals(void **state)
 		int layout;
 		long type;
 		bool signature_ok;
-		enum seal_status status;
+		enum ukey_seal_status status;
 		const char *picture;
 		const char *name_part;
 	} cases[] = {
-		{"ofdrw_UserV1.esl", 1, 1, true, SEAL_EXPIRED, "png", "OFDRW"},
-		{"ofdrw_UserV4.esl", 4, 3, true, SEAL_EXPIRED, "png", "OFD R&W"},
+		{"ofdrw_UserV1.esl", 1, 1, true, UKEY_SEAL_EXPIRED, "png", "OFDRW"},
+		{"ofdrw_UserV4.esl", 4, 3, true, UKEY_SEAL_EXPIRED, "png", "OFD R&W"},
 		/* made in 2026 by a maker whose certificate ended in 2023 */
-		{"ofdrw_UserV5_ts.esl", 5, 3, true, SEAL_MAKER_CERT_EXPIRED, "png", "V5"},
-		{"ofdrw_SESealData.DER", 4, 4, false, SEAL_BAD_SIGNATURE, "gif", "合同专用章"},
-		{"ofdrw-converter_draw_param_ref_Seal_v4_taxtest.esl", 4, 3, true, SEAL_EXPIRED,
-		 "ofd", "监制章"},
-		{"ofdrw-layout_keyword_Sign1_Seal_v4_zibo.esl", 4, 6, true, SEAL_EXPIRED, "png",
-		 "淄博市"},
+		{"ofdrw_UserV5_ts.esl", 5, 3, true, UKEY_SEAL_MAKER_CERT_EXPIRED, "png", "V5"},
+		{"ofdrw_SESealData.DER", 4, 4, false, UKEY_SEAL_BAD_SIGNATURE, "gif", "合同专用章"},
+		{"ofdrw-converter_draw_param_ref_Seal_v4_taxtest.esl", 4, 3, true,
+		 UKEY_SEAL_EXPIRED, "ofd", "监制章"},
+		{"ofdrw-layout_keyword_Sign1_Seal_v4_zibo.esl", 4, 6, true, UKEY_SEAL_EXPIRED,
+		 "png", "淄博市"},
 		/* v1 with untagged extDatas; valid until 2029-12-18 */
-		{"ofdrw-converter_n_Seal_v1_dms360.esl", 1, 1, true, SEAL_VALID, "png", "测试章"},
-		{"ofdrw-converter_zsbk_Sign0_Seal_v4_yunnan.esl", 4, 15, true, SEAL_EXPIRED, "png",
-		 "云南省"},
-		{"ofdrw-converter_1_embedded_SESeal_v4_zhejiang_tax.der", 4, 3, true, SEAL_EXPIRED,
-		 "ofd", "浙江省"},
+		{"ofdrw-converter_n_Seal_v1_dms360.esl", 1, 1, true, UKEY_SEAL_VALID, "png",
+		 "测试章"},
+		{"ofdrw-converter_zsbk_Sign0_Seal_v4_yunnan.esl", 4, 15, true, UKEY_SEAL_EXPIRED,
+		 "png", "云南省"},
+		{"ofdrw-converter_1_embedded_SESeal_v4_zhejiang_tax.der", 4, 3, true,
+		 UKEY_SEAL_EXPIRED, "ofd", "浙江省"},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -93,12 +94,12 @@ static void test_kinds(void **state)
 	struct seal_info *s = parse(der, len);
 
 	/* type 1 (a unit's seal), no special-purpose keyword */
-	assert_int_equal(s->kind, SEAL_OFFICIAL);
+	assert_int_equal(s->kind, UKEY_SEAL_OFFICIAL);
 	seal_info_free(s);
 	free(der);
 	der = read_seal("ofdrw_SESealData.DER", &len);
 	s = parse(der, len);
-	assert_int_equal(s->kind, SEAL_OTHER); /* 合同专用章: a contract seal */
+	assert_int_equal(s->kind, UKEY_SEAL_OTHER); /* 合同专用章: a contract seal */
 	/* Its signers are digests (certListType 2). */
 	assert_int_equal(s->n_signers, 2);
 	seal_info_free(s);
@@ -119,11 +120,12 @@ static void test_binding(void **state)
 	/* Bound when the token holds the listed certificate... */
 	certs[0] = s->signers[0].value;
 	lens[0] = s->signers[0].value_len;
-	assert_int_equal(seal_status(s, certs, lens, 1, 1571961600 /* 2019-10-25 */), SEAL_VALID);
+	assert_int_equal(seal_status(s, certs, lens, 1, 1571961600 /* 2019-10-25 */),
+			 UKEY_SEAL_VALID);
 	/* ...and not when it holds another. */
 	certs[0] = other;
 	lens[0] = sizeof(other);
-	assert_int_equal(seal_status(s, certs, lens, 1, 1571961600), SEAL_NOT_BOUND);
+	assert_int_equal(seal_status(s, certs, lens, 1, 1571961600), UKEY_SEAL_NOT_BOUND);
 	seal_info_free(s);
 	free(der);
 }
@@ -138,30 +140,30 @@ static void test_corruptions(void **state)
 	der[len - 5] ^= 0x01;
 	s = parse(der, len);
 	assert_int_equal(s->layout, 4);
-	assert_int_equal(seal_status(s, NULL, NULL, 0, 1600000000), SEAL_BAD_SIGNATURE);
+	assert_int_equal(seal_status(s, NULL, NULL, 0, 1600000000), UKEY_SEAL_BAD_SIGNATURE);
 	seal_info_free(s);
 	der[len - 5] ^= 0x01;
 	/* A flipped byte in the picture: what was signed changed. */
 	der[5000] ^= 0x01;
 	s = parse(der, len);
-	assert_int_equal(seal_status(s, NULL, NULL, 0, 1600000000), SEAL_BAD_SIGNATURE);
+	assert_int_equal(seal_status(s, NULL, NULL, 0, 1600000000), UKEY_SEAL_BAD_SIGNATURE);
 	seal_info_free(s);
 	der[5000] ^= 0x01;
 	/* Truncated: still seal-shaped, so a malformed seal. */
 	for (size_t cut = 1; cut < len; cut += len / 7) {
 		s = parse(der, len - cut);
-		assert_int_equal(seal_status(s, NULL, NULL, 0, 1600000000), SEAL_MALFORMED);
+		assert_int_equal(seal_status(s, NULL, NULL, 0, 1600000000), UKEY_SEAL_MALFORMED);
 		seal_info_free(s);
 	}
 	/* A wrong outer length. */
 	der[3] ^= 0x10;
 	s = parse(der, len);
-	assert_int_equal(seal_status(s, NULL, NULL, 0, 1600000000), SEAL_MALFORMED);
+	assert_int_equal(seal_status(s, NULL, NULL, 0, 1600000000), UKEY_SEAL_MALFORMED);
 	seal_info_free(s);
 	der[3] ^= 0x10;
 	/* Intact again: valid in 2021. */
 	s = parse(der, len);
-	assert_int_equal(seal_status(s, NULL, NULL, 0, 1610000000), SEAL_VALID);
+	assert_int_equal(seal_status(s, NULL, NULL, 0, 1610000000), UKEY_SEAL_VALID);
 	seal_info_free(s);
 	free(der);
 }

@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "pin-jobs.h"
+
+#include <openssl/crypto.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "ca-profiles.h"
+#include "inventory.h"
+#include "job.h"
+#include "log.h"
+#include "module.h"
+#include "request-params.h"
+#include "secret.h"
+#include "service.h"
+#include "token-cache.h"
+#include "token-memory.h"
+#include "token.h"
+#include "util.h"
+#include "wire-names.h"
+
+/* A job's way back to its request. */
+struct pin_request {
+	struct request *req;
+	struct module *module;
+	const char *operation;
+	pin_answer_fn answer;
+};
+
+enum request_status pin_target(struct request *req, const struct token **ret_token,
+			       struct module **ret_module)
+{
+	struct inventory *inv = req->svc->inventory;
+	const struct token *t =
+		token_cache_find(inventory_get_cache(inv), param_string(req->params, "serial"));
+
+	if (!t || !t->initialized)
+		return REQUEST_E_NOT_FOUND;
+	*ret_module = inventory_module_of(inv, t);
+	if (!*ret_module) {
+		req->error_message = "the token's module is gone";
+		return REQUEST_E_NOT_FOUND;
+	}
+	*ret_token = t;
+	return REQUEST_DONE;
+}
+
+const struct ca_profile *pin_token_profile(const struct request *req, const struct token *t)
+{
+	return t && t->holder.ca ? t->holder.ca : ca_profiles_get(req->svc->profiles, "unknown");
+}
+
+enum request_status pin_policy_refuse(struct request *req, const struct token *t,
+				      const struct ukey_secret *new_pin,
+				      const struct ukey_secret *old_pin, const char *operation)
+{
+	const struct pin_policy *policy = &req->svc->settings.pin_policy;
+	enum pin_refusal why =
+		pin_policy_check(policy, new_pin, old_pin, pin_token_profile(req, t)->default_pin,
+				 t->pin_min, t->pin_max);
+	json_object *extra;
+
+	if (why == PIN_ACCEPTED)
+		return REQUEST_DONE;
+	audit_record(req->svc->settings.audit_path, &req->peer, req->program, t->serial, operation,
+		     "refused_by_policy");
+	extra = json_object_new_object();
+	json_object_object_add(extra, "reason", json_object_new_string(pin_refusal_name(why)));
+	json_object_object_add(extra, "min_len",
+			       json_object_new_int64(policy->min_length > t->pin_min
+							     ? policy->min_length
+							     : t->pin_min));
+	json_object_object_add(extra, "max_len", json_object_new_int64((int64_t)t->pin_max));
+	req->error_extra = extra;
+	return REQUEST_E_PIN_POLICY;
+}
+
+static bool secret_equals(const struct ukey_secret *s, const char *text)
+{
+	return s && strlen(text) == s->len && CRYPTO_memcmp(s->data, text, s->len) == 0;
+}
+
+/* What a finished job teaches about the PIN being the CA's default. */
+static void remember_default(struct service *svc, const struct job *j, const char *def)
+{
+	int known = -1, r;
+
+	switch (j->kind) {
+	case JOB_CHANGE_PIN:
+		if (j->outcome == JOB_DONE)
+			known = secret_equals(j->new_pin, def);
+		else if (j->outcome == JOB_WRONG_PIN && secret_equals(j->pin, def))
+			known = 0; /* the default was tried and is wrong */
+		break;
+	case JOB_UNLOCK_PIN:
+		if (j->outcome == JOB_DONE)
+			known = secret_equals(j->new_pin, def);
+		break;
+	case JOB_PROBE_DEFAULT_PIN:
+		if (j->outcome == JOB_DONE)
+			known = 1;
+		else if (j->outcome == JOB_WRONG_PIN)
+			known = 0;
+		break;
+	case JOB_READ_PRIVATE:
+	case JOB_SELFTEST:
+		/* A PIN the user gave settles it, right or wrong. */
+		if (j->outcome == JOB_DONE)
+			known = secret_equals(j->pin, def);
+		else if (j->outcome == JOB_WRONG_PIN && secret_equals(j->pin, def))
+			known = 0;
+		break;
+	}
+	if (known >= 0 &&
+	    (r = token_memory_set(svc->memory, j->serial, TOKEN_FACT_PIN_DEFAULT, known)) < 0)
+		log_error("cannot save what is known of token %s's PIN: %s", j->serial,
+			  strerror(-r));
+}
+
+static const enum request_status outcome_status[] = {
+	[JOB_DONE] = REQUEST_DONE,
+	[JOB_WRONG_PIN] = REQUEST_E_PIN_INCORRECT,
+	[JOB_PIN_LOCKED] = REQUEST_E_PIN_LOCKED,
+	[JOB_GUARD_REFUSED] = REQUEST_E_LOCKOUT_GUARD,
+	[JOB_TOKEN_REMOVED] = REQUEST_E_TOKEN_REMOVED,
+	[JOB_FAILED] = REQUEST_E_TOKEN,
+};
+
+static void pin_job_finished(struct job *j)
+{
+	struct pin_request *pr = j->userdata;
+	struct request *req = pr->req;
+	struct service *svc = req->svc;
+	const struct token *t = token_cache_find(inventory_get_cache(svc->inventory), j->serial);
+	json_object *result = NULL;
+	enum request_status st;
+
+	if (j->outcome == JOB_FAILED)
+		log_warning("token %s: %s failed: CK_RV 0x%lx", j->serial, pr->operation, j->rv);
+	remember_default(svc, j, pin_token_profile(req, t)->default_pin);
+	audit_record(svc->settings.audit_path, &req->peer, req->program, j->serial, pr->operation,
+		     j->outcome == JOB_DONE ? "done"
+					    : request_status_wire_code(outcome_status[j->outcome]));
+	/* The cache first, so the client's next query sees the new state. */
+	if (j->scan)
+		inventory_apply_scan(svc->inventory, pr->module, TAKE_PTR(j->scan));
+	st = pr->answer(req, j, &result);
+	request_complete(TAKE_PTR(pr->req), st, result);
+	job_free(j);
+}
+
+static void pin_request_free(void *userdata)
+{
+	struct pin_request *pr = userdata;
+
+	request_free(pr->req);
+	free(pr);
+}
+
+enum request_status pin_job_submit(struct request *req, struct module *m, struct job *j,
+				   const char *operation, pin_answer_fn answer)
+{
+	struct pin_request *pr = calloc(1, sizeof(*pr));
+
+	if (!pr) {
+		job_free(j);
+		return REQUEST_E_NO_MEMORY;
+	}
+	*pr = (struct pin_request){
+		.req = req, .module = m, .operation = operation, .answer = answer};
+	j->finish = pin_job_finished;
+	j->userdata = pr;
+	j->free_userdata = pin_request_free;
+	request_keep(req);
+	module_submit_job(m, j);
+	return REQUEST_LATER;
+}
+
+json_object *pin_states_json(const struct job *j)
+{
+	json_object *pin = json_object_new_object();
+
+	json_object_object_add(pin, "user",
+			       json_object_new_string(ukey_wire_pin_state_name(j->user_pin)));
+	json_object_object_add(pin, "so",
+			       json_object_new_string(ukey_wire_pin_state_name(j->so_pin)));
+	return pin;
+}
+
+enum request_status pin_answer_states(struct request *req, struct job *j, json_object **ret_result)
+{
+	json_object *pin = pin_states_json(j), *o = json_object_new_object();
+
+	/* A probe that tried tells the default PIN outright. */
+	if (j->kind == JOB_PROBE_DEFAULT_PIN && j->outcome != JOB_GUARD_REFUSED &&
+	    j->outcome != JOB_PIN_LOCKED)
+		json_object_object_add(pin, "default",
+				       json_object_new_boolean(j->outcome == JOB_DONE));
+	json_object_object_add(o, "pin", pin);
+	if (j->outcome == JOB_DONE) {
+		*ret_result = o;
+		return REQUEST_DONE;
+	}
+	if (j->outcome == JOB_FAILED)
+		json_object_object_add(o, "ck_rv", json_object_new_int64((int64_t)j->rv));
+	req->error_extra = o;
+	return outcome_status[j->outcome];
+}

@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "request-table.h"
+
+#include <grp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "inventory.h"
+#include "ops-audit.h"
+#include "ops-check.h"
+#include "ops-pin.h"
+#include "ops-tokens.h"
+#include "proto.h"
+#include "request-params.h"
+#include "server.h"
+#include "service.h"
+#include "util.h"
+
+static const struct param_spec no_params[] = {{NULL}};
+static const struct param_spec serial_only[] = {{"serial", PARAM_SERIAL, true}, {NULL}};
+static const struct param_spec get_private_params[] = {
+	{"serial", PARAM_SERIAL, true},
+	{"pin", PARAM_PIN, true},
+	{"force", PARAM_BOOL, false},
+	{NULL},
+};
+static const struct param_spec seal_picture_params[] = {
+	{"serial", PARAM_SERIAL, true},
+	{"index", PARAM_INT, true},
+	{NULL},
+};
+static const struct param_spec check_params[] = {
+	{"serial", PARAM_STRING, false},
+	{"opening", PARAM_INT, false},
+	{"bid", PARAM_BOOL, false},
+	{"recipients", PARAM_RECIPIENTS, false},
+	{NULL},
+};
+static const struct param_spec check_full_params[] = {
+	{"serial", PARAM_SERIAL, true},
+	{"pin", PARAM_PIN, true},
+	{"force", PARAM_BOOL, false},
+	{"opening", PARAM_INT, false},
+	{"bid", PARAM_BOOL, false},
+	{"recipients", PARAM_RECIPIENTS, false},
+	{NULL},
+};
+static const struct param_spec pin_change_params[] = {
+	{"serial", PARAM_SERIAL, true},
+	{"old_pin", PARAM_PIN, true},
+	{"new_pin", PARAM_PIN, true},
+	{"force", PARAM_BOOL, false},
+	{NULL},
+};
+static const struct param_spec pin_unlock_params[] = {
+	{"serial", PARAM_SERIAL, true},
+	{"so_pin", PARAM_PIN, true},
+	{"new_pin", PARAM_PIN, false},
+	{"force", PARAM_BOOL, false},
+	{NULL},
+};
+static const struct param_spec audit_params[] = {{"since", PARAM_INT, false}, {NULL}};
+
+/* A variant row comes before the plain row of its method. */
+static const struct method methods[] = {
+	{"list", NULL, op_list, no_params, .waits_first_scan = true},
+	{"get", "pin", op_get_private, get_private_params, .waits_first_scan = true,
+	 .spends_pin = true},
+	{"get", NULL, op_get, serial_only, .waits_first_scan = true},
+	{"refresh", NULL, op_refresh, no_params, .waits_first_scan = true, .rescans = true},
+	{"seal_picture", NULL, op_seal_picture, seal_picture_params, .waits_first_scan = true},
+	{"check", "pin", op_check_full, check_full_params, .waits_first_scan = true,
+	 .spends_pin = true},
+	{"check", NULL, op_check, check_params, .waits_first_scan = true},
+	{"subscribe", NULL, op_subscribe, no_params},
+	{"pin_change", NULL, op_pin_change, pin_change_params, .spends_pin = true},
+	{"pin_unlock", NULL, op_pin_unlock, pin_unlock_params, .spends_pin = true,
+	 .admin_only = true, .audit_operation = "pin_unlock"},
+	{"pin_probe_default", NULL, op_pin_probe_default, serial_only, .spends_pin = true},
+	{"audit", NULL, op_audit, audit_params, .admin_only = true,
+	 .audit_operation = "audit_read"},
+};
+
+const struct method *request_table_lookup(const char *name, json_object *params)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(methods); i++) {
+		const struct method *m = &methods[i];
+		if (strcmp(m->name, name) != 0)
+			continue;
+		if (!m->variant || json_object_object_get_ex(params, m->variant, NULL))
+			return m;
+	}
+	return NULL;
+}
+
+enum request_policy request_table_policy(const struct method *m, bool ready, bool admin)
+{
+	if (m->admin_only && !admin)
+		return POLICY_REFUSE_PERMISSION;
+	/* Not held: the server wipes PINs once dispatch returns, and a held
+	 * request would later spend a try with a wiped one. */
+	if (m->spends_pin && !ready)
+		return POLICY_REFUSE_BUSY;
+	if (m->rescans)
+		return POLICY_WAIT_RESCAN;
+	/* Until the first scan is in, an answer would wrongly say "no tokens". */
+	if (m->waits_first_scan && !ready)
+		return POLICY_WAIT_FIRST_SCAN;
+	return POLICY_RUN;
+}
+
+/* Root, or a member of the admin group (from the peer's credentials at
+ * connect time). */
+static bool peer_is_admin(const struct service *svc, const struct client *c)
+{
+	char buf[4096];
+	struct group grp, *g = NULL;
+
+	if (client_get_peer(c)->uid == 0)
+		return true;
+	if (getgrnam_r(svc->settings.admin_group, &grp, buf, sizeof(buf), &g) != 0 || !g)
+		return false;
+	return client_has_group(c, g->gr_gid);
+}
+
+static void run(struct request *req)
+{
+	json_object *result = NULL;
+	enum request_status st = req->method->run(req, &result);
+
+	if (st != REQUEST_LATER)
+		request_complete(req, st, result);
+}
+
+/* A request that waits until every module has completed a given scan. */
+struct pending {
+	struct pending *next;
+	struct request *req;
+	struct inventory_wait wait;
+};
+
+static enum request_status hold(struct request *req, bool rescan)
+{
+	struct service *svc = req->svc;
+	struct pending *p = calloc(1, sizeof(*p));
+
+	if (!p || inventory_wait_init(svc->inventory, rescan, &p->wait) < 0) {
+		free(p);
+		return REQUEST_E_NO_MEMORY;
+	}
+	request_keep(req);
+	p->req = req;
+	p->next = svc->pending;
+	svc->pending = p;
+	request_table_run_pending(svc);
+	return REQUEST_LATER;
+}
+
+void request_table_dispatch(struct client *c, json_object *id, const char *name,
+			    json_object *params, void *userdata)
+{
+	struct service *svc = userdata;
+	const struct method *m = request_table_lookup(name, params);
+	struct request *req;
+	char why[160];
+	enum request_status st = REQUEST_LATER;
+
+	if (!m) {
+		client_reply_error(c, id, UKEY_WIRE_UNKNOWN_METHOD, "unknown method");
+		return;
+	}
+	req = request_new(svc, m, c, id, params);
+	if (!req) {
+		client_reply_error(c, id, UKEY_WIRE_INTERNAL, "out of memory");
+		return;
+	}
+	if (!params_check(m->params, params, why, sizeof(why))) {
+		req->error_message = why;
+		request_complete(req, REQUEST_E_INVALID, NULL);
+		return;
+	}
+	switch (request_table_policy(m, inventory_is_ready(svc->inventory),
+				     !m->admin_only || peer_is_admin(svc, c))) {
+	case POLICY_REFUSE_PERMISSION:
+		audit_record(svc->settings.audit_path, &req->peer, req->program,
+			     param_string(params, "serial"), m->audit_operation,
+			     "permission_denied");
+		st = REQUEST_E_PERMISSION;
+		break;
+	case POLICY_REFUSE_BUSY:
+		st = REQUEST_E_BUSY;
+		break;
+	case POLICY_WAIT_RESCAN:
+		st = hold(req, true);
+		break;
+	case POLICY_WAIT_FIRST_SCAN:
+		st = hold(req, false);
+		break;
+	case POLICY_RUN:
+		run(req);
+		return;
+	}
+	if (st != REQUEST_LATER)
+		request_complete(req, st, NULL);
+}
+
+void request_table_run_pending(struct service *svc)
+{
+	struct pending **pp = &svc->pending;
+
+	while (*pp) {
+		struct pending *p = *pp;
+
+		if (inventory_wait_pending(svc->inventory, &p->wait)) {
+			pp = &p->next;
+			continue;
+		}
+		*pp = p->next;
+		inventory_wait_release(&p->wait);
+		if (client_is_connected(p->req->client))
+			run(p->req);
+		else
+			request_free(p->req);
+		free(p);
+	}
+}
+
+void request_table_drop_pending(struct service *svc)
+{
+	while (svc->pending) {
+		struct pending *p = svc->pending;
+		svc->pending = p->next;
+		inventory_wait_release(&p->wait);
+		request_free(p->req);
+		free(p);
+	}
+}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * What the request handlers work with: the inventory below, the data the
+ * daemon loaded, and the settings that shape the answers. ukeyd.c fills
+ * it; the handlers only read it (and the pending list belongs to the
+ * request table).
+ */
+#pragma once
+
+#include "pin-policy.h"
+
+struct ca_profiles;
+struct inventory;
+struct pending;
+struct token_memory;
+
+struct service_settings {
+	const char *admin_group; /* may unlock PINs and read the audit log, with root */
+	struct pin_policy pin_policy;
+	const char *audit_path;
+};
+
+struct service {
+	struct inventory *inventory;
+	const struct ca_profiles *profiles;
+	struct token_memory *memory;
+	struct service_settings settings;
+	struct pending *pending; /* requests waiting for scans: request-table.c */
+};

@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "usb-rescan.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "inventory.h"
+#include "known-tokens.h"
+#include "log.h"
+#include "module.h"
+#include "usb-hotplug.h"
+#include "util.h"
+
+/* Rescans at 0, 0.25, 0.75, 1.75, 3.75, 7.75 and 15.75 s after the report. */
+#define FIRST_RETRY_USEC 250000u
+#define MAX_ATTEMPTS 7u
+
+struct usb_rescan {
+	sd_event *loop;
+	struct inventory *inv;
+	const struct known_tokens *known;
+	struct usb_chase *chases;
+};
+
+struct usb_chase {
+	struct usb_chase *next;
+	struct usb_rescan *u;
+	struct usb_device_report report;
+	const struct known_token *known;
+	bool *targets;	    /* per module */
+	uint64_t *baseline; /* per module: its added (or removed) count at the report */
+	unsigned attempts;
+	sd_event_source *timer;
+};
+
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+/* A module candidate names a file ("libcastle.so.1.0.0") or a path. */
+static bool module_matches(const char *loaded, const char *candidate)
+{
+	return strchr(candidate, '/') ? strcmp(loaded, candidate) == 0
+				      : strcmp(base_name(loaded), candidate) == 0;
+}
+
+/* Marks the modules to rescan; returns how many were mapped by the table. */
+static size_t pick_targets(struct inventory *inv, const struct known_token *k, bool *targets)
+{
+	size_t mapped = 0, n = inventory_count_modules(inv);
+
+	for (size_t i = 0; i < n; i++) {
+		const char *loaded = module_get_path(inventory_get_module(inv, i));
+		for (size_t c = 0; c < k->n_modules && !targets[i]; c++)
+			targets[i] = module_matches(loaded, k->modules[c]);
+		mapped += targets[i];
+	}
+	if (mapped == 0)
+		for (size_t i = 0; i < n; i++)
+			targets[i] = true;
+	return mapped;
+}
+
+static bool chase_done(const struct usb_chase *c)
+{
+	struct inventory *inv = c->u->inv;
+
+	for (size_t i = 0; i < inventory_count_modules(inv); i++)
+		if (c->targets[i] && module_get_token_count(inventory_get_module(inv, i),
+							    c->report.arrived) != c->baseline[i])
+			return true;
+	return false;
+}
+
+static void chase_unlink_free(struct usb_chase *c)
+{
+	struct usb_chase **pp;
+
+	for (pp = &c->u->chases; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	sd_event_source_disable_unref(c->timer);
+	free(c->targets);
+	free(c->baseline);
+	free(c);
+}
+
+/* Asks the target modules for a scan, except those still busy with the
+ * previous one: a slow token must not pile up requests. */
+static void chase_rescan(struct usb_chase *c)
+{
+	struct inventory *inv = c->u->inv;
+
+	for (size_t i = 0; i < inventory_count_modules(inv); i++) {
+		struct module *m = inventory_get_module(inv, i);
+		if (c->targets[i] && !module_is_scanning(m))
+			module_request_scan(m);
+	}
+	c->attempts++;
+}
+
+static int on_chase_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct usb_chase *c = userdata;
+	const struct usb_device_report *r = &c->report;
+
+	if (chase_done(c)) {
+		chase_unlink_free(c);
+		return 0;
+	}
+	if (c->attempts >= MAX_ATTEMPTS) {
+		if (r->arrived)
+			log_warning("USB token %s %s (%04x:%04x) at bus %u address %u: no PKCS#11 "
+				    "module shows a new token; is its module (%s) configured?",
+				    c->known->vendor, c->known->product, r->vid, r->pid, r->bus,
+				    r->address,
+				    c->known->n_modules ? c->known->modules[0] : "unknown");
+		else
+			log_debug("USB token %04x:%04x left; no served token went with it", r->vid,
+				  r->pid);
+		chase_unlink_free(c);
+		return 0;
+	}
+	chase_rescan(c);
+	(void)sd_event_source_set_time_relative(s, (uint64_t)FIRST_RETRY_USEC << (c->attempts - 1));
+	(void)sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+	return 0;
+}
+
+static struct usb_chase *find_chase(struct usb_rescan *u, const struct usb_device_report *r)
+{
+	for (struct usb_chase *c = u->chases; c; c = c->next)
+		if (c->report.bus == r->bus && c->report.address == r->address)
+			return c;
+	return NULL;
+}
+
+void usb_rescan_on_report(const struct usb_device_report *r, void *userdata)
+{
+	struct usb_rescan *u = userdata;
+	const struct known_token *k = known_tokens_find(u->known, r->vid, r->pid);
+	size_t n = inventory_count_modules(u->inv);
+	struct usb_chase *c;
+	size_t mapped;
+
+	if (!k) {
+		log_debug("USB device %04x:%04x %s: not a known token", r->vid, r->pid,
+			  r->arrived ? "arrived" : "left");
+		return;
+	}
+	c = find_chase(u, r);
+	if (c && c->report.arrived == r->arrived)
+		return; /* a duplicate report: that chase is on it */
+	if (c)
+		chase_unlink_free(c);
+
+	c = calloc(1, sizeof(*c));
+	if (!c || !(c->targets = calloc(n + 1, sizeof(*c->targets))) ||
+	    !(c->baseline = calloc(n + 1, sizeof(*c->baseline))) ||
+	    sd_event_add_time_relative(u->loop, &c->timer, CLOCK_MONOTONIC, FIRST_RETRY_USEC, 0,
+				       on_chase_timer, c) < 0) {
+		log_error("USB token %04x:%04x: cannot follow it (out of memory); use "
+			  "\"ukeyctl refresh\"",
+			  r->vid, r->pid);
+		if (c) {
+			free(c->targets);
+			free(c->baseline);
+		}
+		free(c);
+		return;
+	}
+	c->u = u;
+	c->report = *r;
+	c->known = k;
+	mapped = pick_targets(u->inv, k, c->targets);
+	for (size_t i = 0; i < n; i++)
+		c->baseline[i] =
+			module_get_token_count(inventory_get_module(u->inv, i), r->arrived);
+	c->next = u->chases;
+	u->chases = c;
+	log_info("USB token %s %s (%04x:%04x) %s at bus %u address %u; rescanning %s", k->vendor,
+		 k->product, r->vid, r->pid, r->arrived ? "arrived" : "left", r->bus, r->address,
+		 mapped ? "its modules" : "every module");
+	chase_rescan(c);
+}
+
+void usb_rescan_check(struct usb_rescan *u)
+{
+	struct usb_chase *c, *next;
+
+	for (c = u ? u->chases : NULL; c; c = next) {
+		next = c->next;
+		if (chase_done(c))
+			chase_unlink_free(c);
+	}
+}
+
+int usb_rescan_new(sd_event *loop, struct inventory *inv, const struct known_tokens *known,
+		   struct usb_rescan **ret)
+{
+	struct usb_rescan *u = calloc(1, sizeof(*u));
+
+	if (!u)
+		return -ENOMEM;
+	u->loop = sd_event_ref(loop);
+	u->inv = inv;
+	u->known = known;
+	*ret = u;
+	return 0;
+}
+
+void usb_rescan_free(struct usb_rescan *u)
+{
+	if (!u)
+		return;
+	while (u->chases)
+		chase_unlink_free(u->chases);
+	sd_event_unref(u->loop);
+	free(u);
+}

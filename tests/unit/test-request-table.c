@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The request table without a token or a daemon: which operation serves a
+ * request, what its policy columns decide, and which parameter shapes
+ * pass. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <json-c/json.h>
+
+#include "ops-check.h"
+#include "ops-pin.h"
+#include "ops-tokens.h"
+#include "request-params.h"
+#include "request-table.h"
+
+static json_object *params(const char *json)
+{
+	json_object *o = json_tokener_parse(json);
+
+	assert_non_null(o);
+	return o;
+}
+
+static const struct method *lookup(const char *name, const char *json)
+{
+	json_object *p = params(json);
+	const struct method *m = request_table_lookup(name, p);
+
+	json_object_put(p);
+	return m;
+}
+
+/* A PIN (or a probe) is a different operation behind the same name. */
+static void test_variants_pick_the_operation(void **state)
+{
+	assert_ptr_equal(lookup("get", "{\"serial\":\"A\"}")->run, op_get);
+	assert_ptr_equal(lookup("get", "{\"serial\":\"A\",\"pin\":\"123456\"}")->run,
+			 op_get_private);
+	/* A present but null PIN still asks for the PIN operation: its shape
+	 * check then refuses it, instead of a silent plain get. */
+	assert_ptr_equal(lookup("get", "{\"serial\":\"A\",\"pin\":null}")->run, op_get_private);
+	assert_ptr_equal(lookup("check", "{}")->run, op_check);
+	assert_ptr_equal(lookup("check", "{\"serial\":\"A\",\"pin\":\"1\"}")->run, op_check_full);
+	assert_ptr_equal(lookup("pin_change", "{}")->run, op_pin_change);
+	assert_null(lookup("format_token", "{}"));
+	assert_null(lookup("hello", "{}")); /* the server's own */
+}
+
+struct expect {
+	const char *method, *params;
+	enum request_policy ready_admin, ready_user, starting_admin, starting_user;
+};
+
+static void test_policy_columns(void **state)
+{
+	static const struct expect cases[] = {
+		{"list", "{}", POLICY_RUN, POLICY_RUN, POLICY_WAIT_FIRST_SCAN,
+		 POLICY_WAIT_FIRST_SCAN},
+		{"get", "{}", POLICY_RUN, POLICY_RUN, POLICY_WAIT_FIRST_SCAN,
+		 POLICY_WAIT_FIRST_SCAN},
+		{"get", "{\"pin\":\"x\"}", POLICY_RUN, POLICY_RUN, POLICY_REFUSE_BUSY,
+		 POLICY_REFUSE_BUSY},
+		{"check", "{}", POLICY_RUN, POLICY_RUN, POLICY_WAIT_FIRST_SCAN,
+		 POLICY_WAIT_FIRST_SCAN},
+		{"check", "{\"pin\":\"x\"}", POLICY_RUN, POLICY_RUN, POLICY_REFUSE_BUSY,
+		 POLICY_REFUSE_BUSY},
+		{"seal_picture", "{}", POLICY_RUN, POLICY_RUN, POLICY_WAIT_FIRST_SCAN,
+		 POLICY_WAIT_FIRST_SCAN},
+		{"refresh", "{}", POLICY_WAIT_RESCAN, POLICY_WAIT_RESCAN, POLICY_WAIT_RESCAN,
+		 POLICY_WAIT_RESCAN},
+		{"subscribe", "{}", POLICY_RUN, POLICY_RUN, POLICY_RUN, POLICY_RUN},
+		{"pin_change", "{}", POLICY_RUN, POLICY_RUN, POLICY_REFUSE_BUSY,
+		 POLICY_REFUSE_BUSY},
+		{"pin_probe_default", "{}", POLICY_RUN, POLICY_RUN, POLICY_REFUSE_BUSY,
+		 POLICY_REFUSE_BUSY},
+		/* Permission is decided before anything else, also while starting. */
+		{"pin_unlock", "{}", POLICY_RUN, POLICY_REFUSE_PERMISSION, POLICY_REFUSE_BUSY,
+		 POLICY_REFUSE_PERMISSION},
+		{"audit", "{}", POLICY_RUN, POLICY_REFUSE_PERMISSION, POLICY_RUN,
+		 POLICY_REFUSE_PERMISSION},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct expect *e = &cases[i];
+		const struct method *m = lookup(e->method, e->params);
+
+		assert_non_null(m);
+		assert_int_equal(request_table_policy(m, true, true), e->ready_admin);
+		assert_int_equal(request_table_policy(m, true, false), e->ready_user);
+		assert_int_equal(request_table_policy(m, false, true), e->starting_admin);
+		assert_int_equal(request_table_policy(m, false, false), e->starting_user);
+	}
+}
+
+/* Denied admin requests are audited under the operation's own name. */
+static void test_admin_rows_name_their_audit(void **state)
+{
+	assert_string_equal(lookup("pin_unlock", "{}")->audit_operation, "pin_unlock");
+	assert_string_equal(lookup("audit", "{}")->audit_operation, "audit_read");
+}
+
+static bool shape_ok(const char *method, const char *json)
+{
+	json_object *p = params(json);
+	const struct method *m = request_table_lookup(method, p);
+	char why[160];
+	bool ok;
+
+	assert_non_null(m);
+	ok = params_check(m->params, p, why, sizeof(why));
+	json_object_put(p);
+	return ok;
+}
+
+static void test_parameter_shapes(void **state)
+{
+	assert_true(shape_ok("list", "{}"));
+	assert_true(shape_ok("list", "{\"newer_client_option\":1}")); /* ignored */
+	assert_true(shape_ok("get", "{\"serial\":\"25a340820f55d593\"}"));
+	assert_false(shape_ok("get", "{}"));
+	assert_false(shape_ok("get", "{\"serial\":\"\"}"));
+	assert_false(shape_ok("get", "{\"serial\":7}"));
+	assert_false(shape_ok("get", "{\"serial\":\"A\",\"pin\":null}"));
+	assert_false(shape_ok("get", "{\"serial\":\"A\",\"pin\":123456}"));
+	assert_false(shape_ok("get", "{\"serial\":\"A\",\"pin\":\"1\",\"force\":\"yes\"}"));
+	assert_true(shape_ok("seal_picture", "{\"serial\":\"A\",\"index\":0}"));
+	assert_false(shape_ok("seal_picture", "{\"serial\":\"A\"}"));
+	assert_false(shape_ok("seal_picture", "{\"serial\":\"A\",\"index\":-1}"));
+	assert_false(shape_ok("seal_picture", "{\"serial\":\"A\",\"index\":\"0\"}"));
+	assert_true(shape_ok("check", "{}"));
+	assert_true(shape_ok("check", "{\"opening\":1773532800,\"bid\":true,"
+				      "\"recipients\":[{\"issuer_der\":\"3021\",\"serial\":\"0a\"},"
+				      "{\"skid\":\"ABCD\"}]}"));
+	assert_false(shape_ok("check", "{\"opening\":\"x\"}"));
+	assert_false(shape_ok("check", "{\"bid\":\"z\"}"));
+	assert_false(shape_ok("check", "{\"recipients\":{}}"));
+	assert_false(shape_ok("check", "{\"recipients\":[{}]}"));
+	assert_false(shape_ok("check", "{\"recipients\":[{\"skid\":\"zz\"}]}"));
+	assert_false(shape_ok("check", "{\"recipients\":[\"0a\"]}"));
+	assert_false(shape_ok("check", "{\"serial\":\"A\",\"pin\":\"1\",\"opening\":-5}"));
+	assert_false(shape_ok("check", "{\"pin\":\"1\"}")); /* the full test needs the serial */
+	assert_true(shape_ok("pin_change",
+			     "{\"serial\":\"A\",\"old_pin\":\"123456\",\"new_pin\":\"802514\"}"));
+	assert_false(shape_ok("pin_change", "{\"serial\":\"A\",\"old_pin\":\"123456\"}"));
+	assert_true(shape_ok("pin_unlock", "{\"serial\":\"A\",\"so_pin\":\"5720\"}"));
+	assert_false(shape_ok("pin_unlock", "{\"serial\":\"A\"}"));
+	assert_false(shape_ok("pin_probe_default", "{}"));
+	assert_true(shape_ok("audit", "{}"));
+	assert_false(shape_ok("audit", "{\"since\":\"2026-11-01\"}"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_variants_pick_the_operation),
+		cmocka_unit_test(test_policy_columns),
+		cmocka_unit_test(test_admin_rows_name_their_audit),
+		cmocka_unit_test(test_parameter_shapes),
+	};
+
+	return cmocka_run_group_tests_name("request-table", tests, NULL, NULL);
+}
