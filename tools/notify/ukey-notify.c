@@ -82,27 +82,11 @@ struct loop {
 	sd_event_source *ukey_source;
 };
 
-/* libukey's fd stays the same for the client's life; should it change
- * (an older libukey closes it while ukeyd is away), follow it. */
-static void follow_fd(struct loop *l)
-{
-	int fd = ukey_client_get_fd(l->client);
-
-	if (fd < 0) {
-		sd_event_source_set_enabled(l->ukey_source, SD_EVENT_OFF);
-		return;
-	}
-	if (sd_event_source_get_io_fd(l->ukey_source) != fd)
-		sd_event_source_set_io_fd(l->ukey_source, fd);
-	sd_event_source_set_enabled(l->ukey_source, SD_EVENT_ON);
-}
-
 static int on_ukey(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct loop *l = userdata;
 
 	agent_process(l->agent);
-	follow_fd(l);
 	return 0;
 }
 
@@ -155,12 +139,13 @@ static int run_agent(ukey_client *client, struct desktop_bus *bus)
 	} else {
 		r = sd_event_add_io(event, &l.ukey_source, ukey_client_get_fd(client), EPOLLIN,
 				    on_ukey, &l);
-		if (r >= 0) {
-			follow_fd(&l);
+		/* libukey's fd stays the same for the client's life: it also
+		 * wakes for ukeyd coming back and for events queued during our
+		 * own requests, so nothing here retries or polls on a timer. */
+		if (r >= 0)
 			r = sd_event_loop(event);
-		} else {
+		else
 			notify_log(_("cannot set up the event loop: %s"), strerror(-r));
-		}
 	}
 	sd_event_source_unref(l.ukey_source);
 	agent_free(l.agent);
