@@ -231,6 +231,7 @@ static int start_xvfb(struct session *s)
 		int devnull = open("/dev/null", O_WRONLY);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		close(fd[0]);
+		dup2(devnull, STDOUT_FILENO);
 		dup2(devnull, STDERR_FILENO);
 		snprintf(fdarg, sizeof(fdarg), "%d", fd[1]);
 		execlp("Xvfb", "Xvfb", "-displayfd", fdarg, "-nolisten", "tcp", "-screen", "0",
@@ -254,7 +255,7 @@ static int start_xvfb(struct session *s)
 
 static int start_session(struct session *s, const char *name)
 {
-	char display[32], lang[64], sock[160], session_sh[512], dunstrc[512];
+	char display[32], lang[64], sock[160], session_sh[512], dunstrc[512], log[200];
 
 	snprintf(s->dir, sizeof(s->dir), "%s/%s", h.dir, name);
 	if (mkdir(s->dir, 0700) < 0 || start_xvfb(s) < 0)
@@ -264,9 +265,14 @@ static int start_session(struct session *s, const char *name)
 	snprintf(sock, sizeof(sock), "UKEY_SOCKET=%s", h.socket);
 	snprintf(session_sh, sizeof(session_sh), "%s/../notify-session.sh", getenv("FIXTURES"));
 	snprintf(dunstrc, sizeof(dunstrc), "%s/dunstrc", getenv("FIXTURES"));
+	snprintf(log, sizeof(log), "%s/session.log", s->dir);
 	s->session = fork();
 	if (s->session == 0) {
+		/* Nothing of the session may hold the test's output open. */
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
 		putenv(display);
 		putenv(lang);
 		putenv(sock);
@@ -305,9 +311,21 @@ static void stop_session(struct session *s)
 		if (agent > 0 && !file_exists(s->dir, "agent.status"))
 			kill((pid_t)agent, SIGTERM);
 		agent_status(s);
-		kill(s->session, SIGTERM);
-		waitpid(s->session, NULL, 0);
-		s->session = 0;
+		/* With the agent gone the session ends by itself, and
+		 * dbus-run-session stops its bus; only a session stuck past
+		 * 10 s is killed. */
+		for (int waited = 0; waited < 10000; waited += 100) {
+			if (waitpid(s->session, NULL, WNOHANG) == s->session) {
+				s->session = 0;
+				break;
+			}
+			sleep_ms(100);
+		}
+		if (s->session > 0) {
+			kill(s->session, SIGTERM);
+			waitpid(s->session, NULL, 0);
+			s->session = 0;
+		}
 	}
 	if (s->xvfb > 0) {
 		kill(s->xvfb, SIGTERM);
