@@ -13,10 +13,12 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct ca_profiles;
 struct job;
-struct scan_result;
+struct token;
+struct token_place;
 
 struct backend_ops {
 	const char *name; /* "pkcs11": for the logs */
@@ -32,8 +34,28 @@ struct backend_ops {
 	/* Unloads it (NULL is fine): the device reports stop. */
 	void (*unload)(void *state);
 
-	/* Reads every token without logging in. NULL only on ENOMEM. */
-	struct scan_result *(*scan)(void *state);
+	/*
+	 * A scan, in three steps, so the worker reads only what changed
+	 * (worker.c) and a slow token costs only its own reads:
+	 *
+	 * Where tokens sit now, as cheaply as the library allows, touching no
+	 * token where it can (PKCS#11: C_GetSlotList of slots with a token).
+	 * Returns 0, or a negative errno with what failed in *ret_error: the
+	 * library failed as a whole.
+	 */
+	int (*list_places)(void *state, struct token_place **ret_places, size_t *ret_n,
+			   char **ret_error);
+	/* The token at a place as the library's listing shows it: its
+	 * identity and the state of its PINs (PKCS#11: C_GetTokenInfo), in a
+	 * new record without objects; *ret NULL when the place is empty now.
+	 * Returns 0 or a negative errno: the token is left out, and the
+	 * backend, which knows its library's codes, has logged why. */
+	int (*read_head)(void *state, const struct token_place *place, struct token **ret);
+	/* Adds to such a record what a read without login shows: certificates,
+	 * key objects, data objects (the worker analyzes them). Returns 0,
+	 * -ENODEV when the token left meanwhile, or another negative errno
+	 * (logged by the backend, like read_head's). */
+	int (*read_objects)(void *state, struct token *t);
 
 	/* PIN operations. Each fills j->outcome (and rv, user_pin, so_pin):
 	 * one login at most, never retried, and never one the lockout guard

@@ -66,7 +66,7 @@ struct selftest_job *selftest_job_new(const char *serial, struct ukey_secret *pi
 
 static void private_read_free_payload(struct job *j)
 {
-	token_free(container_of(j, struct private_read_job, job)->objects);
+	token_unref(container_of(j, struct private_read_job, job)->objects);
 }
 
 struct private_read_job *private_read_job_new(const char *serial, struct ukey_secret *pin,

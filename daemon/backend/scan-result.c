@@ -34,7 +34,7 @@ void scan_result_free(struct scan_result *r)
 	if (!r)
 		return;
 	for (size_t i = 0; i < r->n_tokens; i++)
-		token_free(r->tokens[i]);
+		token_unref(r->tokens[i]);
 	free(r->tokens);
 	free(r->error_msg);
 	free(r);

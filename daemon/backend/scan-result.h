@@ -1,15 +1,21 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* What a backend's scan hands to the event loop: every token it reads now,
- * as plain records, or why it could read none. */
+/* What a worker hands to the event loop: the tokens of its library as
+ * best known now, as plain records, or why it could read none. While a
+ * scan runs, the worker hands on a partial view after each change (a token
+ * gone, one read): the newest supersedes the older. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 struct token;
 
 struct scan_result {
-	uint64_t seq;	 /* the request this answers (and all before it) */
+	/* The newest scan request completed as of this view (a partial view
+	 * carries the last completed one). */
+	uint64_t seq;
+	bool final;	 /* the scan is complete: tokens not listed are gone */
 	int error;	 /* 0, or a negative errno: the backend failed as a whole */
 	char *error_msg; /* what failed, for the log */
 	struct token **tokens;

@@ -35,16 +35,26 @@ int worker_get_fd(const struct worker *w);
  * itself (where it can). The caller reads it and asks for a scan. */
 int worker_get_device_event_fd(const struct worker *w);
 
-/* Asks for a fresh scan; returns the seq whose result will reflect it.
- * Requests made while a scan is queued share it. */
-uint64_t worker_request_scan(struct worker *w);
+enum worker_scan {
+	WORKER_SCAN_INCREMENTAL, /* read again only the tokens whose listing changed */
+	WORKER_SCAN_FULL,	 /* read every token again */
+	/* Unload and load the library first (C_Finalize, C_Initialize): some
+	 * see only the tokens present when they were initialized. */
+	WORKER_SCAN_RELOAD,
+};
 
-/* The newest finished scan (older unread ones are dropped), or NULL.
+/* Asks for a scan; returns the seq whose complete result will reflect
+ * it. Requests made while a scan is queued share it, as the strongest of
+ * them. While it runs the worker hands on partial views (scan-result.h). */
+uint64_t worker_request_scan(struct worker *w, enum worker_scan how);
+
+/* The newest view handed on (older unread ones are superseded), or NULL.
  * The caller owns it. Clears the eventfd. */
 struct scan_result *worker_take_result(struct worker *w);
 
 /* Queues a PIN job; jobs run before scans, in order. After each one the
- * worker scans again and gives the result with the job (job->scan). */
+ * worker reads the job's token again and gives the view with the job
+ * (job->scan). */
 void worker_submit(struct worker *w, struct job *job);
 
 /* The finished jobs, oldest first, linked by next, or NULL. */

@@ -47,8 +47,8 @@ static void announce(const struct expiry_notice *n, void *userdata)
 			"bid encrypted with this token is still unopened",
 			n->token->serial, n->cert->label, c->subject, c->ca->name_en, date,
 			(long long)n->days_left);
-	json_object_object_add(e, "event",
-			       json_object_new_string(ukey_wire_event_name(UKEY_EVENT_CERT_EXPIRY)));
+	json_object_object_add(
+		e, "event", json_object_new_string(ukey_wire_event_name(UKEY_EVENT_CERT_EXPIRY)));
 	json_object_object_add(e, "serial", json_object_new_string(n->token->serial));
 	json_object_object_add(e, "cert_label",
 			       json_object_new_string(n->cert->label ? n->cert->label : ""));

@@ -9,6 +9,7 @@
 #include "job.h"
 #include "log.h"
 #include "module.h"
+#include "proto.h"
 #include "scan-result.h"
 #include "token-cache.h"
 #include "token-json.h"
@@ -50,8 +51,7 @@ static bool same_json(json_object *a, json_object *b)
  * that is gone removed, one whose TOKEN JSON differs changed (PIN state,
  * certificates, seals: any difference a client sees). Blank slots are not
  * news. */
-static void announce_changes(struct inventory *inv, struct module *m, struct token **now,
-			     size_t n)
+static void announce_changes(struct inventory *inv, struct module *m, struct token **now, size_t n)
 {
 	const char *path = module_get_path(m);
 	int64_t t_now = time(NULL);
@@ -69,10 +69,8 @@ static void announce_changes(struct inventory *inv, struct module *m, struct tok
 			e = event_new(UKEY_EVENT_TOKEN_ADDED, now[i]->serial);
 			module_count_token(m, true);
 		} else {
-			json_object *old_json = token_to_json(old, t_now);
-			bool same = same_json(old_json, new_json);
-			json_object_put(old_json);
-			if (same) {
+			_cleanup_json_ json_object *old_json = token_to_json(old, t_now);
+			if (same_json(old_json, new_json)) {
 				json_object_put(new_json);
 				continue;
 			}
@@ -173,9 +171,9 @@ static const struct module_callbacks module_callbacks = {
 	.progress = on_progress,
 };
 
-int inventory_new(sd_event *loop, const struct ca_profiles *profiles,
-		  struct token_memory *memory, unsigned module_timeout,
-		  const struct inventory_callbacks *cb, void *userdata, struct inventory **ret)
+int inventory_new(sd_event *loop, const struct ca_profiles *profiles, struct token_memory *memory,
+		  unsigned module_timeout, const struct inventory_callbacks *cb, void *userdata,
+		  struct inventory **ret)
 {
 	struct inventory *inv = calloc(1, sizeof(*inv));
 
@@ -255,7 +253,7 @@ int inventory_wait_init(struct inventory *inv, bool rescan, struct inventory_wai
 	if (!w->seqs)
 		return -ENOMEM;
 	for (size_t i = 0; i < inv->n_modules; i++)
-		w->seqs[i] = rescan ? module_request_scan(inv->modules[i]) : 1;
+		w->seqs[i] = rescan ? module_request_scan(inv->modules[i], WORKER_SCAN_FULL) : 1;
 	return 0;
 }
 

@@ -35,9 +35,9 @@ struct inventory_callbacks {
 
 /* profiles and memory outlive the inventory; module_timeout is in
  * seconds. Returns 0 or -ENOMEM. */
-int inventory_new(sd_event *loop, const struct ca_profiles *profiles,
-		  struct token_memory *memory, unsigned module_timeout,
-		  const struct inventory_callbacks *cb, void *userdata, struct inventory **ret);
+int inventory_new(sd_event *loop, const struct ca_profiles *profiles, struct token_memory *memory,
+		  unsigned module_timeout, const struct inventory_callbacks *cb, void *userdata,
+		  struct inventory **ret);
 void inventory_free(struct inventory *inv);
 
 /* Loads a library with a backend, after those added before (its rank).
@@ -67,8 +67,8 @@ struct inventory_wait {
 	uint64_t *seqs;
 };
 
-/* Fills w with a fresh scan of every module (rescan) or with their first
- * scans. Returns 0 or -ENOMEM. */
+/* Fills w with a fresh full scan of every module (rescan: every token
+ * read again) or with their first scans. Returns 0 or -ENOMEM. */
 int inventory_wait_init(struct inventory *inv, bool rescan, struct inventory_wait *w);
 void inventory_wait_release(struct inventory_wait *w);
 

@@ -9,7 +9,6 @@
 #include "job.h"
 #include "log.h"
 #include "scan-result.h"
-#include "worker.h"
 
 struct module {
 	struct worker *worker;
@@ -113,7 +112,7 @@ static int on_device_event(sd_event_source *src, int fd, uint32_t revents, void 
 	if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 		return 0;
 	log_debug("%s: device event", module_get_path(m));
-	module_request_scan(m);
+	module_request_scan(m, WORKER_SCAN_INCREMENTAL);
 	return 0;
 }
 
@@ -170,11 +169,11 @@ unsigned module_get_rank(const struct module *m)
 	return m->rank;
 }
 
-uint64_t module_request_scan(struct module *m)
+uint64_t module_request_scan(struct module *m, enum worker_scan how)
 {
 	if (module_idle(m))
 		watchdog_arm(m);
-	m->requested = worker_request_scan(m->worker);
+	m->requested = worker_request_scan(m->worker, how);
 	return m->requested;
 }
 

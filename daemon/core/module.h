@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
+#include "worker.h"
+
 struct backend_ops;
 struct ca_profiles;
 struct job;
@@ -41,7 +43,7 @@ const char *module_get_path(const struct module *m);
 unsigned module_get_rank(const struct module *m);
 
 /* Asks for a scan; returns the seq whose completion reflects it. */
-uint64_t module_request_scan(struct module *m);
+uint64_t module_request_scan(struct module *m, enum worker_scan how);
 
 /* Hands a job to the worker. */
 void module_submit_job(struct module *m, struct job *j);

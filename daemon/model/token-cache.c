@@ -18,7 +18,7 @@ void token_cache_init(struct token_cache *m)
 void token_cache_release(struct token_cache *m)
 {
 	for (size_t i = 0; i < m->n_tokens; i++)
-		token_free(m->tokens[i]);
+		token_unref(m->tokens[i]);
 	free(m->tokens);
 	json_object_put(m->json_cache);
 	*m = (struct token_cache){0};
@@ -30,9 +30,29 @@ static int token_order(const void *a, const void *b)
 
 	if (x->module_rank != y->module_rank)
 		return x->module_rank < y->module_rank ? -1 : 1;
-	if (x->slot_id != y->slot_id)
-		return x->slot_id < y->slot_id ? -1 : 1;
-	return 0;
+	if (x->place.index != y->place.index)
+		return x->place.index < y->place.index ? -1 : 1;
+	return strcmp(x->place.name ? x->place.name : "", y->place.name ? y->place.name : "");
+}
+
+/* Whether the module's records in the cache are exactly these (a rescan
+ * that found nothing new hands back the records it had). */
+static bool module_unchanged(const struct token_cache *m, const char *module,
+			     struct token *const *tokens, size_t n_tokens)
+{
+	size_t mine = 0;
+
+	for (size_t i = 0; i < m->n_tokens; i++) {
+		bool found = false;
+		if (strcmp(m->tokens[i]->module, module) != 0)
+			continue;
+		mine++;
+		for (size_t k = 0; k < n_tokens && !found; k++)
+			found = tokens[k] == m->tokens[i];
+		if (!found)
+			return false;
+	}
+	return mine == n_tokens;
 }
 
 int token_cache_replace_module(struct token_cache *m, const char *module, unsigned module_rank,
@@ -41,6 +61,13 @@ int token_cache_replace_module(struct token_cache *m, const char *module, unsign
 	size_t kept = 0;
 	struct token **n;
 
+	if (module_unchanged(m, module, tokens, n_tokens)) {
+		/* The rendered list stays valid. */
+		for (size_t i = 0; i < n_tokens; i++)
+			token_unref(tokens[i]);
+		free(tokens);
+		return 0;
+	}
 	for (size_t i = 0; i < m->n_tokens; i++)
 		if (strcmp(m->tokens[i]->module, module) != 0)
 			kept++;
@@ -51,7 +78,7 @@ int token_cache_replace_module(struct token_cache *m, const char *module, unsign
 	kept = 0;
 	for (size_t i = 0; i < m->n_tokens; i++) {
 		if (strcmp(m->tokens[i]->module, module) == 0)
-			token_free(m->tokens[i]);
+			token_unref(m->tokens[i]);
 		else
 			n[kept++] = m->tokens[i];
 	}

@@ -1,11 +1,33 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "token.h"
 
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
-void token_free(struct token *t)
+#include "util.h"
+
+struct token *token_new(void)
 {
+	struct token *t = calloc(1, sizeof(*t));
+
 	if (!t)
+		return NULL;
+	atomic_init(&t->refcount, 1);
+	t->pin_default = -1;
+	return t;
+}
+
+struct token *token_ref(struct token *t)
+{
+	if (t)
+		atomic_fetch_add(&t->refcount, 1);
+	return t;
+}
+
+void token_unref(struct token *t)
+{
+	if (!t || atomic_fetch_sub(&t->refcount, 1) != 1)
 		return;
 	for (size_t i = 0; i < t->n_certs; i++) {
 		free(t->certs[i].label);
@@ -27,12 +49,39 @@ void token_free(struct token *t)
 		seal_info_free(t->objects[i].seal);
 	}
 	free(t->objects);
+	free(t->place.name);
 	free(t->module);
 	free(t->serial);
 	free(t->label);
 	free(t->manufacturer);
 	free(t->model);
 	free(t);
+}
+
+bool token_place_equal(const struct token_place *a, const struct token_place *b)
+{
+	return a->index == b->index && streq_ptr(a->name, b->name);
+}
+
+int token_place_copy(struct token_place *to, const struct token_place *from)
+{
+	char *name = NULL;
+
+	if (from->name && !(name = strdup(from->name)))
+		return -ENOMEM;
+	free(to->name);
+	to->index = from->index;
+	to->name = name;
+	return 0;
+}
+
+bool token_same_head(const struct token *a, const struct token *b)
+{
+	return token_place_equal(&a->place, &b->place) && streq_ptr(a->serial, b->serial) &&
+	       streq_ptr(a->label, b->label) && streq_ptr(a->manufacturer, b->manufacturer) &&
+	       streq_ptr(a->model, b->model) && a->initialized == b->initialized &&
+	       a->user_pin == b->user_pin && a->so_pin == b->so_pin && a->pin_min == b->pin_min &&
+	       a->pin_max == b->pin_max;
 }
 
 bool token_has_seal(const struct token *t)

@@ -106,6 +106,7 @@ static int copy_test_cert(struct test_cert *out, const struct token_cert *c)
 enum request_status op_check_full(struct request *req, json_object **ret_result)
 {
 	const char *pin = param_string(req->params, "pin");
+	_cleanup_job_ struct job *j = NULL;
 	struct selftest_job *sj;
 	const struct token *t;
 	struct module *m;
@@ -115,10 +116,11 @@ enum request_status op_check_full(struct request *req, json_object **ret_result)
 		return st;
 	sj = selftest_job_new(t->serial, ukey_secret_new(pin, strlen(pin)),
 			      param_bool(req->params, "force"));
-	if (!sj || copy_test_cert(&sj->sign_cert, check_current_cert(t, true)) < 0 ||
-	    copy_test_cert(&sj->enc_cert, check_current_cert(t, false)) < 0) {
-		job_free(sj ? &sj->job : NULL);
+	if (!sj)
 		return REQUEST_E_NO_MEMORY;
-	}
-	return pin_job_submit(req, m, &sj->job, "selftest", answer_full);
+	j = &sj->job;
+	if (copy_test_cert(&sj->sign_cert, check_current_cert(t, true)) < 0 ||
+	    copy_test_cert(&sj->enc_cert, check_current_cert(t, false)) < 0)
+		return REQUEST_E_NO_MEMORY;
+	return pin_job_submit(req, m, TAKE_PTR(j), "selftest", answer_full);
 }

@@ -100,7 +100,7 @@ static void chase_rescan(struct usb_chase *c)
 	for (size_t i = 0; i < inventory_count_modules(inv); i++) {
 		struct module *m = inventory_get_module(inv, i);
 		if (c->targets[i] && !module_is_scanning(m))
-			module_request_scan(m);
+			module_request_scan(m, WORKER_SCAN_INCREMENTAL);
 	}
 	c->attempts++;
 }

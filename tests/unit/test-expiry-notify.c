@@ -38,7 +38,7 @@ static void on_notice(const struct expiry_notice *n, void *userdata)
 /* A model with one token holding one certificate. */
 static void make_model(struct token_cache *m, uint8_t der_byte)
 {
-	struct token *t = calloc(1, sizeof(*t));
+	struct token *t = token_new();
 	struct token **v = calloc(1, sizeof(*v));
 
 	t->module = strdup("/m.so");

@@ -16,10 +16,10 @@
 
 static struct token *make_token(const char *module, unsigned long slot, const char *serial)
 {
-	struct token *t = calloc(1, sizeof(*t));
+	struct token *t = token_new();
 
 	t->module = strdup(module);
-	t->slot_id = slot;
+	t->place.index = slot;
 	t->serial = strdup(serial);
 	t->label = strdup("国信CA测试");
 	t->manufacturer = strdup("M");
@@ -149,7 +149,7 @@ static void test_token_json_contract(void **state)
 	/* Object values never leave the daemon in a listing. */
 	assert_false(json_object_object_get_ex(v, "value", NULL));
 	json_object_put(o);
-	token_free(t);
+	token_unref(t);
 }
 
 static void test_p11_text_decode(void **state)

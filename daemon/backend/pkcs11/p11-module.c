@@ -53,8 +53,7 @@ void p11_module_unload(struct p11_module *m)
 {
 	if (!m)
 		return;
-	if (m->slots)
-		PKCS11_release_all_slots(m->ctx, m->slots, m->n_slots);
+	p11_module_release_slots(m);
 	if (m->ctx) {
 		PKCS11_CTX_unload(m->ctx);
 		PKCS11_CTX_free(m->ctx);
@@ -65,14 +64,19 @@ void p11_module_unload(struct p11_module *m)
 	free(m);
 }
 
-/* Never PKCS11_update_slots(): it crashes in libp11 0.4.12 on the second
- * call with two or more slots. */
-void p11_module_refresh_slots(struct p11_module *m)
+void p11_module_release_slots(struct p11_module *m)
 {
 	if (m->slots)
 		PKCS11_release_all_slots(m->ctx, m->slots, m->n_slots);
 	m->slots = NULL;
 	m->n_slots = 0;
+}
+
+/* Never PKCS11_update_slots(): it crashes in libp11 0.4.12 on the second
+ * call with two or more slots. */
+void p11_module_refresh_slots(struct p11_module *m)
+{
+	p11_module_release_slots(m);
 	if (PKCS11_enumerate_slots(m->ctx, &m->slots, &m->n_slots) < 0) {
 		/* One token failing C_GetTokenInfo fails it all; the next
 		 * PIN job tries again. */

@@ -21,7 +21,7 @@ struct p11_module {
 	char *path;
 	const struct ca_profiles *profiles;
 	PKCS11_CTX *ctx;
-	PKCS11_SLOT *slots; /* libp11's view, for logins: see p11_module_refresh_slots() */
+	PKCS11_SLOT *slots; /* libp11's view, during a PIN job only */
 	unsigned n_slots;
 	void *dl;
 	CK_FUNCTION_LIST_PTR fl;
@@ -36,9 +36,13 @@ int p11_module_load(const char *path, const struct ca_profiles *profiles,
 /* Finalizes and frees (NULL is fine). The library stays mapped. */
 void p11_module_unload(struct p11_module *m);
 
-/* Enumerates libp11's slots anew, for a login. Releasing the old ones
- * also drops the copy of the PIN libp11 keeps after a login. */
+/* Enumerates libp11's slots anew, for a login (only PIN jobs use
+ * libp11's slots). */
 void p11_module_refresh_slots(struct p11_module *m);
+
+/* Releases them: with them goes the copy of the PIN libp11 keeps after a
+ * login. */
+void p11_module_release_slots(struct p11_module *m);
 
 /* libp11's slot holding the token with that serial, or NULL. */
 PKCS11_SLOT *p11_module_find_slot(struct p11_module *m, const char *serial);

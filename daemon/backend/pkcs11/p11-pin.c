@@ -69,7 +69,7 @@ static CK_RV read_private_objects(struct p11_module *m, CK_SLOT_ID id, struct pr
 	rv = m->fl->C_OpenSession(id, CKF_SERIAL_SESSION, NULL, NULL, &s);
 	if (rv != CKR_OK)
 		return rv;
-	rv = p11_read_data_objects(m->fl, s, j->objects, true);
+	rv = p11_read_session_private_data(m->fl, s, j->objects);
 	m->fl->C_CloseSession(s);
 	if (rv == CKR_OK && token_find_seals(j->objects) < 0)
 		rv = CKR_HOST_MEMORY;
@@ -90,20 +90,19 @@ static void with_login(struct p11_module *m, struct job *j, logged_in_fn op)
 	CK_RV rv;
 
 	j->outcome = JOB_TOKEN_REMOVED;
+	/* libp11's slots are enumerated for the job alone, and released after
+	 * it: with them goes the copy of the PIN libp11 keeps after a login. */
+	p11_module_refresh_slots(m);
 	slot = p11_module_find_slot(m, j->serial);
-	if (!slot) {
-		p11_module_refresh_slots(m); /* the last enumeration may have failed */
-		slot = p11_module_find_slot(m, j->serial);
-	}
 	if (!slot)
-		return;
+		goto release;
 	id = PKCS11_get_slotid_from_slot(slot);
 	/* Fresh flags: libp11's copy is as old as the last enumeration. */
 	rv = m->fl->C_GetTokenInfo(id, &info);
 	if (rv != CKR_OK) {
 		j->rv = rv;
 		j->outcome = removed_or_failed(rv);
-		return;
+		goto release;
 	}
 	j->outcome = lockout_guard(j, info.flags);
 	if (j->outcome != JOB_DONE)
@@ -129,6 +128,8 @@ flags:
 		    (so ? j->so_pin : j->user_pin) == UKEY_PIN_LOCKED)
 			j->outcome = JOB_PIN_LOCKED;
 	}
+release:
+	p11_module_release_slots(m);
 }
 
 static void set_pin(struct p11_module *m, PKCS11_SLOT *slot, CK_SLOT_ID id, struct job *j)

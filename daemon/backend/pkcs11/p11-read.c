@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "p11-read.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "log.h"
 #include "text-decode.h"
@@ -10,195 +12,315 @@
 
 /* Bounds on what one token may make us hold in memory. */
 #define MAX_OBJECT_VALUE (8u * 1024u * 1024u)
-#define MAX_OBJECTS_PER_CLASS 1024u
+#define MAX_OBJECTS 1024u
 
-/* Reads one attribute into a fresh buffer (NUL-terminated for text). An
- * attribute the object lacks, or keeps secret, leaves *ret NULL. */
-static CK_RV read_attribute(CK_FUNCTION_LIST_PTR fl, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o,
-			    CK_ATTRIBUTE_TYPE type, uint8_t **ret, size_t *ret_len)
+/* Room tried at first: certificates and seals fit (a real seal with its
+ * picture is some 5-60 KiB); a larger value costs a size query. */
+#define VALUE_ROOM (64u * 1024u)
+#define TEXT_ROOM 1024u
+
+/* The attributes read of every object, in template order. */
+enum { A_CLASS, A_KEY_TYPE, A_ID, A_LABEL, A_APPLICATION, A_VALUE, A_MODULUS, A_EC_POINT, A_N };
+
+static const CK_ATTRIBUTE_TYPE wanted[A_N] = {
+	[A_CLASS] = CKA_CLASS,	   [A_KEY_TYPE] = CKA_KEY_TYPE,	      [A_ID] = CKA_ID,
+	[A_LABEL] = CKA_LABEL,	   [A_APPLICATION] = CKA_APPLICATION, [A_VALUE] = CKA_VALUE,
+	[A_MODULUS] = CKA_MODULUS, [A_EC_POINT] = CKA_EC_POINT,
+};
+
+static const CK_ULONG room[A_N] = {
+	[A_CLASS] = sizeof(CK_OBJECT_CLASS),
+	[A_KEY_TYPE] = sizeof(CK_KEY_TYPE),
+	[A_ID] = 256,
+	[A_LABEL] = TEXT_ROOM,
+	[A_APPLICATION] = TEXT_ROOM,
+	[A_VALUE] = VALUE_ROOM,
+	[A_MODULUS] = 1024, /* RSA up to 8192 bits */
+	[A_EC_POINT] = 256,
+};
+
+/* One object's attributes; buf[i] holds len[i] bytes, or is NULL when the
+ * object lacks the attribute (or keeps it secret). */
+struct attrs {
+	uint8_t *buf[A_N];
+	CK_ULONG len[A_N];
+};
+
+static void attrs_release(struct attrs *a)
 {
-	CK_ATTRIBUTE a = {type, NULL, 0};
-	uint8_t *buf;
-	CK_RV rv;
+	for (int i = 0; i < A_N; i++)
+		free(a->buf[i]);
+	*a = (struct attrs){0};
+}
 
-	*ret = NULL;
-	*ret_len = 0;
-	rv = fl->C_GetAttributeValue(s, o, &a, 1);
-	if (rv == CKR_ATTRIBUTE_SENSITIVE || rv == CKR_ATTRIBUTE_TYPE_INVALID)
-		return CKR_OK;
-	if (rv != CKR_OK)
-		return rv;
-	if (a.ulValueLen == CK_UNAVAILABLE_INFORMATION)
-		return CKR_OK;
-	if (a.ulValueLen > MAX_OBJECT_VALUE)
-		return CKR_DEVICE_MEMORY; /* refuse to hold it: reported as too large */
-	buf = malloc(a.ulValueLen + 1);
-	if (!buf)
-		return CKR_HOST_MEMORY;
-	a.pValue = buf;
-	rv = fl->C_GetAttributeValue(s, o, &a, 1);
-	if (rv != CKR_OK) {
-		free(buf);
-		return rv;
+/* Whether a C_GetAttributeValue result still filled what it could: these
+ * three are no errors for a template (PKCS#11 2.40, 5.7). */
+static bool template_processed(CK_RV rv)
+{
+	return rv == CKR_OK || rv == CKR_ATTRIBUTE_SENSITIVE || rv == CKR_ATTRIBUTE_TYPE_INVALID ||
+	       rv == CKR_BUFFER_TOO_SMALL;
+}
+
+/* A module that stops at the first attribute it lacks, instead of going
+ * through the template, reads one attribute per call: slower, but right. */
+static CK_RV read_one_by_one(CK_FUNCTION_LIST_PTR fl, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o,
+			     struct attrs *a)
+{
+	for (int i = 0; i < A_N; i++) {
+		CK_ATTRIBUTE at = {wanted[i], NULL, 0};
+		CK_RV rv = fl->C_GetAttributeValue(s, o, &at, 1);
+
+		if (rv == CKR_ATTRIBUTE_SENSITIVE || rv == CKR_ATTRIBUTE_TYPE_INVALID ||
+		    at.ulValueLen == CK_UNAVAILABLE_INFORMATION)
+			continue;
+		if (rv != CKR_OK)
+			return rv;
+		if (at.ulValueLen > MAX_OBJECT_VALUE)
+			return CKR_DEVICE_MEMORY;
+		a->buf[i] = malloc(at.ulValueLen + 1);
+		if (!a->buf[i])
+			return CKR_HOST_MEMORY;
+		at.pValue = a->buf[i];
+		rv = fl->C_GetAttributeValue(s, o, &at, 1);
+		if (rv != CKR_OK)
+			return rv;
+		a->len[i] = at.ulValueLen;
 	}
-	buf[a.ulValueLen] = 0;
-	*ret = buf;
-	*ret_len = a.ulValueLen;
 	return CKR_OK;
 }
 
-static CK_RV read_text_attribute(CK_FUNCTION_LIST_PTR fl, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o,
-				 CK_ATTRIBUTE_TYPE type, char **ret)
+/* Every wanted attribute of an object: one call when they fit the room
+ * given, three when one does not. CKR_DEVICE_MEMORY: a value past the
+ * bound (the object is skipped). */
+static CK_RV read_attrs(CK_FUNCTION_LIST_PTR fl, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o,
+			struct attrs *a)
 {
-	_cleanup_free_ uint8_t *raw = NULL;
-	size_t len;
+	CK_ATTRIBUTE t[A_N];
 	CK_RV rv;
+	int n;
 
-	rv = read_attribute(fl, s, o, type, &raw, &len);
-	if (rv != CKR_OK)
+	for (int i = 0; i < A_N; i++) {
+		a->buf[i] = malloc(room[i] + 1);
+		if (!a->buf[i])
+			return CKR_HOST_MEMORY;
+		t[i] = (CK_ATTRIBUTE){wanted[i], a->buf[i], room[i]};
+	}
+	rv = fl->C_GetAttributeValue(s, o, t, A_N);
+	if (!template_processed(rv))
 		return rv;
-	*ret = p11_text_decode(raw ? raw : (const uint8_t *)"", len);
-	return *ret ? CKR_OK : CKR_HOST_MEMORY;
+	if (rv != CKR_OK && t[A_CLASS].ulValueLen == CK_UNAVAILABLE_INFORMATION) {
+		attrs_release(a);
+		return read_one_by_one(fl, s, o, a);
+	}
+	for (int i = 0; i < A_N; i++) {
+		uint8_t *fit;
+
+		if (t[i].ulValueLen == CK_UNAVAILABLE_INFORMATION) {
+			free(a->buf[i]);
+			a->buf[i] = NULL;
+			continue;
+		}
+		a->len[i] = t[i].ulValueLen;
+		/* The cache keeps values: not the room they were read into. */
+		if ((fit = realloc(a->buf[i], a->len[i] + 1)))
+			a->buf[i] = fit;
+	}
+	if (rv != CKR_BUFFER_TOO_SMALL)
+		return CKR_OK;
+	/* Which attribute did not fit cannot be told from the absent ones:
+	 * ask the sizes of every one left unread, then read them. */
+	n = 0;
+	for (int i = 0; i < A_N; i++)
+		if (!a->buf[i])
+			t[n++] = (CK_ATTRIBUTE){wanted[i], NULL, 0};
+	rv = fl->C_GetAttributeValue(s, o, t, (CK_ULONG)n);
+	if (!template_processed(rv))
+		return rv;
+	for (int k = 0; k < n; k++) {
+		int i = 0;
+		while (wanted[i] != t[k].type)
+			i++;
+		if (t[k].ulValueLen == CK_UNAVAILABLE_INFORMATION)
+			continue;
+		if (t[k].ulValueLen > MAX_OBJECT_VALUE)
+			return CKR_DEVICE_MEMORY;
+		a->buf[i] = malloc(t[k].ulValueLen + 1);
+		if (!a->buf[i])
+			return CKR_HOST_MEMORY;
+		t[k].pValue = a->buf[i];
+	}
+	rv = fl->C_GetAttributeValue(s, o, t, (CK_ULONG)n);
+	if (!template_processed(rv))
+		return rv;
+	for (int k = 0; k < n; k++) {
+		int i = 0;
+		while (wanted[i] != t[k].type)
+			i++;
+		if (!a->buf[i])
+			continue;
+		if (t[k].ulValueLen == CK_UNAVAILABLE_INFORMATION) {
+			free(a->buf[i]);
+			a->buf[i] = NULL;
+		} else {
+			a->len[i] = t[k].ulValueLen;
+		}
+	}
+	return CKR_OK;
 }
 
-/* Objects of a class; only the private ones when private_only (which
- * needs a logged-in session to find any). */
-static CK_RV find_objects(CK_FUNCTION_LIST_PTR fl, CK_SESSION_HANDLE s, CK_OBJECT_CLASS cls,
-			  bool private_only, CK_OBJECT_HANDLE **ret, size_t *ret_n)
+/* Moves attribute i out of a, NUL-terminated (text stays text). */
+static uint8_t *take(struct attrs *a, int i, size_t *ret_len)
 {
-	CK_BBOOL yes = CK_TRUE;
-	CK_ATTRIBUTE tmpl[] = {{CKA_CLASS, &cls, sizeof(cls)}, {CKA_PRIVATE, &yes, sizeof(yes)}};
-	CK_OBJECT_HANDLE *handles = NULL;
+	uint8_t *p = a->buf[i];
+
+	if (p)
+		p[a->len[i]] = 0;
+	if (ret_len)
+		*ret_len = p ? a->len[i] : 0;
+	a->buf[i] = NULL;
+	return p;
+}
+
+static char *take_text(struct attrs *a, int i)
+{
+	return text_decode(a->buf[i] ? a->buf[i] : (const uint8_t *)"", a->buf[i] ? a->len[i] : 0);
+}
+
+static CK_ULONG ulong_attr(const struct attrs *a, int i, CK_ULONG def)
+{
+	CK_ULONG v;
+
+	if (!a->buf[i] || a->len[i] != sizeof(v))
+		return def;
+	memcpy(&v, a->buf[i], sizeof(v));
+	return v;
+}
+
+/* Grows an array of records by one; NULL on ENOMEM. */
+static void *grow(void *array, size_t n, size_t size)
+{
+	uint8_t *p = realloc(array, (n + 1) * size);
+
+	if (p)
+		memset(p + n * size, 0, size);
+	return p;
+}
+
+static CK_RV add_object(struct token *t, struct attrs *a)
+{
+	CK_OBJECT_CLASS cls = ulong_attr(a, A_CLASS, CK_UNAVAILABLE_INFORMATION);
+
+	switch (cls) {
+	case CKO_CERTIFICATE: {
+		struct token_cert *c = grow(t->certs, t->n_certs, sizeof(*c));
+		if (!c)
+			return CKR_HOST_MEMORY;
+		t->certs = c;
+		c = &t->certs[t->n_certs++]; /* token_unref() releases partial entries too */
+		c->der = take(a, A_VALUE, &c->der_len);
+		c->id = take(a, A_ID, &c->id_len);
+		c->label = take_text(a, A_LABEL);
+		return c->label ? CKR_OK : CKR_HOST_MEMORY;
+	}
+	case CKO_DATA: {
+		struct token_object *d = grow(t->objects, t->n_objects, sizeof(*d));
+		if (!d)
+			return CKR_HOST_MEMORY;
+		t->objects = d;
+		d = &t->objects[t->n_objects++];
+		d->value = take(a, A_VALUE, &d->value_len);
+		d->label = take_text(a, A_LABEL);
+		d->application = take_text(a, A_APPLICATION);
+		return d->label && d->application ? CKR_OK : CKR_HOST_MEMORY;
+	}
+	case CKO_PUBLIC_KEY:
+	case CKO_PRIVATE_KEY: {
+		CK_KEY_TYPE type = ulong_attr(a, A_KEY_TYPE, CK_UNAVAILABLE_INFORMATION);
+		struct token_key *k = grow(t->keys, t->n_keys, sizeof(*k));
+		if (!k)
+			return CKR_HOST_MEMORY;
+		t->keys = k;
+		k = &t->keys[t->n_keys++];
+		k->is_private = cls == CKO_PRIVATE_KEY;
+		k->id = take(a, A_ID, &k->id_len);
+		if (type == CKK_RSA)
+			k->modulus = take(a, A_MODULUS, &k->modulus_len);
+		if (type == CKK_EC && cls == CKO_PUBLIC_KEY)
+			k->ec_point = take(a, A_EC_POINT, &k->ec_point_len);
+		return CKR_OK;
+	}
+	default:
+		return CKR_OK; /* secret keys, profiles, ...: nothing for ukeyd */
+	}
+}
+
+/* The objects a search template finds, in one C_FindObjects where they
+ * fit (MAX_OBJECTS). */
+static CK_RV find(CK_FUNCTION_LIST_PTR fl, CK_SESSION_HANDLE s, CK_ATTRIBUTE *tmpl, CK_ULONG n_tmpl,
+		  CK_OBJECT_HANDLE **ret, size_t *ret_n)
+{
+	_cleanup_free_ CK_OBJECT_HANDLE *handles = NULL;
 	size_t n = 0;
 	CK_RV rv;
 
-	rv = fl->C_FindObjectsInit(s, tmpl, private_only ? 2 : 1);
+	handles = calloc(MAX_OBJECTS, sizeof(*handles));
+	if (!handles)
+		return CKR_HOST_MEMORY;
+	rv = fl->C_FindObjectsInit(s, tmpl, n_tmpl);
 	if (rv != CKR_OK)
 		return rv;
-	handles = calloc(MAX_OBJECTS_PER_CLASS, sizeof(*handles));
-	if (!handles) {
-		fl->C_FindObjectsFinal(s);
-		return CKR_HOST_MEMORY;
-	}
-	while (n < MAX_OBJECTS_PER_CLASS) {
-		CK_ULONG got = 0;
-		rv = fl->C_FindObjects(s, handles + n, MAX_OBJECTS_PER_CLASS - n, &got);
-		if (rv != CKR_OK || got == 0)
+	while (n < MAX_OBJECTS) {
+		CK_ULONG want = MAX_OBJECTS - n, got = 0;
+		rv = fl->C_FindObjects(s, handles + n, want, &got);
+		if (rv != CKR_OK)
 			break;
 		n += got;
+		/* Fewer than asked for: that was all of them. */
+		if (got < want)
+			break;
 	}
 	fl->C_FindObjectsFinal(s);
-	if (rv != CKR_OK) {
-		free(handles);
+	if (rv != CKR_OK)
 		return rv;
-	}
-	*ret = handles;
+	*ret = TAKE_PTR(handles);
 	*ret_n = n;
 	return CKR_OK;
 }
 
-CK_RV p11_read_certs(CK_FUNCTION_LIST_PTR fl, CK_SESSION_HANDLE s, struct token *t)
+static CK_RV read_found(CK_FUNCTION_LIST_PTR fl, CK_SESSION_HANDLE s, CK_ATTRIBUTE *tmpl,
+			CK_ULONG n_tmpl, struct token *t)
 {
 	_cleanup_free_ CK_OBJECT_HANDLE *h = NULL;
 	size_t n = 0;
 	CK_RV rv;
 
-	rv = find_objects(fl, s, CKO_CERTIFICATE, false, &h, &n);
-	if (rv != CKR_OK || n == 0)
-		return rv;
-	t->certs = calloc(n, sizeof(*t->certs));
-	if (!t->certs)
-		return CKR_HOST_MEMORY;
-	for (size_t i = 0; i < n; i++) {
-		struct token_cert *c = &t->certs[t->n_certs];
+	rv = find(fl, s, tmpl, n_tmpl, &h, &n);
+	for (size_t i = 0; rv == CKR_OK && i < n; i++) {
+		struct attrs a = {0};
 
-		rv = read_attribute(fl, s, h[i], CKA_VALUE, &c->der, &c->der_len);
+		rv = read_attrs(fl, s, h[i], &a);
 		if (rv == CKR_DEVICE_MEMORY) {
-			log_warning("%s: token %s: certificate object too large, skipped",
-				    t->module, t->serial);
-			continue;
-		}
-		if (rv == CKR_OK)
-			rv = read_attribute(fl, s, h[i], CKA_ID, &c->id, &c->id_len);
-		if (rv == CKR_OK)
-			rv = read_text_attribute(fl, s, h[i], CKA_LABEL, &c->label);
-		t->n_certs++; /* token_free() releases partial entries too */
-		if (rv != CKR_OK)
-			return rv;
-	}
-	return CKR_OK;
-}
-
-/* Key objects visible without login, with what they show of the key,
- * for pairing certificates with their keys. */
-CK_RV p11_read_keys(CK_FUNCTION_LIST_PTR fl, CK_SESSION_HANDLE s, struct token *t,
-		    CK_OBJECT_CLASS cls)
-{
-	_cleanup_free_ CK_OBJECT_HANDLE *h = NULL;
-	struct token_key *n;
-	size_t count = 0;
-	CK_RV rv;
-
-	rv = find_objects(fl, s, cls, false, &h, &count);
-	if (rv != CKR_OK || count == 0)
-		return rv;
-	n = realloc(t->keys, (t->n_keys + count) * sizeof(*n));
-	if (!n)
-		return CKR_HOST_MEMORY;
-	t->keys = n;
-	for (size_t i = 0; i < count; i++) {
-		struct token_key *k = &t->keys[t->n_keys];
-		_cleanup_free_ uint8_t *type = NULL;
-		CK_KEY_TYPE key_type = CK_UNAVAILABLE_INFORMATION;
-		size_t type_len;
-
-		*k = (struct token_key){.is_private = cls == CKO_PRIVATE_KEY};
-		t->n_keys++;
-		rv = read_attribute(fl, s, h[i], CKA_ID, &k->id, &k->id_len);
-		if (rv == CKR_OK)
-			rv = read_attribute(fl, s, h[i], CKA_KEY_TYPE, &type, &type_len);
-		if (rv == CKR_OK && type && type_len == sizeof(CK_KEY_TYPE))
-			key_type = *(CK_KEY_TYPE *)type;
-		if (rv == CKR_OK && key_type == CKK_RSA)
-			rv = read_attribute(fl, s, h[i], CKA_MODULUS, &k->modulus, &k->modulus_len);
-		if (rv == CKR_OK && key_type == CKK_EC && cls == CKO_PUBLIC_KEY)
-			rv = read_attribute(fl, s, h[i], CKA_EC_POINT, &k->ec_point,
-					    &k->ec_point_len);
-		if (rv != CKR_OK)
-			return rv;
-	}
-	return CKR_OK;
-}
-
-CK_RV p11_read_data_objects(CK_FUNCTION_LIST_PTR fl, CK_SESSION_HANDLE s, struct token *t,
-			    bool private_only)
-{
-	_cleanup_free_ CK_OBJECT_HANDLE *h = NULL;
-	size_t n = 0;
-	CK_RV rv;
-
-	rv = find_objects(fl, s, CKO_DATA, private_only, &h, &n);
-	if (rv != CKR_OK || n == 0)
-		return rv;
-	t->objects = calloc(n, sizeof(*t->objects));
-	if (!t->objects)
-		return CKR_HOST_MEMORY;
-	for (size_t i = 0; i < n; i++) {
-		struct token_object *d = &t->objects[t->n_objects];
-
-		rv = read_attribute(fl, s, h[i], CKA_VALUE, &d->value, &d->value_len);
-		if (rv == CKR_DEVICE_MEMORY) {
-			log_warning("%s: token %s: data object too large, skipped", t->module,
+			log_warning("%s: token %s: an object too large to read, skipped", t->module,
 				    t->serial);
-			continue;
+			rv = CKR_OK;
+		} else if (rv == CKR_OK) {
+			rv = add_object(t, &a);
 		}
-		if (rv == CKR_OK)
-			rv = read_text_attribute(fl, s, h[i], CKA_LABEL, &d->label);
-		if (rv == CKR_OK)
-			rv = read_text_attribute(fl, s, h[i], CKA_APPLICATION, &d->application);
-		t->n_objects++;
-		if (rv != CKR_OK)
-			return rv;
+		attrs_release(&a);
 	}
-	return CKR_OK;
+	return rv;
+}
+
+CK_RV p11_read_session_objects(CK_FUNCTION_LIST_PTR fl, CK_SESSION_HANDLE s, struct token *t)
+{
+	return read_found(fl, s, NULL, 0, t);
+}
+
+CK_RV p11_read_session_private_data(CK_FUNCTION_LIST_PTR fl, CK_SESSION_HANDLE s, struct token *t)
+{
+	CK_OBJECT_CLASS cls = CKO_DATA;
+	CK_BBOOL yes = CK_TRUE;
+	CK_ATTRIBUTE tmpl[] = {{CKA_CLASS, &cls, sizeof(cls)}, {CKA_PRIVATE, &yes, sizeof(yes)}};
+
+	return read_found(fl, s, tmpl, 2, t);
 }

@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The pkcs11 backend's scan: every token of the module, read without
- * login into token records and analyzed. */
+/* The pkcs11 backend's scan steps (backend.h): slots with a token, a
+ * token's CK_TOKEN_INFO, and its objects read without login. module is a
+ * struct p11_module. */
 #pragma once
 
-struct scan_result;
+#include <stddef.h>
 
-/* module is a struct p11_module. NULL only on ENOMEM. One token that
- * fails to read is logged and left out; it does not hide the others. */
-struct scan_result *p11_scan(void *module);
+struct token;
+struct token_place;
+
+int p11_list_places(void *module, struct token_place **ret_places, size_t *ret_n, char **ret_error);
+int p11_read_head(void *module, const struct token_place *place, struct token **ret);
+int p11_read_objects(void *module, struct token *t);
