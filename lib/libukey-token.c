@@ -20,6 +20,7 @@ struct ukey_cert {
 	enum ukey_cert_usage usage;
 	unsigned key_bits, renewal_days;
 	bool has_private_key;
+	enum ukey_key_pair key_pair;
 };
 
 struct ukey_seal {
@@ -140,6 +141,7 @@ static void read_cert(json_object *c, struct ukey_cert *out)
 		.renewal_days = (unsigned)json_int(c, "renewal_days"),
 		.has_private_key = json_object_object_get_ex(c, "has_private_key", &v) &&
 				   json_object_get_boolean(v),
+		.key_pair = ukey_wire_key_pair_parse(json_str_or_null(c, "key_pair")),
 	};
 	read_ca(c, &out->ca, &out->ca_en, &out->ca_zh);
 }
@@ -501,6 +503,14 @@ UKEY_EXPORT unsigned ukey_cert_get_key_bits(const ukey_cert *c)
 UKEY_EXPORT bool ukey_cert_has_private_key(const ukey_cert *c)
 {
 	return c && c->has_private_key;
+}
+
+UKEY_EXPORT enum ukey_key_pair ukey_cert_get_key_pair(const ukey_cert *c)
+{
+	if (!c)
+		return UKEY_KEY_PAIR_UNKNOWN;
+	/* A ukeyd before key_pair said has_private_key only. */
+	return c->has_private_key ? UKEY_KEY_PAIR_PRESENT : c->key_pair;
 }
 
 UKEY_EXPORT const char *ukey_cert_get_ca(const ukey_cert *c)

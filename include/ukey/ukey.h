@@ -98,6 +98,15 @@ enum ukey_cert_expiry {
 	UKEY_CERT_MALFORMED = 4, /**< the object is not a readable certificate */
 };
 
+/** Whether the token holds a certificate's key pair, as seen without the
+ * PIN. Many tokens hide their private keys until the PIN is given. */
+enum ukey_key_pair {
+	UKEY_KEY_PAIR_ABSENT = 0,  /**< the token shows its keys, and this one is not among them */
+	UKEY_KEY_PAIR_PRESENT = 1, /**< a key object of the token is this certificate's pair */
+	UKEY_KEY_PAIR_UNKNOWN =
+		2, /**< private keys hidden, no public half to match: check --full */
+};
+
 /** Who holds a token: a unit (单位) or a person (个人). */
 enum ukey_holder_kind {
 	UKEY_HOLDER_UNKNOWN = 0,
@@ -561,9 +570,18 @@ unsigned ukey_cert_get_key_bits(const ukey_cert *cert);
 /**
  * Whether the token holds the certificate's key pair: a key object with
  * the certificate's CKA_ID whose public part, where the token shows it,
- * is the certificate's key. Thread safety: safe from any thread.
+ * is the certificate's key. False also when it cannot be seen without the
+ * PIN: ukey_cert_get_key_pair() tells that apart.
+ * Thread safety: safe from any thread.
  */
 bool ukey_cert_has_private_key(const ukey_cert *cert);
+/**
+ * ukey_cert_get_key_pair - present, absent, or unknown: the token hides
+ * its private keys until the PIN is given and shows no public half to
+ * match (the full check, ukey_check() with the PIN, settles it).
+ * Thread safety: safe from any thread.
+ */
+enum ukey_key_pair ukey_cert_get_key_pair(const ukey_cert *cert);
 /** The issuing CA's profile id, and its display name (see
  * ukey_token_get_ca_name()). Thread safety: safe from any thread. */
 const char *ukey_cert_get_ca(const ukey_cert *cert);

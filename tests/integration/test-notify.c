@@ -336,8 +336,8 @@ static void stop_session(struct session *s)
 
 /* ------------------------------------------------------------- tokens */
 
-static const char *const all_tokens[] = {PRIMARY, SECONDARY, RENEWAL,
-					 HOSTILE, "已过期",  "错配测试"};
+static const char *const all_tokens[] = {PRIMARY,    SECONDARY,	 RENEWAL,    HOSTILE,	"已过期",
+					 "错配测试", "藏钥测试", "公钥测试", "无钥测试"};
 
 static void set_plugged(const char *label, bool in)
 {
