@@ -289,6 +289,57 @@ static void test_unknown_device_triggers_nothing(void **state)
 	ukey_client_unref(c);
 }
 
+/* A module that sees only the tokens present when it was initialized
+ * (plain SoftHSM, like some vendor modules): a token made while ukeyd runs
+ * arrives within 3 s of its USB device, because ukeyd re-initializes the
+ * module when retries show nothing, and the tokens it had keep their
+ * identity (no removal, no second arrival). A second ukeyd of its own, on
+ * a device only its known-token table names. */
+static void test_token_seen_only_at_initialize(void **state)
+{
+	const char *const args[] = {"--module", SOFTHSM_MODULE, "-v", NULL};
+	struct harness_events s = {0};
+	struct harness late;
+	char known[256], env_conf[200], serial[64];
+	const char *env[] = {env_conf, NULL};
+	struct timespec t0, t1;
+	ukey_client *c;
+	FILE *f;
+	int i;
+
+	assert_int_equal(harness_setup(&late, "primary"), 0);
+	snprintf(env_conf, sizeof(env_conf), "SOFTHSM2_CONF=%s", late.softhsm_conf);
+	snprintf(known, sizeof(known), "%s/local.conf", late.known_tokens_dir);
+	f = fopen(known, "we");
+	assert_non_null(f);
+	fprintf(f, "[1234:5678]\nvendor = 测试厂\nproduct = 迟到型\nclass = ccid\n"
+		   "modules = libsofthsm2.so\n");
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(harness_start_daemon(&late, args, env), 0);
+	c = harness_subscribed_client(&late, &s);
+
+	assert_int_equal(harness_shf("SOFTHSM2_CONF=%s softhsm2-util --init-token --free --label "
+				     "迟到锁 --so-pin 5720381694026153 --pin 123456 >/dev/null",
+				     late.softhsm_conf),
+			 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	add_device(6, 0x1234, 0x5678, 0x0b);
+	i = harness_events_wait(c, &s, UKEY_EVENT_TOKEN_ADDED, NULL, 5000);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(i >= 0);
+	assert_int_equal(harness_token_serial(&late, "迟到锁", serial, sizeof(serial)), 0);
+	assert_string_equal(s.serials[i], serial);
+	assert_true((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < 3000);
+	assert_true(harness_file_contains(late.log, "re-initializing it"));
+	/* The primary was there all along: not gone, not new. */
+	harness_events_collect(c, 500);
+	assert_int_equal(harness_events_count(&s, UKEY_EVENT_TOKEN_REMOVED, NULL), 0);
+	assert_int_equal(harness_events_count(&s, UKEY_EVENT_TOKEN_ADDED, NULL), 1);
+	remove_device(6);
+	ukey_client_unref(c);
+	assert_int_equal(harness_finish(&late), 0);
+}
+
 /* umockdev works by preloading its library into the test and every
  * process it starts: re-run under umockdev-wrapper unless already there. */
 static void enter_mock_environment(char **argv)
@@ -310,6 +361,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_unknown_device_triggers_nothing),
 		cmocka_unit_test(test_epass_arrives_and_leaves),
 		cmocka_unit_test(test_gm3000_seen_late_by_its_module),
+		cmocka_unit_test(test_token_seen_only_at_initialize),
 	};
 
 	enter_mock_environment(argv);
