@@ -266,6 +266,13 @@ static void word_item(json_object *j, struct ukey_check_item *it)
 		it->message = format("%s", _("This is a secondary token: it carries no seal."));
 		it->advice = format("%s", _("It can encrypt and decrypt bids, but cannot affix the "
 					    "electronic seal: sign with the primary token."));
+	} else if (!strcmp(c, "key_pair_unknown")) {
+		it->message =
+			format(_("The token hides the key of certificate \"%s\" until the PIN "
+				 "is given: it is not seen yet."),
+			       label);
+		it->advice = format("%s", _("Run ukeyctl check --full (it asks the PIN) to confirm "
+					    "that the key signs and decrypts."));
 	} else if (!strcmp(c, "no_signing_key")) {
 		it->message =
 			format("%s", _("No signing certificate with its key is on the token."));

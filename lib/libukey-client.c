@@ -48,6 +48,10 @@ struct ukey_client {
 	void *event_userdata;
 	json_object *queued; /* events read while waiting for a reply */
 	bool told_disconnected;
+	/* The last list and its generation: asked again, ukeyd answers
+	 * "unchanged" when the client holds the current one. */
+	ukey_token_list *last_list;
+	int64_t last_generation;
 };
 
 struct ukey_event {
@@ -354,6 +358,8 @@ static enum ukey_error client_connect(ukey_client *c)
 	json_object *params, *result = NULL, *v;
 	enum ukey_error e;
 
+	/* Another daemon (a restart) numbers its lists anew. */
+	c->last_list = ukey_token_list_unref(c->last_list);
 	ukey_linebuf_init(&c->in, UKEY_MAX_REPLY_SIZE, false);
 	c->sock = connect_unix(c->socket_path);
 	if (c->sock < 0)
@@ -466,6 +472,7 @@ UKEY_EXPORT ukey_client *ukey_client_unref(ukey_client *c)
 	free(c->error_reason);
 	free(c->socket_path);
 	json_object_put(c->queued);
+	ukey_token_list_unref(c->last_list);
 	free(c);
 	return NULL;
 }
@@ -483,20 +490,46 @@ UKEY_EXPORT const char *ukey_client_get_daemon_version(ukey_client *c)
 
 UKEY_EXPORT enum ukey_error ukey_client_list_tokens(ukey_client *c, ukey_token_list **ret_list)
 {
-	json_object *result = NULL, *tokens;
+	json_object *params = NULL, *result = NULL, *tokens, *v;
+	ukey_token_list *list = NULL;
+	int64_t generation = -1;
+	bool scanning;
 	enum ukey_error e;
 
 	if (!c || !ret_list)
 		return UKEY_E_INVALID_ARGUMENT;
-	e = client_call(c, "list", NULL, &result);
+	if (c->last_list) {
+		params = json_object_new_object();
+		if (!params)
+			return UKEY_E_NO_MEMORY;
+		json_object_object_add(params, "generation",
+				       json_object_new_int64(c->last_generation));
+	}
+	e = client_call(c, "list", params, &result);
 	if (e != UKEY_OK)
 		return e;
-	if (json_object_object_get_ex(result, "tokens", &tokens))
-		e = ukey_token_list_new_from_json(tokens, ret_list);
+	if (json_object_object_get_ex(result, "generation", &v) &&
+	    json_object_is_type(v, json_type_int))
+		generation = json_object_get_int64(v);
+	scanning = json_object_object_get_ex(result, "scanning", &v) && json_object_get_boolean(v);
+	if (c->last_list && json_object_object_get_ex(result, "unchanged", &v) &&
+	    json_object_get_boolean(v) && generation == c->last_generation)
+		list = ukey_token_list_ref(c->last_list);
+	else if (json_object_object_get_ex(result, "tokens", &tokens))
+		e = ukey_token_list_new_from_json(tokens, scanning, &list);
 	else
 		e = UKEY_E_PROTOCOL;
 	json_object_put(result);
-	return e;
+	if (e != UKEY_OK)
+		return e;
+	/* Only a daemon that numbers its lists can say "unchanged". */
+	if (list != c->last_list && generation >= 0) {
+		ukey_token_list_unref(c->last_list);
+		c->last_list = ukey_token_list_ref(list);
+		c->last_generation = generation;
+	}
+	*ret_list = list;
+	return UKEY_OK;
 }
 
 /* A "get" request (params taken) and the token snapshot it answers. */

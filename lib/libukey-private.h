@@ -14,7 +14,8 @@
 ukey_token *ukey_token_new_from_json(json_object *obj);
 
 /* Builds a list from the "tokens" array of a list reply. */
-enum ukey_error ukey_token_list_new_from_json(json_object *tokens, ukey_token_list **ret_list);
+enum ukey_error ukey_token_list_new_from_json(json_object *tokens, bool scanning,
+					      ukey_token_list **ret_list);
 
 /* libukey-client.c: one request; takes params. The reply's "result" in
  * *ret_result (a reference) on success. */

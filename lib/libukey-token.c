@@ -20,6 +20,7 @@ struct ukey_cert {
 	enum ukey_cert_usage usage;
 	unsigned key_bits, renewal_days;
 	bool has_private_key;
+	enum ukey_key_pair key_pair;
 };
 
 struct ukey_seal {
@@ -66,6 +67,7 @@ struct ukey_token_list {
 	int refcount;
 	ukey_token **tokens;
 	size_t n_tokens;
+	bool scanning;
 };
 
 static const char *json_str(json_object *obj, const char *key)
@@ -153,6 +155,7 @@ static void read_cert(json_object *c, struct ukey_cert *out)
 		.renewal_days = (unsigned)json_int(c, "renewal_days"),
 		.has_private_key = json_object_object_get_ex(c, "has_private_key", &v) &&
 				   json_object_get_boolean(v),
+		.key_pair = ukey_wire_key_pair_parse(json_str_or_null(c, "key_pair")),
 	};
 	read_ca(c, &out->ca, &out->ca_en, &out->ca_zh);
 }
@@ -539,6 +542,14 @@ UKEY_EXPORT bool ukey_cert_has_private_key(const ukey_cert *c)
 	return c && c->has_private_key;
 }
 
+UKEY_EXPORT enum ukey_key_pair ukey_cert_get_key_pair(const ukey_cert *c)
+{
+	if (!c)
+		return UKEY_KEY_PAIR_UNKNOWN;
+	/* A ukeyd before key_pair said has_private_key only. */
+	return c->has_private_key ? UKEY_KEY_PAIR_PRESENT : c->key_pair;
+}
+
 UKEY_EXPORT const char *ukey_cert_get_ca(const ukey_cert *c)
 {
 	return c ? c->ca : NULL;
@@ -564,7 +575,8 @@ UKEY_EXPORT size_t ukey_object_get_size(const ukey_object *o)
 	return o ? o->size : 0;
 }
 
-enum ukey_error ukey_token_list_new_from_json(json_object *tokens, ukey_token_list **ret_list)
+enum ukey_error ukey_token_list_new_from_json(json_object *tokens, bool scanning,
+					      ukey_token_list **ret_list)
 {
 	ukey_token_list *l;
 	size_t n;
@@ -575,6 +587,7 @@ enum ukey_error ukey_token_list_new_from_json(json_object *tokens, ukey_token_li
 	if (!l)
 		return UKEY_E_NO_MEMORY;
 	l->refcount = 1;
+	l->scanning = scanning;
 	n = json_object_array_length(tokens);
 	if (n > 0) {
 		l->tokens = calloc(n, sizeof(*l->tokens));
@@ -593,6 +606,11 @@ enum ukey_error ukey_token_list_new_from_json(json_object *tokens, ukey_token_li
 	}
 	*ret_list = l;
 	return UKEY_OK;
+}
+
+UKEY_EXPORT bool ukey_token_list_is_scanning(const ukey_token_list *l)
+{
+	return l && l->scanning;
 }
 
 UKEY_EXPORT ukey_token_list *ukey_token_list_ref(ukey_token_list *l)

@@ -14,6 +14,11 @@ packages=(
 	umockdev libumockdev-dev
 	# sanitizer and fuzz builds, locale, test helpers
 	clang libclang-rt-14-dev locales procps jq socat systemd udev faketime
+	# Debian packages (scripts/test-packages.sh)
+	debhelper lintian build-essential
+	# ukey-notify's test: a private session bus, a real notification server
+	# under Xvfb with a CJK font, a screenshot; its autostart entry
+	dbus-daemon dunst xvfb fonts-wqy-microhei imagemagick desktop-file-utils
 )
 
 sudo=

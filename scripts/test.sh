@@ -5,10 +5,18 @@
 # The last line is the count over both runs: "N passed, N failed, N skipped".
 #   scripts/test.sh              both builds
 #   scripts/test.sh --no-asan    the plain build only (quicker while developing)
+#   scripts/test.sh --no-packages   without the Debian package test
+# The Debian package test (scripts/test-packages.sh: build the .debs,
+# lintian, apt-get install, run, purge) runs last, as root, and is counted.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-asan=true
-[ "${1:-}" = --no-asan ] && asan=false
+asan=true packages=true
+for arg in "$@"; do
+	case $arg in
+	--no-asan) asan=false ;;
+	--no-packages) packages=false ;;
+	esac
+done
 
 "$top/scripts/install-deps.sh" || { echo "installing dependencies failed"; echo "0 passed, 1 failed"; exit 1; }
 
@@ -47,6 +55,20 @@ for spec in "${builds[@]}"; do
 	jq -r '.name as $n | (.stdout // "") + "\n" + (.stderr // "") | split("\n")[]
 	       | select(test("SKIP")) | "  skipped in \($n): \(.)"' "$log" | sort -u
 done
+if $packages; then
+	echo "=== Debian packages: scripts/test-packages.sh"
+	mkdir -p "$top/build-packages"
+	"$top/scripts/test-packages.sh" "$top/build-packages" | tee "$top/build-packages/tap.txt"
+	tap=$top/build-packages/tap.txt
+	p=$(grep -E '^ok [0-9]+' "$tap" | grep -cv '# SKIP')
+	s=$(grep -cE '^ok [0-9]+.*# SKIP|^1\.\.0 # SKIP' "$tap")
+	f=$(grep -cE '^not ok [0-9]+' "$tap")
+	planned=$(sed -n 's/^1\.\.\([1-9][0-9]*\)$/\1/p' "$tap" | head -1)
+	# A run that stopped short of its plan failed where it stopped.
+	[ -n "$planned" ] && [ $((p + s + f)) -lt "$planned" ] && f=$((f + 1))
+	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
+	grep -E '# SKIP' "$tap" | sed 's/^/  skipped in packages: /'
+fi
 [ $fail -gt 0 ] && status=1
 echo "$pass passed, $fail failed, $skip skipped"
 exit $status

@@ -21,6 +21,7 @@ ALLOWED = {
     'lib/analysis': SHARED,
     'lib/libukey': SHARED,
     'tools': ANALYSIS + ['lib/libukey'],
+    'tools/notify': ['lib/libukey'],  # ukey-notify: the public library only
     'daemon/base': SHARED,
     'daemon/model': ANALYSIS + ['daemon/base'],
     'daemon/backend': MODEL,

@@ -16,7 +16,8 @@ static void print_token_json_list(ukey_token_list *list)
 
 	/* Each token is already JSON as ukeyd wrote it; only the envelope
 	 * is ours. */
-	fputs("{\"tokens\":[", stdout);
+	printf("{\"scanning\":%s,\"tokens\":[",
+	       ukey_token_list_is_scanning(list) ? "true" : "false");
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0)
 			fputc(',', stdout);
@@ -100,11 +101,24 @@ int cmd_refresh(struct ctl *ctl, int argc, char **argv)
 		return r;
 	e = ukey_client_refresh(client);
 	if (e == UKEY_OK)
-		e = ukey_client_list_tokens(client, &list);
+		e = ctl_list_settled(client, &list);
 	ukey_client_unref(client);
 	if (e != UKEY_OK)
 		return ctl_fail(e, _("reading the tokens again"));
 	return print_list(ctl, list);
+}
+
+static const char *key_pair_text(enum ukey_key_pair k)
+{
+	switch (k) {
+	case UKEY_KEY_PAIR_PRESENT:
+		return _("key pair on the token");
+	case UKEY_KEY_PAIR_UNKNOWN:
+		return _("key hidden until the PIN is given");
+	case UKEY_KEY_PAIR_ABSENT:
+		break;
+	}
+	return _("no matching key on the token");
 }
 
 static void print_field(const char *name, const char *value)
@@ -156,8 +170,7 @@ static void print_cert(const ukey_cert *c, size_t index)
 	/* TRANSLATORS: usage, key type and size, whether the key is on the token */
 	printf(_("        %s, %s %u, %s\n"), usage_text(ukey_cert_get_usage(c)),
 	       key_type_text(ukey_cert_get_key_type(c)), ukey_cert_get_key_bits(c),
-	       ukey_cert_has_private_key(c) ? _("key pair on the token")
-					    : _("no matching key on the token"));
+	       key_pair_text(ukey_cert_get_key_pair(c)));
 	printf(_("        Subject:  %s\n"), ukey_cert_get_subject(c));
 	printf(_("        Issuer:   %s (%s)\n"), ukey_cert_get_issuer(c),
 	       ukey_cert_get_ca_name(c, ctl_language()));

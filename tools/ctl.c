@@ -2,6 +2,7 @@
 #include "ctl.h"
 
 #include <getopt.h>
+#include <poll.h>
 #include <stdlib.h>
 
 #include "build-config.h"
@@ -44,6 +45,35 @@ int ctl_parse_options(struct ctl *ctl, int argc, char **argv)
 	return ctl_parse_options_ext(ctl, argc, argv, NULL, NULL, NULL);
 }
 
+/* How long a command waits for ukeyd's first scan before it shows what
+ * is read so far (a slow token, or ukeyd just started by the socket). */
+#define SETTLE_MS 3000
+#define SETTLE_STEP_MS 100
+
+enum ukey_error ctl_list_settled(ukey_client *client, ukey_token_list **ret_list)
+{
+	ukey_token_list *list = NULL;
+	enum ukey_error e;
+
+	for (int waited = 0;; waited += SETTLE_STEP_MS) {
+		e = ukey_client_list_tokens(client, &list);
+		if (e != UKEY_OK || !ukey_token_list_is_scanning(list) || waited >= SETTLE_MS)
+			break;
+		ukey_token_list_unref(list);
+		list = NULL;
+		(void)poll(NULL, 0, SETTLE_STEP_MS);
+	}
+	if (e != UKEY_OK)
+		return e;
+	if (ukey_token_list_is_scanning(list))
+		fprintf(stderr,
+			_("ukeyd is still reading the tokens: %zu shown so far. Run the command "
+			  "again in a moment.\n"),
+			ukey_token_list_get_count(list));
+	*ret_list = list;
+	return UKEY_OK;
+}
+
 int ctl_list_tokens(struct ctl *ctl, ukey_token_list **ret_list)
 {
 	ukey_client *client = NULL;
@@ -53,7 +83,7 @@ int ctl_list_tokens(struct ctl *ctl, ukey_token_list **ret_list)
 	r = ctl_connect(ctl, &client);
 	if (r != EXIT_OK)
 		return r;
-	e = ukey_client_list_tokens(client, ret_list);
+	e = ctl_list_settled(client, ret_list);
 	ukey_client_unref(client);
 	return e == UKEY_OK ? EXIT_OK : ctl_fail(e, _("listing tokens"));
 }
@@ -140,7 +170,7 @@ int ctl_pick_serial(ukey_client *client, const char *given, ukey_token **ret_tok
 		}
 		return e == UKEY_OK ? EXIT_OK : ctl_fail(e, _("reading the token"));
 	}
-	e = ukey_client_list_tokens(client, &list);
+	e = ctl_list_settled(client, &list);
 	if (e != UKEY_OK)
 		return ctl_fail(e, _("listing tokens"));
 	for (size_t i = 0; i < ukey_token_list_get_count(list); i++)

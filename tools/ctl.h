@@ -46,7 +46,12 @@ struct option;
 int ctl_parse_options_ext(struct ctl *ctl, int argc, char **argv, const struct option *extra,
 			  ctl_option_fn handle, void *userdata);
 
-/* Connects and lists; prints why not and returns an exit code on failure. */
+/* Lists; while ukeyd is still reading the tokens after it started, asks
+ * again for up to 3 s, then says on stderr that the list is partial. */
+enum ukey_error ctl_list_settled(ukey_client *client, ukey_token_list **ret_list);
+
+/* Connects and lists (settled); prints why not and returns an exit code
+ * on failure. */
 int ctl_list_tokens(struct ctl *ctl, ukey_token_list **ret_list);
 
 /* Connects to ukeyd; prints why not and returns an exit code on failure. */

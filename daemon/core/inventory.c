@@ -172,6 +172,7 @@ static void check_ready(struct inventory *inv)
 		if (module_owes(inv->modules[i], 1))
 			return;
 	inv->ready = true;
+	token_cache_bump_generation(&inv->cache); /* list replies say "scanning" no more */
 	log_info("ready: %zu token(s) on %zu module(s)", inv->cache.n_tokens, inv->n_modules);
 }
 

@@ -195,6 +195,11 @@ bool module_is_scanning(const struct module *m)
 	return m->completed < m->requested;
 }
 
+bool module_has_jobs(const struct module *m)
+{
+	return m->jobs > 0;
+}
+
 void module_count_token(struct module *m, bool added)
 {
 	if (added)

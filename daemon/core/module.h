@@ -55,6 +55,9 @@ bool module_owes(const struct module *m, uint64_t seq);
 /* Whether a scan asked for is not in yet. */
 bool module_is_scanning(const struct module *m);
 
+/* Whether a job handed to the worker is not back yet. */
+bool module_has_jobs(const struct module *m);
+
 /* Tokens this module's scans have added and removed so far, counted by
  * whoever announces them: the USB chase watches them move. */
 void module_count_token(struct module *m, bool added);

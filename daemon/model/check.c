@@ -62,18 +62,22 @@ static bool serves(const struct cert_info *c, bool for_signing)
 			      c->usage == UKEY_CERT_USAGE_SIGN_ENCRYPT);
 }
 
-/* An old certificate may linger after a renewal: the newest wins. */
+/* An old certificate may linger after a renewal: the newest wins; one
+ * whose key pair is seen wins over one whose key the token hides. */
 const struct token_cert *check_current_cert(const struct token *t, bool for_signing)
 {
 	const struct token_cert *best = NULL;
 
-	for (size_t i = 0; i < t->n_certs; i++) {
-		const struct token_cert *c = &t->certs[i];
-		if (!c->info || !c->info->has_private_key || !serves(c->info, for_signing))
-			continue;
-		if (!best || c->info->not_after > best->info->not_after)
-			best = c;
-	}
+	for (int pass = 0; pass < 2 && !best; pass++)
+		for (size_t i = 0; i < t->n_certs; i++) {
+			const struct token_cert *c = &t->certs[i];
+			enum ukey_key_pair want =
+				pass == 0 ? UKEY_KEY_PAIR_PRESENT : UKEY_KEY_PAIR_UNKNOWN;
+			if (!c->info || c->info->key_pair != want || !serves(c->info, for_signing))
+				continue;
+			if (!best || c->info->not_after > best->info->not_after)
+				best = c;
+		}
 	return best;
 }
 
@@ -102,19 +106,33 @@ static void check_cert(struct items *it, const struct token_cert *c, const struc
 	}
 }
 
+/* A key the token hides until the PIN is given is not a missing key: the
+ * full test (with the PIN) settles it. */
+static void check_key_seen(struct items *it, const struct token_cert *c, int tested,
+			   const struct check_options *o)
+{
+	if (c->info->key_pair != UKEY_KEY_PAIR_UNKNOWN || tested >= 0)
+		return; /* seen, or settled by the full test (its own item if it failed) */
+	add(it, "key_pair_unknown", UKEY_SEVERITY_INFO, cert_params(c, o->now));
+}
+
 static void check_certs(struct items *it, const struct token *t, const struct check_options *o)
 {
 	const struct token_cert *sign = check_current_cert(t, true),
 				*enc = check_current_cert(t, false);
 
-	if (!sign)
+	if (!sign) {
 		add(it, "no_signing_key", UKEY_SEVERITY_ERROR, NULL);
-	else
+	} else {
 		check_cert(it, sign, o);
-	if (!enc)
+		check_key_seen(it, sign, o->selftest ? o->selftest->sign : -1, o);
+	}
+	if (!enc) {
 		add(it, "no_encryption_key", UKEY_SEVERITY_ERROR, NULL);
-	else if (enc != sign)
+	} else if (enc != sign) {
 		check_cert(it, enc, o);
+		check_key_seen(it, enc, o->selftest ? o->selftest->decrypt : -1, o);
+	}
 }
 
 static void check_pin(struct items *it, const struct token *t)

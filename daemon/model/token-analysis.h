@@ -10,7 +10,8 @@
 struct ca_profiles;
 struct token;
 
-/* Returns 0 or -ENOMEM. */
+/* Also puts certificates and objects in a fixed order (by ID or label,
+ * then content). Returns 0 or -ENOMEM. */
 int token_analyze(struct token *t, const struct ca_profiles *profiles);
 
 /* Only the seals among the data objects (private objects read with a

@@ -135,6 +135,11 @@ int token_cache_replace_module(struct token_cache *m, const char *module, unsign
 	return 0;
 }
 
+void token_cache_bump_generation(struct token_cache *m)
+{
+	m->generation++;
+}
+
 const struct token *token_cache_find(const struct token_cache *m, const char *serial)
 {
 	if (!serial || !*serial)
@@ -200,6 +205,10 @@ json_object *token_cache_list_json(struct token_cache *m, int64_t now)
 
 	if (m->json_cache && now < m->json_valid_until && now >= m->json_built_at)
 		return m->json_cache;
+	/* The text before, to tell whether the list really changed. */
+	_cleanup_free_ char *before = m->json_cache && json_object_get_userdata(m->json_cache)
+					      ? strdup(json_object_get_userdata(m->json_cache))
+					      : NULL;
 	json_object_put(m->json_cache);
 	m->json_cache = NULL;
 	arr = json_object_new_array_ext((int)m->n_tokens);
@@ -219,6 +228,8 @@ json_object *token_cache_list_json(struct token_cache *m, int64_t now)
 		json_object_put(arr);
 		return NULL;
 	}
+	if (!before || strcmp(before, text) != 0)
+		m->generation++;
 	json_object_set_serializer(arr, emit_cached_text, text, json_object_free_userdata);
 	m->json_cache = arr;
 	m->json_built_at = now;

@@ -23,6 +23,9 @@ struct token_cache {
 	size_t n_doors;
 	json_object *json_cache;		 /* the "tokens" array; rebuilt lazily */
 	int64_t json_built_at, json_valid_until; /* the cache holds for now in [at, until) */
+	/* Changes whenever a list reply would: a client that holds the
+	 * list of this generation needs nothing more. */
+	uint64_t generation;
 };
 
 void token_cache_init(struct token_cache *m);
@@ -36,6 +39,10 @@ void token_cache_release(struct token_cache *m);
  */
 int token_cache_replace_module(struct token_cache *m, const char *module, unsigned module_rank,
 			       struct token **tokens, size_t n_tokens);
+
+/* For a change of the list reply the array does not show (the daemon is
+ * no longer scanning). */
+void token_cache_bump_generation(struct token_cache *m);
 
 /* The token with that serial, or NULL. Blank serials never match. */
 const struct token *token_cache_find(const struct token_cache *m, const char *serial);
@@ -52,5 +59,6 @@ const struct token *token_cache_other_door(const struct token_cache *m, const ch
 
 /* The "tokens" array of a list reply as of now, borrowed (json_object_get
  * it to keep it). Cached until the model changes or a certificate's day
- * count does. NULL on ENOMEM. */
+ * count does; generation moves on when its text differs. NULL on
+ * ENOMEM. */
 json_object *token_cache_list_json(struct token_cache *m, int64_t now);

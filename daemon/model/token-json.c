@@ -76,6 +76,8 @@ static void cert_info_to_json(const struct cert_info *c, int64_t now, json_objec
 			       json_object_new_string(cert_key_type_name(c->key_type)));
 	json_object_object_add(o, "key_bits", json_object_new_int(c->key_bits));
 	json_object_object_add(o, "has_private_key", json_object_new_boolean(c->has_private_key));
+	json_object_object_add(o, "key_pair",
+			       json_object_new_string(ukey_wire_key_pair_name(c->key_pair)));
 	ca_json(c->ca, o);
 }
 

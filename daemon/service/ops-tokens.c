@@ -14,15 +14,25 @@
 #include "token.h"
 #include "util.h"
 
+/* Answered at once, also during the first scan: with the tokens read so
+ * far and "scanning". A client that holds the list of the current
+ * generation gets "unchanged" instead of every token again. */
 enum request_status op_list(struct request *req, json_object **ret_result)
 {
-	json_object *tokens =
-		token_cache_list_json(inventory_get_cache(req->svc->inventory), time(NULL));
+	struct token_cache *cache = inventory_get_cache(req->svc->inventory);
+	bool scanning = !inventory_is_ready(req->svc->inventory);
+	json_object *tokens = token_cache_list_json(cache, time(NULL));
 	json_object *result = tokens ? json_object_new_object() : NULL;
 
 	if (!result)
 		return REQUEST_E_NO_MEMORY;
-	json_object_object_add(result, "tokens", json_object_get(tokens));
+	json_object_object_add(result, "generation",
+			       json_object_new_int64((int64_t)cache->generation));
+	json_object_object_add(result, "scanning", json_object_new_boolean(scanning));
+	if (param_int(req->params, "generation", -1) == (int64_t)cache->generation)
+		json_object_object_add(result, "unchanged", json_object_new_boolean(true));
+	else
+		json_object_object_add(result, "tokens", json_object_get(tokens));
 	*ret_result = result;
 	return REQUEST_DONE;
 }

@@ -18,6 +18,7 @@
 #include "util.h"
 
 static const struct param_spec no_params[] = {{NULL}};
+static const struct param_spec list_params[] = {{"generation", PARAM_INT, false}, {NULL}};
 static const struct param_spec serial_only[] = {{"serial", PARAM_SERIAL, true}, {NULL}};
 static const struct param_spec get_private_params[] = {
 	{"serial", PARAM_SERIAL, true},
@@ -64,7 +65,8 @@ static const struct param_spec audit_params[] = {{"since", PARAM_INT, false}, {N
 
 /* A variant row comes before the plain row of its method. */
 static const struct method methods[] = {
-	{"list", NULL, op_list, no_params, .waits_first_scan = true},
+	/* Answered during the first scan too, saying so ("scanning"). */
+	{"list", NULL, op_list, list_params},
 	{"get", "pin", op_get_private, get_private_params, .waits_first_scan = true,
 	 .spends_pin = true},
 	{"get", NULL, op_get, serial_only, .waits_first_scan = true},

@@ -12,9 +12,11 @@
 #include "usb-hotplug.h"
 #include "util.h"
 
-/* Rescans at 0, 0.25, 0.75, 1.75, 3.75, 7.75 and 15.75 s after the report. */
+/* Rescans at 0, 0.25, 0.75, 1.75, 3.75, 7.75 and 15.75 s after the report;
+ * at 1.75 s a module that still shows no arrival is re-initialized. */
 #define FIRST_RETRY_USEC 250000u
 #define MAX_ATTEMPTS 7u
+#define RELOAD_AFTER_ATTEMPTS 3u
 
 struct usb_rescan {
 	sd_event *loop;
@@ -30,6 +32,7 @@ struct usb_chase {
 	const struct known_token *known;
 	bool *targets;	    /* per module */
 	uint64_t *baseline; /* per module: its added (or removed) count at the report */
+	bool *reloaded;	    /* per module: re-initialized for this arrival */
 	unsigned attempts;
 	sd_event_source *timer;
 };
@@ -91,19 +94,35 @@ static void chase_unlink_free(struct usb_chase *c)
 	sd_event_source_disable_unref(c->timer);
 	free(c->targets);
 	free(c->baseline);
+	free(c->reloaded);
 	free(c);
 }
 
 /* Asks the target modules for a scan, except those still busy with the
- * previous one: a slow token must not pile up requests. */
+ * previous one: a slow token must not pile up requests. A module that
+ * still shows no new token about a second after an arrival may be one
+ * that sees only the tokens present when it was initialized (SoftHSM is
+ * one, some vendor modules too): it is re-initialized, once, when no PIN
+ * job is in flight on it. */
 static void chase_rescan(struct usb_chase *c)
 {
 	struct inventory *inv = c->u->inv;
+	bool late = c->report.arrived && c->attempts >= RELOAD_AFTER_ATTEMPTS;
 
 	for (size_t i = 0; i < inventory_count_modules(inv); i++) {
 		struct module *m = inventory_get_module(inv, i);
-		if (c->targets[i] && !module_is_scanning(m))
-			module_request_scan(m, WORKER_SCAN_INCREMENTAL);
+		if (!c->targets[i] || module_is_scanning(m))
+			continue;
+		if (late && !c->reloaded[i] && !module_has_jobs(m)) {
+			c->reloaded[i] = true;
+			log_info(
+				"%s: still no new token after a USB token arrived; re-initializing "
+				"it (some modules see only the tokens present when they started)",
+				module_get_path(m));
+			module_request_scan(m, WORKER_SCAN_RELOAD);
+			continue;
+		}
+		module_request_scan(m, WORKER_SCAN_INCREMENTAL);
 	}
 	c->attempts++;
 }
@@ -168,6 +187,7 @@ void usb_rescan_on_report(const struct usb_device_report *r, void *userdata)
 	c = calloc(1, sizeof(*c));
 	if (!c || !(c->targets = calloc(n + 1, sizeof(*c->targets))) ||
 	    !(c->baseline = calloc(n + 1, sizeof(*c->baseline))) ||
+	    !(c->reloaded = calloc(n + 1, sizeof(*c->reloaded))) ||
 	    sd_event_add_time_relative(u->loop, &c->timer, CLOCK_MONOTONIC, FIRST_RETRY_USEC, 0,
 				       on_chase_timer, c) < 0) {
 		log_error("USB token %04x:%04x: cannot follow it (out of memory); use "
@@ -176,6 +196,7 @@ void usb_rescan_on_report(const struct usb_device_report *r, void *userdata)
 		if (c) {
 			free(c->targets);
 			free(c->baseline);
+			free(c->reloaded);
 		}
 		free(c);
 		return;

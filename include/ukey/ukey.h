@@ -99,6 +99,15 @@ enum ukey_cert_expiry {
 	UKEY_CERT_MALFORMED = 4, /**< the object is not a readable certificate */
 };
 
+/** Whether the token holds a certificate's key pair, as seen without the
+ * PIN. Many tokens hide their private keys until the PIN is given. */
+enum ukey_key_pair {
+	UKEY_KEY_PAIR_ABSENT = 0,  /**< the token shows its keys, and this one is not among them */
+	UKEY_KEY_PAIR_PRESENT = 1, /**< a key object of the token is this certificate's pair */
+	UKEY_KEY_PAIR_UNKNOWN =
+		2, /**< private keys hidden, no public half to match: check --full */
+};
+
 /** Who holds a token: a unit (单位) or a person (个人). */
 enum ukey_holder_kind {
 	UKEY_HOLDER_UNKNOWN = 0,
@@ -211,7 +220,11 @@ const char *ukey_client_get_daemon_version(ukey_client *client);
 
 /**
  * ukey_client_list_tokens - every token ukeyd currently knows, from its
- * cache (no token is touched).
+ * cache (no token is touched). Answered at once, also while ukeyd still
+ * reads the tokens after it started: then the list holds those read so
+ * far and ukey_token_list_is_scanning() says so. Asked again with nothing
+ * changed, it costs one small round trip and returns the same list
+ * (another reference to it).
  * Thread safety: not thread safe (the client's thread).
  */
 enum ukey_error ukey_client_list_tokens(ukey_client *client, ukey_token_list **ret_list);
@@ -251,6 +264,13 @@ ukey_token_list *ukey_token_list_ref(ukey_token_list *list);
 ukey_token_list *ukey_token_list_unref(ukey_token_list *list);
 /** Number of tokens. Thread safety: safe from any thread. */
 size_t ukey_token_list_get_count(const ukey_token_list *list);
+/**
+ * ukey_token_list_is_scanning - true while ukeyd has not yet read every
+ * token after it started: tokens may still be added to the list. Ask
+ * again, or subscribe for token_added events.
+ * Thread safety: safe from any thread.
+ */
+bool ukey_token_list_is_scanning(const ukey_token_list *list);
 /**
  * ukey_token_list_get - the token at @index (borrowed: valid while the
  * list lives; ukey_token_ref() it to keep it longer), or NULL past the end.
@@ -576,9 +596,18 @@ unsigned ukey_cert_get_key_bits(const ukey_cert *cert);
 /**
  * Whether the token holds the certificate's key pair: a key object with
  * the certificate's CKA_ID whose public part, where the token shows it,
- * is the certificate's key. Thread safety: safe from any thread.
+ * is the certificate's key. False also when it cannot be seen without the
+ * PIN: ukey_cert_get_key_pair() tells that apart.
+ * Thread safety: safe from any thread.
  */
 bool ukey_cert_has_private_key(const ukey_cert *cert);
+/**
+ * ukey_cert_get_key_pair - present, absent, or unknown: the token hides
+ * its private keys until the PIN is given and shows no public half to
+ * match (the full check, ukey_check() with the PIN, settles it).
+ * Thread safety: safe from any thread.
+ */
+enum ukey_key_pair ukey_cert_get_key_pair(const ukey_cert *cert);
 /** The issuing CA's profile id, and its display name (see
  * ukey_token_get_ca_name()). Thread safety: safe from any thread. */
 const char *ukey_cert_get_ca(const ukey_cert *cert);

@@ -320,20 +320,23 @@ static bool key_matches(EVP_PKEY *pk, const struct token_key *k)
 /* Pairing by CKA_ID, confirmed by the public key where the token shows
  * it. Without login most tokens hide private keys; a public key object
  * of the pair then stands for the private key (on-token key generation
- * makes both). */
-static bool find_key_pair(X509 *x, const uint8_t *id, size_t id_len, const struct token_key *keys,
-			  size_t n_keys)
+ * makes both). What cannot be seen is not called missing. */
+static enum ukey_key_pair find_key_pair(X509 *x, const uint8_t *id, size_t id_len,
+					const struct token_key *keys, size_t n_keys)
 {
 	EVP_PKEY *pk = X509_get0_pubkey(x);
+	bool private_shown = false, id_taken = false;
 
-	if (!pk || id_len == 0)
-		return false;
 	for (size_t i = 0; i < n_keys; i++) {
 		const struct token_key *k = &keys[i];
-		if (k->id_len == id_len && memcmp(k->id, id, id_len) == 0 && key_matches(pk, k))
-			return true;
+		private_shown |= k->is_private;
+		if (!pk || id_len == 0 || k->id_len != id_len || memcmp(k->id, id, id_len) != 0)
+			continue;
+		if (key_matches(pk, k))
+			return UKEY_KEY_PAIR_PRESENT;
+		id_taken = true; /* a key under its ID, but another one */
 	}
-	return false;
+	return private_shown || id_taken ? UKEY_KEY_PAIR_ABSENT : UKEY_KEY_PAIR_UNKNOWN;
 }
 
 int cert_analyze(const uint8_t *der, size_t len, const uint8_t *id, size_t id_len,
@@ -372,7 +375,8 @@ int cert_analyze(const uint8_t *der, size_t len, const uint8_t *id, size_t id_le
 	if (read_usages(x, c) < 0)
 		goto out;
 	find_holder_numbers(x, c);
-	c->has_private_key = find_key_pair(x, id, id_len, keys, n_keys);
+	c->key_pair = find_key_pair(x, id, id_len, keys, n_keys);
+	c->has_private_key = c->key_pair == UKEY_KEY_PAIR_PRESENT;
 	c->ca = ca_profiles_match(profiles, c->issuer);
 	*ret_info = c;
 	c = NULL;

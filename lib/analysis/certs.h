@@ -45,7 +45,8 @@ struct cert_info {
 	char **ext_key_usage; /* short names, or dotted OIDs */
 	size_t n_ext_key_usage;
 	enum ukey_cert_usage usage;
-	bool has_private_key;
+	enum ukey_key_pair key_pair;
+	bool has_private_key; /* key_pair is present */
 	const struct ca_profile *ca;
 	/* The holder as this certificate names it. */
 	char *subject_o, *subject_cn;		  /* first O and CN, or NULL */
@@ -54,7 +55,9 @@ struct cert_info {
 };
 
 /* Analyzes one certificate. id is its CKA_ID and keys the token's key
- * objects, for the pairing (both may be empty). Returns 0, -EBADMSG when
+ * objects, for the pairing (both may be empty): present when one of them
+ * is its pair; absent when the token shows its private keys, or a key
+ * under that ID that is another one; else unknown (private keys hidden). Returns 0, -EBADMSG when
  * der is not exactly one X.509 certificate, or -ENOMEM. */
 int cert_analyze(const uint8_t *der, size_t len, const uint8_t *id, size_t id_len,
 		 const struct ca_profiles *profiles, const struct token_key *keys, size_t n_keys,

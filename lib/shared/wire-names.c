@@ -51,6 +51,13 @@ static const char *const cert_expiry_names[] = {
 };
 WIRE_NAMES(cert_expiry, enum ukey_cert_expiry, UKEY_CERT_MALFORMED)
 
+static const char *const key_pair_names[] = {
+	[UKEY_KEY_PAIR_ABSENT] = "absent",
+	[UKEY_KEY_PAIR_PRESENT] = "present",
+	[UKEY_KEY_PAIR_UNKNOWN] = "unknown",
+};
+WIRE_NAMES(key_pair, enum ukey_key_pair, UKEY_KEY_PAIR_UNKNOWN)
+
 static const char *const holder_kind_names[] = {
 	[UKEY_HOLDER_UNKNOWN] = "unknown",
 	[UKEY_HOLDER_UNIT] = "unit",

@@ -23,6 +23,10 @@ enum ukey_cert_usage ukey_wire_cert_usage_parse(const char *name);
 const char *ukey_wire_cert_expiry_name(enum ukey_cert_expiry v);
 enum ukey_cert_expiry ukey_wire_cert_expiry_parse(const char *name);
 
+/* "absent", "present", "unknown"; fallback unknown. */
+const char *ukey_wire_key_pair_name(enum ukey_key_pair v);
+enum ukey_key_pair ukey_wire_key_pair_parse(const char *name);
+
 /* "unknown", "unit", "person"; fallback unknown. */
 const char *ukey_wire_holder_kind_name(enum ukey_holder_kind v);
 enum ukey_holder_kind ukey_wire_holder_kind_parse(const char *name);

@@ -27,7 +27,7 @@ static void parse_line(const char *line, size_t len)
 	ukey_token_unref(ukey_token_new_from_json(msg));
 	if (json_object_object_get_ex(msg, "result", &v) &&
 	    json_object_object_get_ex(v, "tokens", &v) &&
-	    ukey_token_list_new_from_json(v, &list) == UKEY_OK) {
+	    ukey_token_list_new_from_json(v, false, &list) == UKEY_OK) {
 		for (size_t i = 0; i < ukey_token_list_get_count(list); i++) {
 			ukey_token *t = ukey_token_list_get(list, i);
 			for (size_t k = 0; k < ukey_token_get_cert_count(t); k++)

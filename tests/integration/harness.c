@@ -119,7 +119,10 @@ static int wait_ready(int notify_fd, pid_t pid, int timeout_ms)
 	return -1;
 }
 
-int harness_start_daemon(struct harness *h, const char *const *args, const char *const *env)
+/* Starts ukeyd; waits for READY=1 (every first scan done), or only until
+ * it listens. */
+static int start_daemon(struct harness *h, const char *const *args, const char *const *env,
+			bool until_ready)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	const char *argv[40];
@@ -170,13 +173,36 @@ int harness_start_daemon(struct harness *h, const char *const *args, const char 
 		execv(argv[0], (char **)argv);
 		_exit(127);
 	}
-	r = wait_ready(notify_fd, h->daemon, 30000);
+	if (until_ready) {
+		r = wait_ready(notify_fd, h->daemon, 30000);
+	} else {
+		r = -1;
+		for (int i = 0; i < 600 && r < 0; i++) {
+			ukey_client *c = NULL;
+			if (ukey_client_new(h->socket, &c) == UKEY_OK)
+				r = 0;
+			else
+				usleep(50 * 1000);
+			ukey_client_unref(c);
+		}
+	}
 	close(notify_fd);
 	if (r < 0) {
 		harness_stop_daemon(h);
 		return -1;
 	}
 	return 0;
+}
+
+int harness_start_daemon(struct harness *h, const char *const *args, const char *const *env)
+{
+	return start_daemon(h, args, env, true);
+}
+
+int harness_start_daemon_listening(struct harness *h, const char *const *args,
+				   const char *const *env)
+{
+	return start_daemon(h, args, env, false);
 }
 
 int harness_stop_daemon(struct harness *h)
@@ -418,6 +444,35 @@ int harness_set_plugged(const struct harness *h, const char *label, bool in)
 	}
 	if (!in)
 		fprintf(out, "%s\n", label);
+	free(line);
+	if (f)
+		fclose(f);
+	if (fclose(out) != 0)
+		return -1;
+	r = replace_file(h->unplug_file, text);
+	free(text);
+	return r;
+}
+
+int harness_set_unplug_rule(const struct harness *h, const char *verb, const char *label,
+			    const char *arg)
+{
+	char *text = NULL, *line = NULL, prefix[160];
+	size_t text_len = 0, len = 0;
+	FILE *out = open_memstream(&text, &text_len), *f = fopen(h->unplug_file, "re");
+	int r;
+
+	if (!out) {
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	snprintf(prefix, sizeof(prefix), "%s %s ", verb, label);
+	while (f && getline(&line, &len, f) > 0)
+		if (strncmp(line, prefix, strlen(prefix)) != 0)
+			fputs(line, out);
+	if (arg)
+		fprintf(out, "%s%s\n", prefix, arg);
 	free(line);
 	if (f)
 		fclose(f);

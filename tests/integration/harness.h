@@ -48,6 +48,11 @@ int harness_setup(struct harness *h, const char *which);
  * for READY=1. Returns 0 or -1. */
 int harness_start_daemon(struct harness *h, const char *const *args, const char *const *env);
 
+/* The same, returning as soon as ukeyd answers, its first scan maybe
+ * still running. */
+int harness_start_daemon_listening(struct harness *h, const char *const *args,
+				   const char *const *env);
+
 /* Set when a daemon stopped by harness_stop_daemon() did not exit 0
  * (a crash, a hang, or a leak report under ASan). cmocka 1.1 exits 0
  * even when a group teardown fails, so main() returns this too. */
@@ -96,6 +101,12 @@ char *harness_sh(const char *cmd, int *ret_status);
  * the token with that label in, or pulls it out, by editing the unplug
  * file. Returns 0 or -1. */
 int harness_set_plugged(const struct harness *h, const char *label, bool in);
+
+/* Sets the wrapper's rule "VERB LABEL ARG" in the unplug file ("relabel",
+ * "swap"), replacing one for the same verb and label; arg NULL removes it.
+ * Returns 0 or -1. */
+int harness_set_unplug_rule(const struct harness *h, const char *verb, const char *label,
+			    const char *arg);
 
 /* Replaces the wrapper's fault file with text ("" for no faults).
  * Returns 0 or -1. */

@@ -104,6 +104,10 @@ static void test_items_per_token(void **state)
 		{"即将到期", "ready_with_warnings",
 		 "cert_in_renewal_window,pin_default_unknown,secondary_token"},
 		{"已过期", "not_ready", "cert_expired,pin_default_unknown,secondary_token"},
+		/* A key hidden until login is not a missing key. */
+		{"藏钥测试", "ready", "key_pair_unknown,pin_default_unknown,secondary_token"},
+		{"公钥测试", "ready", "pin_default_unknown,secondary_token"},
+		{"无钥测试", "ready", "key_pair_unknown,pin_default_unknown,secondary_token"},
 		{"印章测试", "not_ready",
 		 "no_encryption_key,no_signing_key,pin_default_unknown,seal_expired,seal_expired,"
 		 "seal_expired,seal_expired,seal_expired,seal_expired,seal_invalid,seal_invalid,"
@@ -145,13 +149,20 @@ static void test_full_test(void **state)
 	static const struct expect wrong = {"错配测试", "not_ready",
 					    "decrypt_test_failed,pin_default,secondary_token,"
 					    "sign_test_failed"};
+	/* The PIN settles what the token hid: a key there, or none. */
+	static const struct expect hidden = {"藏钥测试", "ready_with_warnings",
+					     "pin_default,secondary_token"};
+	static const struct expect none = {"无钥测试", "not_ready",
+					   "decrypt_test_failed,pin_default,secondary_token,"
+					   "sign_test_failed"};
+	static const struct expect *const full[] = {&rsa, &ec, &wrong, &hidden, &none};
 	const char *args[] = {"--json", "check", NULL, "--full", NULL};
 	char serial[64];
 	int status;
 
 	/* The PIN from stdin; it also settles "still the default". */
-	for (int i = 0; i < 3; i++) {
-		const struct expect *e = i == 0 ? &rsa : i == 1 ? &ec : &wrong;
+	for (size_t i = 0; i < sizeof(full) / sizeof(full[0]); i++) {
+		const struct expect *e = full[i];
 		char codes[512];
 		const char *verdict = "";
 		json_object *report;

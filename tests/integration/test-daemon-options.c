@@ -33,6 +33,8 @@ static void write_file(const char *path, const char *text)
 	fclose(f);
 }
 
+/* The initialized tokens once ukeyd has read them all: during its first
+ * scan a list answers at once with the tokens read so far, saying so. */
 static size_t initialized_tokens(const char *socket)
 {
 	ukey_client *c = NULL;
@@ -40,7 +42,14 @@ static size_t initialized_tokens(const char *socket)
 	size_t n = 0;
 
 	assert_int_equal(ukey_client_new(socket, &c), UKEY_OK);
-	assert_int_equal(ukey_client_list_tokens(c, &list), UKEY_OK);
+	for (int i = 0; i < 200; i++) {
+		ukey_token_list_unref(list);
+		assert_int_equal(ukey_client_list_tokens(c, &list), UKEY_OK);
+		if (!ukey_token_list_is_scanning(list))
+			break;
+		usleep(50 * 1000);
+	}
+	assert_false(ukey_token_list_is_scanning(list));
 	for (size_t i = 0; i < ukey_token_list_get_count(list); i++)
 		n += ukey_token_is_initialized(ukey_token_list_get(list, i));
 	ukey_token_list_unref(list);

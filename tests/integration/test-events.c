@@ -34,8 +34,9 @@ static struct harness h;
  * (SoftHSM sees no token made after it started): the fixture's primary,
  * "证书测试" with certificates expired and expiring (provision-certs.sh),
  * and blank ones from FIRST_BLANK on. */
-static const char *const pluggable[] = {"国信CA测试主锁", "证书测试", "事件测试锁", "旁观锁",
-					"排队锁",	  "观察锁",   "重连锁",	    "刷新锁"};
+static const char *const pluggable[] = {"国信CA测试主锁", "证书测试", "事件测试锁",
+					"旁观锁",	  "排队锁",   "观察锁",
+					"重连锁",	  "刷新锁",   "代数锁"};
 #define FIRST_BLANK 2
 /* Plugs one token in or pulls it out (NULL: every pluggable one). */
 static void set_plugged(const char *label, bool in)
@@ -206,6 +207,56 @@ static void test_events_during_request_are_queued(void **state)
 	assert_int_equal(s.types[1], UKEY_EVENT_TOKEN_REMOVED);
 	assert_string_equal(s.serials[0], s.serials[1]);
 	ukey_client_unref(c);
+}
+
+/* A client that asks again with nothing changed gets the very list it
+ * holds (ukeyd says "unchanged" for its generation); after a change, a
+ * new one with the change. On the wire, the unchanged reply carries no
+ * tokens. */
+static void test_list_generation(void **state)
+{
+	ukey_client *c = NULL;
+	ukey_token_list *a = NULL, *b = NULL, *d = NULL;
+	char cmd[512], *out;
+	long long gen = -1;
+	int status;
+
+	assert_int_equal(ukey_client_new(h.socket, &c), UKEY_OK);
+	assert_int_equal(ukey_client_list_tokens(c, &a), UKEY_OK);
+	assert_int_equal(ukey_client_list_tokens(c, &b), UKEY_OK);
+	assert_ptr_equal(a, b);
+	assert_false(ukey_token_list_is_scanning(a));
+	plug_in("代数锁");
+	assert_int_equal(ukey_client_refresh(c), UKEY_OK);
+	assert_int_equal(ukey_client_list_tokens(c, &d), UKEY_OK);
+	assert_ptr_not_equal(d, a);
+	assert_int_equal(ukey_token_list_get_count(d), ukey_token_list_get_count(a) + 1);
+	pull_out("代数锁");
+	assert_int_equal(ukey_client_refresh(c), UKEY_OK);
+	ukey_token_list_unref(a);
+	ukey_token_list_unref(b);
+	ukey_token_list_unref(d);
+	ukey_client_unref(c);
+
+	snprintf(cmd, sizeof(cmd),
+		 "printf '%%s\\n' '{\"id\":1,\"method\":\"hello\",\"params\":{\"version\":1}}' "
+		 "'{\"id\":2,\"method\":\"list\"}' | socat -t 2 - UNIX-CONNECT:%s | "
+		 "jq -r 'select(.id == 2) | .result.generation'",
+		 h.socket);
+	out = harness_sh(cmd, &status);
+	assert_int_equal(status, 0);
+	assert_int_equal(sscanf(out, "%lld", &gen), 1);
+	free(out);
+	snprintf(cmd, sizeof(cmd),
+		 "printf '%%s\\n' '{\"id\":1,\"method\":\"hello\",\"params\":{\"version\":1}}' "
+		 "'{\"id\":2,\"method\":\"list\",\"params\":{\"generation\":%lld}}' | "
+		 "socat -t 2 - UNIX-CONNECT:%s | jq -c 'select(.id == 2) | .result'",
+		 gen, h.socket);
+	out = harness_sh(cmd, &status);
+	assert_int_equal(status, 0);
+	assert_non_null(strstr(out, "\"unchanged\":true"));
+	assert_null(strstr(out, "\"tokens\""));
+	free(out);
 }
 
 /* Counter staff re-plug a token on a hub ukeyd does not follow: `ukeyctl
@@ -476,6 +527,7 @@ int main(void)
 		cmocka_unit_test(test_example_follows_token),
 		cmocka_unit_test(test_ukeyctl_watch),
 		cmocka_unit_test(test_ukeyctl_refresh),
+		cmocka_unit_test(test_list_generation),
 		cmocka_unit_test(test_daemon_restart),
 		cmocka_unit_test(test_fd_wakes_for_restart),
 	};

@@ -298,6 +298,57 @@ static void test_unknown_device_triggers_nothing(void **state)
 	ukey_client_unref(c);
 }
 
+/* A module that sees only the tokens present when it was initialized
+ * (plain SoftHSM, like some vendor modules): a token made while ukeyd runs
+ * arrives within 3 s of its USB device, because ukeyd re-initializes the
+ * module when retries show nothing, and the tokens it had keep their
+ * identity (no removal, no second arrival). A second ukeyd of its own, on
+ * a device only its known-token table names. */
+static void test_token_seen_only_at_initialize(void **state)
+{
+	const char *const args[] = {"--module", SOFTHSM_MODULE, "-v", NULL};
+	struct harness_events s = {0};
+	struct harness late;
+	char known[256], env_conf[200], serial[64];
+	const char *env[] = {env_conf, NULL};
+	struct timespec t0, t1;
+	ukey_client *c;
+	FILE *f;
+	int i;
+
+	assert_int_equal(harness_setup(&late, "primary"), 0);
+	snprintf(env_conf, sizeof(env_conf), "SOFTHSM2_CONF=%s", late.softhsm_conf);
+	snprintf(known, sizeof(known), "%s/local.conf", late.known_tokens_dir);
+	f = fopen(known, "we");
+	assert_non_null(f);
+	fprintf(f, "[1234:5678]\nvendor = 测试厂\nproduct = 迟到型\nclass = ccid\n"
+		   "modules = libsofthsm2.so\n");
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(harness_start_daemon(&late, args, env), 0);
+	c = harness_subscribed_client(&late, &s);
+
+	assert_int_equal(harness_shf("SOFTHSM2_CONF=%s softhsm2-util --init-token --free --label "
+				     "迟到锁 --so-pin 5720381694026153 --pin 123456 >/dev/null",
+				     late.softhsm_conf),
+			 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	add_device(6, 0x1234, 0x5678, 0x0b);
+	i = harness_events_wait(c, &s, UKEY_EVENT_TOKEN_ADDED, NULL, 5000);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(i >= 0);
+	assert_int_equal(harness_token_serial(&late, "迟到锁", serial, sizeof(serial)), 0);
+	assert_string_equal(s.serials[i], serial);
+	assert_true((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < 3000);
+	assert_true(harness_file_contains(late.log, "re-initializing it"));
+	/* The primary was there all along: not gone, not new. */
+	harness_events_collect(c, 500);
+	assert_int_equal(harness_events_count(&s, UKEY_EVENT_TOKEN_REMOVED, NULL), 0);
+	assert_int_equal(harness_events_count(&s, UKEY_EVENT_TOKEN_ADDED, NULL), 1);
+	remove_device(6);
+	ukey_client_unref(c);
+	assert_int_equal(harness_finish(&late), 0);
+}
+
 /* An ePass3000GM behind its SKF library: the table maps the USB device to
  * the loaded SKF library, which alone is rescanned. */
 static void test_skf_token_arrives_and_leaves(void **state)
@@ -307,17 +358,17 @@ static void test_skf_token_arrives_and_leaves(void **state)
 	char serial[64];
 
 	assert_int_equal(harness_skf_set_plugged(&h, "dev0", true), 0);
-	add_device(6, 0x096e, 0x0309, 0xff);
+	add_device(7, 0x096e, 0x0309, 0xff);
 	assert_true(harness_events_wait(c, &s, UKEY_EVENT_TOKEN_ADDED, NULL, EVENT_TIMEOUT_MS) >=
 		    0);
 	assert_int_equal(harness_token_serial(&h, "国信CA测试主锁(SKF)", serial, sizeof(serial)),
 			 0);
 	assert_string_equal(s.serials[0], serial);
-	assert_true(harness_file_contains(h.log, "(096e:0309) arrived at bus 1 address 16; "
+	assert_true(harness_file_contains(h.log, "(096e:0309) arrived at bus 1 address 17; "
 						 "rescanning its modules"));
 
 	assert_int_equal(harness_skf_set_plugged(&h, "dev0", false), 0);
-	remove_device(6);
+	remove_device(7);
 	assert_true(harness_events_wait(c, &s, UKEY_EVENT_TOKEN_REMOVED, serial,
 					EVENT_TIMEOUT_MS) >= 0);
 	assert_int_equal(harness_token_serial(&h, "国信CA测试主锁(SKF)", serial, sizeof(serial)),
@@ -346,6 +397,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_unknown_device_triggers_nothing),
 		cmocka_unit_test(test_epass_arrives_and_leaves),
 		cmocka_unit_test(test_gm3000_seen_late_by_its_module),
+		cmocka_unit_test(test_token_seen_only_at_initialize),
 		cmocka_unit_test(test_skf_token_arrives_and_leaves),
 	};
 

@@ -236,15 +236,30 @@ static void test_key_pairing(void **state)
 	wrong_key.modulus = mod2;
 	wrong_id.id = (uint8_t *)id2;
 
+	struct token_key shown[2] = {wrong_id, hidden};
+	shown[1].id = (uint8_t *)id2;
+
 	assert_int_equal(cert_analyze(der, (size_t)len, id, 1, &profiles, &same, 1, &c), 0);
 	assert_true(c->has_private_key);
+	assert_int_equal(c->key_pair, UKEY_KEY_PAIR_PRESENT);
 	cert_info_free(c);
-	/* Same CKA_ID but another key: not its pair. */
+	/* Same CKA_ID but another key: not its pair, and seen not to be. */
 	assert_int_equal(cert_analyze(der, (size_t)len, id, 1, &profiles, &wrong_key, 1, &c), 0);
 	assert_false(c->has_private_key);
+	assert_int_equal(c->key_pair, UKEY_KEY_PAIR_ABSENT);
 	cert_info_free(c);
+	/* Only another pair's public key, private keys hidden: cannot tell. */
 	assert_int_equal(cert_analyze(der, (size_t)len, id, 1, &profiles, &wrong_id, 1, &c), 0);
 	assert_false(c->has_private_key);
+	assert_int_equal(c->key_pair, UKEY_KEY_PAIR_UNKNOWN);
+	cert_info_free(c);
+	/* The token shows its private keys, and none is this one's. */
+	assert_int_equal(cert_analyze(der, (size_t)len, id, 1, &profiles, shown, 2, &c), 0);
+	assert_int_equal(c->key_pair, UKEY_KEY_PAIR_ABSENT);
+	cert_info_free(c);
+	/* No key objects at all: hidden, or none; not seen either way. */
+	assert_int_equal(cert_analyze(der, (size_t)len, id, 1, &profiles, NULL, 0, &c), 0);
+	assert_int_equal(c->key_pair, UKEY_KEY_PAIR_UNKNOWN);
 	cert_info_free(c);
 	/* A private key that shows no public part pairs by CKA_ID. */
 	assert_int_equal(cert_analyze(der, (size_t)len, id, 1, &profiles, &hidden, 1, &c), 0);
@@ -252,6 +267,7 @@ static void test_key_pairing(void **state)
 	cert_info_free(c);
 	assert_int_equal(cert_analyze(der, (size_t)len, NULL, 0, &profiles, &same, 1, &c), 0);
 	assert_false(c->has_private_key); /* no CKA_ID: nothing to pair by */
+	assert_int_equal(c->key_pair, UKEY_KEY_PAIR_UNKNOWN);
 	cert_info_free(c);
 	OPENSSL_free(der);
 
@@ -271,6 +287,7 @@ static void test_key_pairing(void **state)
 	wrapped[40] ^= 1;
 	assert_int_equal(cert_analyze(der, (size_t)len, id, 1, &profiles, &ec_key, 1, &c), 0);
 	assert_false(c->has_private_key);
+	assert_int_equal(c->key_pair, UKEY_KEY_PAIR_ABSENT);
 	cert_info_free(c);
 	OPENSSL_free(der);
 	BN_free(n);

@@ -57,8 +57,7 @@ struct expect {
 static void test_policy_columns(void **state)
 {
 	static const struct expect cases[] = {
-		{"list", "{}", POLICY_RUN, POLICY_RUN, POLICY_WAIT_FIRST_SCAN,
-		 POLICY_WAIT_FIRST_SCAN},
+		{"list", "{}", POLICY_RUN, POLICY_RUN, POLICY_RUN, POLICY_RUN},
 		{"get", "{}", POLICY_RUN, POLICY_RUN, POLICY_WAIT_FIRST_SCAN,
 		 POLICY_WAIT_FIRST_SCAN},
 		{"get", "{\"pin\":\"x\"}", POLICY_RUN, POLICY_RUN, POLICY_REFUSE_BUSY,
@@ -119,6 +118,8 @@ static void test_parameter_shapes(void **state)
 {
 	assert_true(shape_ok("list", "{}"));
 	assert_true(shape_ok("list", "{\"newer_client_option\":1}")); /* ignored */
+	assert_true(shape_ok("list", "{\"generation\":3}"));
+	assert_false(shape_ok("list", "{\"generation\":\"3\"}"));
 	assert_true(shape_ok("get", "{\"serial\":\"25a340820f55d593\"}"));
 	assert_false(shape_ok("get", "{}"));
 	assert_false(shape_ok("get", "{\"serial\":\"\"}"));
