@@ -242,6 +242,35 @@ static void test_garbage(void **state)
 	}
 }
 
+/* A token that moves data in pieces (the double's max_read: every
+ * SKF_ReadFile returns at most that many bytes): the file is read whole
+ * in as many calls, and the real seal in it is still found. */
+static void test_short_reads(void **state)
+{
+	ukey_client *c = NULL;
+	ukey_token *t = NULL;
+	int from;
+
+	assert_int_equal(
+		harness_shf("python3 -c 'import json,sys; p=sys.argv[1]; d=json.load(open(p)); "
+			    "d[\"max_read\"]=1000; json.dump(d, open(p, \"w\"))' "
+			    "%s/devices/dev0/device.json",
+			    h.skf_dir),
+		0);
+	from = harness_skf_log_lines(&h);
+	refresh();
+	/* seal.esl is 17011 bytes, vendor.ini 25. */
+	assert_true(harness_skf_calls(&h, "SKF_ReadFile", "dev0", from) >= 18);
+	assert_int_equal(ukey_client_new(h.socket, &c), UKEY_OK);
+	assert_int_equal(ukey_client_get_token(c, skf_serial[0], &t), UKEY_OK);
+	assert_int_equal(ukey_token_get_seal_count(t), 1);
+	for (size_t i = 0; i < ukey_token_get_object_count(t); i++)
+		if (strcmp(ukey_object_get_label(ukey_token_get_object(t, i)), "seal.esl") == 0)
+			assert_int_equal(ukey_object_get_size(ukey_token_get_object(t, i)), 17011);
+	ukey_token_unref(t);
+	ukey_client_unref(c);
+}
+
 /* A call that never returns stalls only its own library: cached answers
  * come at once, a refresh stops waiting for it after module_timeout, the
  * PKCS#11 token is served throughout, and when the call returns all is
@@ -359,6 +388,7 @@ int main(void)
 		cmocka_unit_test(test_incomplete_libraries),
 		cmocka_unit_test(test_configuration),
 		cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_short_reads),
 		cmocka_unit_test(test_hang),
 		cmocka_unit_test(test_wait_not_cancelled),
 		cmocka_unit_test(test_two_doors),
