@@ -148,9 +148,12 @@ void inventory_apply_scan(struct inventory *inv, struct module *m, struct scan_r
 	if (r->error < 0)
 		log_error("%s: %s; its tokens are not served", path,
 			  r->error_msg ? r->error_msg : strerror(-r->error));
-	for (size_t i = 0; i < r->n_tokens; i++)
+	for (size_t i = 0; i < r->n_tokens; i++) {
+		/* Its rank now, so a second door compares as the cache will. */
+		r->tokens[i]->module_rank = module_get_rank(m);
 		if (r->tokens[i]->initialized)
 			attach_memory(inv, r->tokens[i]);
+	}
 	announce_changes(inv, m, r->tokens, r->n_tokens);
 	if (token_cache_replace_module(&inv->cache, path, module_get_rank(m), r->tokens,
 				       r->n_tokens) == 0) {
