@@ -231,8 +231,14 @@ static void scan(struct worker *w, enum worker_scan kind, uint64_t seq)
 			    (pass == 1 && kind == WORKER_SCAN_PLACES))
 				continue;
 			if (k >= 0 && kind == WORKER_SCAN_INCREMENTAL) {
-				if (w->ops->read_head(w->state, &places[i], &head) >= 0 && head &&
-				    token_same_head(head, v.tokens[k])) {
+				if (w->ops->read_head(w->state, &places[i], &head) < 0 || !head) {
+					/* Gone meanwhile, or unreadable (logged). */
+					view_remove(&v, (size_t)k);
+					if (partial)
+						post(w, view_result(&v), false, seq);
+					continue;
+				}
+				if (token_same_head(head, v.tokens[k])) {
 					token_unref(head);
 					continue; /* unchanged: its record stands */
 				}
