@@ -11,8 +11,18 @@
  * Runs under umockdev-wrapper (bench/run-bench.sh does that):
  *   bench-hotplug UKEYD P11_UNPLUG_SO CA_PROFILES KNOWN_TOKENS WORKDIR LABEL CYCLES
  * with SOFTHSM2_CONF set and LABEL a token of it.
+ *
+ * With --real-tokens it measures what a counter clerk feels with tokens
+ * that take 20 ms per device call (p11-unplug's delays on C_GetTokenInfo,
+ * C_OpenSession, C_FindObjects*, C_GetAttributeValue, C_Login, C_SetPIN,
+ * C_InitPIN), N of them on a hub (tokens of bench/provision-ca-tokens.sh):
+ * the first complete list, a token pulled out and plugged in among N-1
+ * others, a PIN change and an unlock among them, and a token its module
+ * shows only 300 ms after its USB device:
+ *   bench-hotplug --real-tokens UKEYD P11_UNPLUG_SO CA_PROFILES KNOWN_TOKENS WORKDIR N
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <libusb.h>
 #include <poll.h>
 #include <signal.h>
@@ -154,6 +164,219 @@ static int set_unplugged(const char *file, const char *label, int out)
 	return fclose(f);
 }
 
+/* ------------------------------------------------ tokens at real speed */
+
+#define DELAY_MS 20
+#define SO_PIN "5720381694026153"
+
+static const char *const slow_calls[] = {
+	"C_GetTokenInfo", "C_OpenSession",	"C_FindObjectsInit",
+	"C_FindObjects",  "C_FindObjectsFinal", "C_GetAttributeValue",
+	"C_Login",	  "C_SetPIN",		"C_InitPIN",
+};
+
+static void token_label(int i, char *out, size_t size)
+{
+	if (i == 1)
+		snprintf(out, size, "国信CA测试主锁");
+	else
+		snprintf(out, size, "CA锁%02d", i);
+}
+
+/* The unplug file: tokens after the first n (of 32 provisioned) out, and
+ * token `out` (1-based, 0 for none) out too. */
+static int set_present(const char *file, int n, int out)
+{
+	char label[64], tmp[300];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.new", file);
+	f = fopen(tmp, "we");
+	if (!f)
+		return -1;
+	for (int i = 1; i <= 64; i++) {
+		token_label(i, label, sizeof(label));
+		if (i > n || i == out)
+			fprintf(f, "%s\n", label);
+	}
+	if (fclose(f) != 0)
+		return -1;
+	return rename(tmp, file);
+}
+
+static double ms_since(uint64_t t0)
+{
+	return (double)(now_ns() - t0) / 1e6;
+}
+
+static const char *goal(double v, double limit)
+{
+	return v <= limit ? "met" : "NOT met";
+}
+
+/* The serial of the token labeled label in the list, into out. */
+static int serial_of(ukey_client *c, const char *label, char *out, size_t size)
+{
+	ukey_token_list *list = NULL;
+	int r = -1;
+
+	if (ukey_client_list_tokens(c, &list) != UKEY_OK)
+		return -1;
+	for (size_t i = 0; i < ukey_token_list_get_count(list); i++) {
+		ukey_token *t = ukey_token_list_get(list, i);
+		if (strcmp(ukey_token_get_label(t), label) == 0) {
+			snprintf(out, size, "%s", ukey_token_get_serial(t));
+			r = 0;
+		}
+	}
+	ukey_token_list_unref(list);
+	return r;
+}
+
+static int run_real_tokens(char **argv)
+{
+	const char *ukeyd = argv[2], *module = argv[3], *profiles = argv[4], *known = argv[5],
+		   *work = argv[6];
+	int n = atoi(argv[7]), status;
+	char sock[256], state[256], unplug[256], faults[256], log[256], env_unplug[300],
+		env_faults[300], last[64], first[64], serial[64];
+	double first_list, removed, added, late, change, unlock;
+	ukey_token_list *list = NULL;
+	size_t listed = 0;
+	UMockdevTestbed *tb = umockdev_testbed_new();
+	ukey_client *c = NULL;
+	struct wait_for w;
+	uint64_t t0;
+	pid_t daemon;
+	FILE *f;
+
+	if (n < 1 || n > 32 || !tb || !umockdev_in_mock_environment())
+		return 2;
+	snprintf(sock, sizeof(sock), "%s/real-%d.sock", work, n);
+	snprintf(state, sizeof(state), "%s/real-%d-state", work, n);
+	snprintf(unplug, sizeof(unplug), "%s/real-unplugged", work);
+	snprintf(faults, sizeof(faults), "%s/real-faults", work);
+	snprintf(log, sizeof(log), "%s/real-%d.log", work, n);
+	snprintf(env_unplug, sizeof(env_unplug), "P11_UNPLUG_FILE=%s", unplug);
+	snprintf(env_faults, sizeof(env_faults), "P11_UNPLUG_FAULTS=%s", faults);
+	f = fopen(faults, "we");
+	if (!f)
+		return 1;
+	for (size_t i = 0; i < sizeof(slow_calls) / sizeof(slow_calls[0]); i++)
+		fprintf(f, "%s * delay=%d\n", slow_calls[i], DELAY_MS);
+	if (fclose(f) != 0 || set_present(unplug, n, 0) < 0)
+		return 1;
+	token_label(n, last, sizeof(last));
+	token_label(1, first, sizeof(first));
+	/* The last token's USB device is there from the start. */
+	if (!umockdev_testbed_add_from_string(tb, DEVICE, NULL))
+		return 1;
+
+	t0 = now_ns();
+	daemon = fork();
+	if (daemon == 0) {
+		FILE *e = freopen(log, "w", stderr);
+		(void)e;
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		putenv(env_unplug);
+		putenv(env_faults);
+		execl(ukeyd, "ukeyd", "--config", "/dev/null", "--socket", sock, "--state-dir",
+		      state, "--ca-profiles", profiles, "--known-tokens", known,
+		      "--known-tokens-dir", "/nonexistent", "--module", module, NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 2000 && ukey_client_new(sock, &c) != UKEY_OK; i++)
+		poll(NULL, 0, 5);
+	if (!c)
+		return 1;
+	/* The first complete list: asked for until it is no longer partial. */
+	for (;;) {
+		if (ukey_client_list_tokens(c, &list) != UKEY_OK)
+			return 1;
+		if (!ukey_token_list_is_scanning(list))
+			break;
+		ukey_token_list_unref(list);
+		poll(NULL, 0, 5);
+	}
+	first_list = ms_since(t0);
+	for (size_t i = 0; i < ukey_token_list_get_count(list); i++)
+		listed += ukey_token_is_initialized(ukey_token_list_get(list, i));
+	ukey_token_list_unref(list);
+	if (listed != (size_t)n) {
+		fprintf(stderr, "%zu tokens listed, %d expected; see %s\n", listed, n, log);
+		return 1;
+	}
+	if (serial_of(c, first, serial, sizeof(serial)) < 0 ||
+	    ukey_client_subscribe(c, on_event, &w))
+		return 1;
+
+	/* Pulled out: the departure's rescan sees the slot gone first. */
+	w = (struct wait_for){UKEY_EVENT_TOKEN_REMOVED, 0};
+	set_present(unplug, n, n);
+	t0 = now_ns();
+	umockdev_testbed_uevent(tb, DEVICE_PATH, "remove");
+	umockdev_testbed_remove_device(tb, DEVICE_PATH);
+	if (wait_event(c, &w, 20000) < 0)
+		return 1;
+	removed = (double)(w.at - t0) / 1e6;
+
+	/* Plugged in among the others, a moment later: read at once. */
+	poll(NULL, 0, 1000);
+	w = (struct wait_for){UKEY_EVENT_TOKEN_ADDED, 0};
+	set_present(unplug, n, 0);
+	t0 = now_ns();
+	if (!umockdev_testbed_add_from_string(tb, DEVICE, NULL) || wait_event(c, &w, 20000) < 0)
+		return 1;
+	added = (double)(w.at - t0) / 1e6;
+
+	/* A PIN job on one token, the hub settled: the others are not read
+	 * again. */
+	poll(NULL, 0, 1000);
+	t0 = now_ns();
+	if (ukey_client_change_pin(c, serial, "123456", "802514", 0) != UKEY_OK)
+		return 1;
+	change = ms_since(t0);
+	t0 = now_ns();
+	if (ukey_client_unlock_pin(c, serial, SO_PIN, NULL, 0) != UKEY_OK)
+		return 1;
+	unlock = ms_since(t0);
+
+	/* Out, then the USB device first and the token 300 ms later, as a
+	 * module that sees it late. */
+	w = (struct wait_for){UKEY_EVENT_TOKEN_REMOVED, 0};
+	set_present(unplug, n, n);
+	umockdev_testbed_uevent(tb, DEVICE_PATH, "remove");
+	umockdev_testbed_remove_device(tb, DEVICE_PATH);
+	if (wait_event(c, &w, 20000) < 0)
+		return 1;
+	poll(NULL, 0, 500); /* nothing owed any more */
+	w = (struct wait_for){UKEY_EVENT_TOKEN_ADDED, 0};
+	t0 = now_ns();
+	if (!umockdev_testbed_add_from_string(tb, DEVICE, NULL))
+		return 1;
+	poll(NULL, 0, 300);
+	set_present(unplug, n, 0);
+	if (wait_event(c, &w, 30000) < 0)
+		return 1;
+	late = (double)(w.at - t0) / 1e6;
+
+	printf("%2d token(s), %d ms per device call:\n", n, DELAY_MS);
+	printf("  first complete list after start      %8.0f ms\n", first_list);
+	printf("  pull one: uevent -> token_removed     %8.0f ms   (goal <= 100 ms: %s)\n", removed,
+	       goal(removed, 100));
+	printf("  plug one: uevent -> token_added       %8.0f ms   (goal <= 500 ms: %s)\n", added,
+	       goal(added, 500));
+	printf("  PIN change, %2d other token(s)        %8.0f ms\n", n - 1, change);
+	printf("  unlock (SO PIN), %2d other token(s)   %8.0f ms\n", n - 1, unlock);
+	printf("  token shown 300 ms late -> token_added %7.0f ms\n", late);
+	fflush(stdout);
+	ukey_client_unref(c);
+	kill(daemon, SIGTERM);
+	waitpid(daemon, &status, 0);
+	g_object_unref(tb);
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	const char *ukeyd, *module, *profiles, *known, *work, *label;
@@ -166,6 +389,8 @@ int main(int argc, char **argv)
 
 	if (argc == 3 && strcmp(argv[1], "--listen") == 0)
 		return run_listener(atoi(argv[2]));
+	if (argc == 8 && strcmp(argv[1], "--real-tokens") == 0)
+		return run_real_tokens(argv);
 	if (argc != 8) {
 		fprintf(stderr,
 			"usage: %s UKEYD P11_UNPLUG_SO CA_PROFILES KNOWN_TOKENS WORKDIR "
@@ -218,10 +443,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ukeyd did not start; see %s\n", log);
 		return 1;
 	}
-	ukey_token_list *list = NULL;
-	if (ukey_client_list_tokens(c, &list) != UKEY_OK) /* waits for the first scan */
-		return 1;
-	ukey_token_list_unref(list);
+	/* The first scan is in when the list is no longer partial. */
+	for (bool scanning = true; scanning;) {
+		ukey_token_list *list = NULL;
+		if (ukey_client_list_tokens(c, &list) != UKEY_OK)
+			return 1;
+		scanning = ukey_token_list_is_scanning(list);
+		ukey_token_list_unref(list);
+		if (scanning)
+			poll(NULL, 0, 20);
+	}
 	poll(NULL, 0, 300); /* the listener has registered by now */
 	struct wait_for w;
 	if (ukey_client_subscribe(c, on_event, &w) != UKEY_OK)

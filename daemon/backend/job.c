@@ -93,6 +93,7 @@ void job_free(struct job *j)
 	ukey_secret_free(j->pin);
 	ukey_secret_free(j->new_pin);
 	free(j->serial);
+	free(j->place.name);
 	scan_result_free(j->scan);
 	free(j);
 }

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "token.h"
 #include "ukey/ukey.h"
 
 struct scan_result;
@@ -44,6 +45,7 @@ struct job {
 	struct job *next; /* in a worker's queue */
 	enum job_kind kind;
 	char *serial;
+	struct token_place place; /* where the worker last saw the token (the worker's) */
 	struct ukey_secret *pin;
 	struct ukey_secret *new_pin;
 	bool force; /* the caller accepts spending the final try */

@@ -37,9 +37,8 @@ struct worker {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	/* under lock */
-	uint64_t requested;  /* seq of the newest scan asked for */
-	bool full_requested; /* one of the scans asked for re-reads every token */
-	bool reload_requested;
+	uint64_t requested;	  /* seq of the newest scan asked for */
+	enum worker_scan pending; /* the strongest kind asked for since the last scan */
 	bool quit;
 	struct scan_result *done;     /* the newest view handed on, not yet taken */
 	uint64_t completed;	      /* seq of the newest complete scan */
@@ -174,12 +173,6 @@ static bool places_have(const struct token_place *places, size_t n, const struct
 	return false;
 }
 
-enum scan_kind {
-	SCAN_INCREMENTAL, /* read again only what the listing shows changed */
-	SCAN_FULL,	  /* read every token again */
-	SCAN_RELOADED,	  /* every token, after the library was reloaded: one view */
-};
-
 /*
  * Brings the view up to date and hands it on after each change, so that a
  * token gone or plugged is announced at once, not after every other token
@@ -189,10 +182,10 @@ enum scan_kind {
  * renumbered: the view is only handed on whole, and the cache keeps each
  * token's identity by serial.
  */
-static void scan(struct worker *w, enum scan_kind kind, uint64_t seq)
+static void scan(struct worker *w, enum worker_scan kind, uint64_t seq)
 {
 	struct token_place *places = NULL;
-	bool partial = kind != SCAN_RELOADED;
+	bool partial = kind != WORKER_SCAN_RELOAD;
 	_cleanup_free_ bool *known_before = NULL;
 	struct view v = {0};
 	char *msg = NULL;
@@ -210,7 +203,7 @@ static void scan(struct worker *w, enum scan_kind kind, uint64_t seq)
 		return;
 	}
 	/* After a reload the view starts empty: its places may be stale. */
-	if (kind != SCAN_RELOADED && view_copy(&v, &w->known) < 0)
+	if (kind != WORKER_SCAN_RELOAD && view_copy(&v, &w->known) < 0)
 		goto out;
 
 	/* Gone. */
@@ -234,11 +227,18 @@ static void scan(struct worker *w, enum scan_kind kind, uint64_t seq)
 			ssize_t k = view_find_place(&v, &places[i]);
 			struct token *head = NULL, *t;
 
-			if (known_before[i] != (pass == 1))
+			if (known_before[i] != (pass == 1) ||
+			    (pass == 1 && kind == WORKER_SCAN_PLACES))
 				continue;
-			if (k >= 0 && kind == SCAN_INCREMENTAL) {
-				if (w->ops->read_head(w->state, &places[i], &head) >= 0 && head &&
-				    token_same_head(head, v.tokens[k])) {
+			if (k >= 0 && kind == WORKER_SCAN_INCREMENTAL) {
+				if (w->ops->read_head(w->state, &places[i], &head) < 0 || !head) {
+					/* Gone meanwhile, or unreadable (logged). */
+					view_remove(&v, (size_t)k);
+					if (partial)
+						post(w, view_result(&v), false, seq);
+					continue;
+				}
+				if (token_same_head(head, v.tokens[k])) {
 					token_unref(head);
 					continue; /* unchanged: its record stands */
 				}
@@ -295,8 +295,15 @@ static struct scan_result *scan_one(struct worker *w, const char *serial)
 
 static void run_job(struct worker *w, struct job *j)
 {
+	const struct token *t = NULL;
+
 	j->outcome = JOB_TOKEN_REMOVED;
-	if (!w->state)
+	for (size_t i = 0; i < w->known.n && !t; i++)
+		if (streq_ptr(w->known.tokens[i]->serial, j->serial))
+			t = w->known.tokens[i];
+	/* The backend goes straight to the token's place: no listing of
+	 * every token first. */
+	if (!w->state || !t || token_place_copy(&j->place, &t->place) < 0)
 		return;
 	switch (j->kind) {
 	case JOB_CHANGE_PIN:
@@ -324,7 +331,7 @@ static void *worker_main(void *arg)
 
 	for (;;) {
 		struct job *job, **tail;
-		enum scan_kind kind;
+		enum worker_scan kind;
 		uint64_t target;
 
 		pthread_mutex_lock(&w->lock);
@@ -338,11 +345,9 @@ static void *worker_main(void *arg)
 		if (job)
 			w->jobs = job->next;
 		target = w->requested;
-		kind = w->reload_requested ? SCAN_RELOADED
-		       : w->full_requested ? SCAN_FULL
-					   : SCAN_INCREMENTAL;
+		kind = w->pending;
 		if (!job)
-			w->reload_requested = w->full_requested = false;
+			w->pending = WORKER_SCAN_PLACES;
 		pthread_mutex_unlock(&w->lock);
 
 		if (job) {
@@ -361,7 +366,7 @@ static void *worker_main(void *arg)
 			wake_loop(w);
 			continue;
 		}
-		if (kind == SCAN_RELOADED && w->state) {
+		if (kind == WORKER_SCAN_RELOAD && w->state) {
 			log_info("%s: re-initializing it, so that it looks for tokens anew",
 				 w->path);
 			w->ops->unload(w->state);
@@ -403,6 +408,7 @@ int worker_start(const struct backend_ops *ops, const char *path,
 		return r;
 	}
 	w->requested = 1; /* the initial scan */
+	w->pending = WORKER_SCAN_FULL;
 	r = pthread_create(&w->thread, NULL, worker_main, w);
 	if (r != 0) {
 		worker_free(w);
@@ -467,10 +473,8 @@ uint64_t worker_request_scan(struct worker *w, enum worker_scan how)
 
 	pthread_mutex_lock(&w->lock);
 	seq = ++w->requested;
-	if (how == WORKER_SCAN_FULL)
-		w->full_requested = true;
-	else if (how == WORKER_SCAN_RELOAD)
-		w->reload_requested = true;
+	if (how > w->pending)
+		w->pending = how;
 	pthread_cond_signal(&w->wake);
 	pthread_mutex_unlock(&w->lock);
 	return seq;

@@ -35,8 +35,13 @@ int worker_get_fd(const struct worker *w);
  * itself (where it can). The caller reads it and asks for a scan. */
 int worker_get_device_event_fd(const struct worker *w);
 
+/* From the lightest to the strongest: requests made while one is queued
+ * share it, as the strongest of them. */
 enum worker_scan {
-	WORKER_SCAN_INCREMENTAL, /* read again only the tokens whose listing changed */
+	/* Only places gone and new ones: a chase after a USB device, which
+	 * adds or removes a place, asking again and again for little. */
+	WORKER_SCAN_PLACES,
+	WORKER_SCAN_INCREMENTAL, /* and known tokens whose listing changed */
 	WORKER_SCAN_FULL,	 /* read every token again */
 	/* Unload and load the library first (C_Finalize, C_Initialize): some
 	 * see only the tokens present when they were initialized. */
@@ -44,8 +49,7 @@ enum worker_scan {
 };
 
 /* Asks for a scan; returns the seq whose complete result will reflect
- * it. Requests made while a scan is queued share it, as the strongest of
- * them. While it runs the worker hands on partial views (scan-result.h). */
+ * it. While it runs the worker hands on partial views (scan-result.h). */
 uint64_t worker_request_scan(struct worker *w, enum worker_scan how);
 
 /* The newest view handed on (older unread ones are superseded), or NULL.

@@ -12,11 +12,16 @@
 #include "usb-hotplug.h"
 #include "util.h"
 
-/* Rescans at 0, 0.25, 0.75, 1.75, 3.75, 7.75 and 15.75 s after the report;
- * at 1.75 s a module that still shows no arrival is re-initialized. */
-#define FIRST_RETRY_USEC 250000u
-#define MAX_ATTEMPTS 7u
-#define RELOAD_AFTER_ATTEMPTS 3u
+/* When to rescan, in ms after the report. A USB token arriving or leaving
+ * adds or removes a place (a slot with a token), so a rescan only looks
+ * for places gone or new: cheap (a token's listing would cost a device
+ * call each), so it is asked often at first, when a module that sees a
+ * token late most likely does. At 1 s a module that still shows no
+ * arrival is re-initialized. */
+static const unsigned retry_at_ms[] = {0, 100, 200, 300, 500, 700, 1000, 1500, 3000, 6000, 12000};
+#define MAX_ATTEMPTS (sizeof(retry_at_ms) / sizeof(retry_at_ms[0]))
+#define RELOAD_AT_MS 1000u
+#define GIVE_UP_AFTER_LAST_MS 4000u
 
 struct usb_rescan {
 	sd_event *loop;
@@ -98,8 +103,9 @@ static void chase_unlink_free(struct usb_chase *c)
 	free(c);
 }
 
-/* Asks the target modules for a scan, except those still busy with the
- * previous one: a slow token must not pile up requests. A module that
+/* Asks the target modules for a scan. One asked while it still scans gets
+ * one more after it (the running one may have listed the places before
+ * the token came); requests never pile up beyond that. A module that
  * still shows no new token about a second after an arrival may be one
  * that sees only the tokens present when it was initialized (SoftHSM is
  * one, some vendor modules too): it is re-initialized, once, when no PIN
@@ -107,11 +113,11 @@ static void chase_unlink_free(struct usb_chase *c)
 static void chase_rescan(struct usb_chase *c)
 {
 	struct inventory *inv = c->u->inv;
-	bool late = c->report.arrived && c->attempts >= RELOAD_AFTER_ATTEMPTS;
+	bool late = c->report.arrived && retry_at_ms[c->attempts] >= RELOAD_AT_MS;
 
 	for (size_t i = 0; i < inventory_count_modules(inv); i++) {
 		struct module *m = inventory_get_module(inv, i);
-		if (!c->targets[i] || module_is_scanning(m))
+		if (!c->targets[i])
 			continue;
 		if (late && !c->reloaded[i] && !module_has_jobs(m)) {
 			c->reloaded[i] = true;
@@ -122,7 +128,7 @@ static void chase_rescan(struct usb_chase *c)
 			module_request_scan(m, WORKER_SCAN_RELOAD);
 			continue;
 		}
-		module_request_scan(m, WORKER_SCAN_INCREMENTAL);
+		module_request_scan(m, WORKER_SCAN_PLACES);
 	}
 	c->attempts++;
 }
@@ -152,7 +158,12 @@ static int on_chase_timer(sd_event_source *s, uint64_t usec, void *userdata)
 		return 0;
 	}
 	chase_rescan(c);
-	(void)sd_event_source_set_time_relative(s, (uint64_t)FIRST_RETRY_USEC << (c->attempts - 1));
+	/* After the last rescan, time for it to finish before giving up. */
+	(void)sd_event_source_set_time_relative(
+		s, (uint64_t)(c->attempts < MAX_ATTEMPTS
+				      ? retry_at_ms[c->attempts] - retry_at_ms[c->attempts - 1]
+				      : GIVE_UP_AFTER_LAST_MS) *
+			   1000u);
 	(void)sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
 	return 0;
 }
@@ -188,8 +199,9 @@ void usb_rescan_on_report(const struct usb_device_report *r, void *userdata)
 	if (!c || !(c->targets = calloc(n + 1, sizeof(*c->targets))) ||
 	    !(c->baseline = calloc(n + 1, sizeof(*c->baseline))) ||
 	    !(c->reloaded = calloc(n + 1, sizeof(*c->reloaded))) ||
-	    sd_event_add_time_relative(u->loop, &c->timer, CLOCK_MONOTONIC, FIRST_RETRY_USEC, 0,
-				       on_chase_timer, c) < 0) {
+	    sd_event_add_time_relative(u->loop, &c->timer, CLOCK_MONOTONIC,
+				       (uint64_t)retry_at_ms[1] * 1000u, 0, on_chase_timer,
+				       c) < 0) {
 		log_error("USB token %04x:%04x: cannot follow it (out of memory); use "
 			  "\"ukeyctl refresh\"",
 			  r->vid, r->pid);

@@ -425,7 +425,9 @@ static int replace_file(const char *path, const char *text)
 	return 0;
 }
 
-int harness_set_plugged(const struct harness *h, const char *label, bool in)
+/* Rewrites the unplug file: its lines but those starting with drop
+ * (exactly equal to it when whole), then add (NULL: none). */
+static int edit_unplug_file(const struct harness *h, const char *drop, bool whole, const char *add)
 {
 	char *text = NULL, *line = NULL;
 	size_t text_len = 0, len = 0;
@@ -439,11 +441,11 @@ int harness_set_plugged(const struct harness *h, const char *label, bool in)
 	}
 	while (f && getline(&line, &len, f) > 0) {
 		line[strcspn(line, "\n")] = '\0';
-		if (strcmp(line, label) != 0)
+		if (whole ? strcmp(line, drop) != 0 : strncmp(line, drop, strlen(drop)) != 0)
 			fprintf(out, "%s\n", line);
 	}
-	if (!in)
-		fprintf(out, "%s\n", label);
+	if (add)
+		fprintf(out, "%s\n", add);
 	free(line);
 	if (f)
 		fclose(f);
@@ -454,33 +456,19 @@ int harness_set_plugged(const struct harness *h, const char *label, bool in)
 	return r;
 }
 
+int harness_set_plugged(const struct harness *h, const char *label, bool in)
+{
+	return edit_unplug_file(h, label, true, in ? NULL : label);
+}
+
 int harness_set_unplug_rule(const struct harness *h, const char *verb, const char *label,
 			    const char *arg)
 {
-	char *text = NULL, *line = NULL, prefix[160];
-	size_t text_len = 0, len = 0;
-	FILE *out = open_memstream(&text, &text_len), *f = fopen(h->unplug_file, "re");
-	int r;
+	char prefix[160], rule[320];
 
-	if (!out) {
-		if (f)
-			fclose(f);
-		return -1;
-	}
 	snprintf(prefix, sizeof(prefix), "%s %s ", verb, label);
-	while (f && getline(&line, &len, f) > 0)
-		if (strncmp(line, prefix, strlen(prefix)) != 0)
-			fputs(line, out);
-	if (arg)
-		fprintf(out, "%s%s\n", prefix, arg);
-	free(line);
-	if (f)
-		fclose(f);
-	if (fclose(out) != 0)
-		return -1;
-	r = replace_file(h->unplug_file, text);
-	free(text);
-	return r;
+	snprintf(rule, sizeof(rule), "%s%s", prefix, arg ? arg : "");
+	return edit_unplug_file(h, prefix, false, arg ? rule : NULL);
 }
 
 int harness_set_faults(const struct harness *h, const char *text)

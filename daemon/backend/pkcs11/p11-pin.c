@@ -11,6 +11,7 @@
 #include "p11-selftest.h"
 #include "secret.h"
 #include "token-analysis.h"
+#include "text-decode.h"
 #include "token.h"
 #include "util.h"
 
@@ -55,109 +56,114 @@ static enum job_outcome lockout_guard(const struct job *j, CK_FLAGS flags)
 	return JOB_DONE;
 }
 
-/* The private data objects, seen only while logged in (the login is the
- * token's, so a session of our own sees them too). */
-static CK_RV read_private_objects(struct p11_module *m, CK_SLOT_ID id, struct private_read_job *j)
+/* Fresh flags before a login (any copy is as old as the last read), and
+ * the lockout guard on them: false when nothing may be tried, with the
+ * outcome set. The token at the job's place must still be the job's. */
+static bool guard_passes(struct p11_module *m, struct job *j)
 {
-	CK_SESSION_HANDLE s;
-	CK_RV rv;
-
-	j->objects = token_new();
-	if (!j->objects || !(j->objects->module = strdup(m->path)) ||
-	    !(j->objects->serial = strdup(j->job.serial)))
-		return CKR_HOST_MEMORY;
-	rv = m->fl->C_OpenSession(id, CKF_SERIAL_SESSION, NULL, NULL, &s);
-	if (rv != CKR_OK)
-		return rv;
-	rv = p11_read_session_private_data(m->fl, s, j->objects);
-	m->fl->C_CloseSession(s);
-	if (rv == CKR_OK && token_find_seals(j->objects) < 0)
-		rv = CKR_HOST_MEMORY;
-	return rv;
-}
-
-/* What a job does between its login and its logout; NULL for a probe,
- * whose login is all it does. Sets j->outcome (and rv) on failure. */
-typedef void (*logged_in_fn)(struct p11_module *m, PKCS11_SLOT *slot, CK_SLOT_ID id, struct job *j);
-
-/* One login, never retried, then the operation. */
-static void with_login(struct p11_module *m, struct job *j, logged_in_fn op)
-{
-	bool so = j->kind == JOB_UNLOCK_PIN;
+	_cleanup_free_ char *serial = NULL;
 	CK_TOKEN_INFO info;
-	PKCS11_SLOT *slot;
-	CK_SLOT_ID id;
 	CK_RV rv;
 
-	j->outcome = JOB_TOKEN_REMOVED;
-	/* libp11's slots are enumerated for the job alone, and released after
-	 * it: with them goes the copy of the PIN libp11 keeps after a login. */
-	p11_module_refresh_slots(m);
-	slot = p11_module_find_slot(m, j->serial);
-	if (!slot)
-		goto release;
-	id = PKCS11_get_slotid_from_slot(slot);
-	/* Fresh flags: libp11's copy is as old as the last enumeration. */
-	rv = m->fl->C_GetTokenInfo(id, &info);
+	rv = m->fl->C_GetTokenInfo(j->place.index, &info);
 	if (rv != CKR_OK) {
 		j->rv = rv;
 		j->outcome = removed_or_failed(rv);
-		goto release;
+		return false;
+	}
+	serial = p11_text_decode(info.serialNumber, sizeof(info.serialNumber));
+	if (!serial || strcmp(serial, j->serial) != 0) {
+		j->outcome = serial ? JOB_TOKEN_REMOVED : JOB_FAILED;
+		return false;
 	}
 	j->outcome = lockout_guard(j, info.flags);
-	if (j->outcome != JOB_DONE)
-		goto flags;
+	return j->outcome == JOB_DONE;
+}
 
+/* The PIN states after the attempt, for the reply and the cache. */
+static void read_states_after(struct p11_module *m, struct job *j)
+{
+	bool so = j->kind == JOB_UNLOCK_PIN;
+	CK_TOKEN_INFO info;
+
+	if (m->fl->C_GetTokenInfo(j->place.index, &info) != CKR_OK)
+		return;
+	j->user_pin = p11_pin_state(info.flags, false);
+	j->so_pin = p11_pin_state(info.flags, true);
+	/* A wrong PIN on the final try: say what it did. */
+	if (j->outcome == JOB_WRONG_PIN && (so ? j->so_pin : j->user_pin) == UKEY_PIN_LOCKED)
+		j->outcome = JOB_PIN_LOCKED;
+}
+
+/* What a job does in its logged-in session; NULL for a probe, whose
+ * login is all it does. Returns CKR_OK or what failed. */
+typedef CK_RV (*logged_in_fn)(struct p11_module *m, CK_SESSION_HANDLE s, struct job *j);
+
+/*
+ * One login, never retried, then the operation, through the module's own
+ * function list: a job touches its token only (libp11 would enumerate
+ * every slot first, a device call per token), and no library keeps a copy
+ * of the PIN after it.
+ */
+static void with_login(struct p11_module *m, struct job *j, logged_in_fn op)
+{
+	bool so = j->kind == JOB_UNLOCK_PIN;
+	CK_SESSION_HANDLE s;
+	CK_RV rv;
+
+	if (!guard_passes(m, j))
+		goto states;
 	/* R/W before any login: an SO login fails while a read-only session
-	 * exists (libp11 pitfall), and C_SetPIN/C_InitPIN need R/W anyway. */
-	if (PKCS11_open_session(slot, 1) < 0 || PKCS11_login(slot, so, j->pin->data) < 0) {
-		j->rv = p11_last_ck_rv();
-		j->outcome = outcome_of(j->rv);
-		goto flags;
+	 * exists, and C_SetPIN/C_InitPIN need R/W anyway. */
+	rv = m->fl->C_OpenSession(j->place.index, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL,
+				  &s);
+	if (rv != CKR_OK) {
+		j->rv = rv;
+		j->outcome = removed_or_failed(rv);
+		goto states;
 	}
-	if (op)
-		op(m, slot, id, j);
-	(void)PKCS11_logout(slot);
-	ERR_clear_error();
-flags:
-	if (m->fl->C_GetTokenInfo(id, &info) == CKR_OK) {
-		j->user_pin = p11_pin_state(info.flags, false);
-		j->so_pin = p11_pin_state(info.flags, true);
-		/* A wrong PIN on the final try: say what it did. */
-		if (j->outcome == JOB_WRONG_PIN &&
-		    (so ? j->so_pin : j->user_pin) == UKEY_PIN_LOCKED)
-			j->outcome = JOB_PIN_LOCKED;
+	rv = m->fl->C_Login(s, so ? CKU_SO : CKU_USER, (CK_UTF8CHAR_PTR)j->pin->data, j->pin->len);
+	if (rv != CKR_OK) {
+		j->rv = rv;
+		j->outcome = outcome_of(rv);
+	} else {
+		rv = op ? op(m, s, j) : CKR_OK;
+		if (rv != CKR_OK) {
+			j->rv = rv;
+			j->outcome = removed_or_failed(rv);
+		}
+		(void)m->fl->C_Logout(s);
 	}
-release:
-	p11_module_release_slots(m);
+	m->fl->C_CloseSession(s);
+states:
+	read_states_after(m, j);
 }
 
-static void set_pin(struct p11_module *m, PKCS11_SLOT *slot, CK_SLOT_ID id, struct job *j)
+static CK_RV set_pin(struct p11_module *m, CK_SESSION_HANDLE s, struct job *j)
 {
-	if (PKCS11_change_pin(slot, j->pin->data, j->new_pin->data) < 0) {
-		j->rv = p11_last_ck_rv();
-		j->outcome = removed_or_failed(j->rv);
-	}
+	return m->fl->C_SetPIN(s, (CK_UTF8CHAR_PTR)j->pin->data, j->pin->len,
+			       (CK_UTF8CHAR_PTR)j->new_pin->data, j->new_pin->len);
 }
 
-static void init_pin(struct p11_module *m, PKCS11_SLOT *slot, CK_SLOT_ID id, struct job *j)
+static CK_RV init_pin(struct p11_module *m, CK_SESSION_HANDLE s, struct job *j)
 {
-	if (PKCS11_init_pin(slot->token, j->new_pin->data) < 0) {
-		j->rv = p11_last_ck_rv();
-		j->outcome = removed_or_failed(j->rv);
-	}
+	return m->fl->C_InitPIN(s, (CK_UTF8CHAR_PTR)j->new_pin->data, j->new_pin->len);
 }
 
-static void read_private(struct p11_module *m, PKCS11_SLOT *slot, CK_SLOT_ID id, struct job *j)
+/* The private data objects, seen only while logged in. */
+static CK_RV read_private(struct p11_module *m, CK_SESSION_HANDLE s, struct job *j)
 {
-	j->rv = read_private_objects(m, id, container_of(j, struct private_read_job, job));
-	if (j->rv != CKR_OK)
-		j->outcome = removed_or_failed(j->rv);
-}
+	struct private_read_job *pj = container_of(j, struct private_read_job, job);
+	CK_RV rv;
 
-static void selftest(struct p11_module *m, PKCS11_SLOT *slot, CK_SLOT_ID id, struct job *j)
-{
-	p11_selftest_run(container_of(j, struct selftest_job, job), slot);
+	pj->objects = token_new();
+	if (!pj->objects || !(pj->objects->module = strdup(m->path)) ||
+	    !(pj->objects->serial = strdup(j->serial)))
+		return CKR_HOST_MEMORY;
+	rv = p11_read_session_private_data(m->fl, s, pj->objects);
+	if (rv == CKR_OK && token_find_seals(pj->objects) < 0)
+		rv = CKR_HOST_MEMORY;
+	return rv;
 }
 
 void p11_change_pin(void *module, struct job *j)
@@ -180,7 +186,30 @@ void p11_read_private(void *module, struct job *j)
 	with_login(module, j, read_private);
 }
 
+/* The self-test signs and decrypts through OpenSSL keys, which libp11
+ * provides: it logs in through libp11, whose slots are enumerated for it
+ * alone and released after it, and with them the copy of the PIN libp11
+ * keeps after a login. */
 void p11_selftest(void *module, struct job *j)
 {
-	with_login(module, j, selftest);
+	struct p11_module *m = module;
+	PKCS11_SLOT *slot;
+
+	if (!guard_passes(m, j))
+		goto states;
+	p11_module_refresh_slots(m);
+	slot = p11_module_find_slot(m, j->serial);
+	if (!slot) {
+		j->outcome = JOB_TOKEN_REMOVED;
+	} else if (PKCS11_open_session(slot, 1) < 0 || PKCS11_login(slot, 0, j->pin->data) < 0) {
+		j->rv = p11_last_ck_rv();
+		j->outcome = outcome_of(j->rv);
+	} else {
+		p11_selftest_run(container_of(j, struct selftest_job, job), slot);
+		(void)PKCS11_logout(slot);
+	}
+	ERR_clear_error();
+	p11_module_release_slots(m);
+states:
+	read_states_after(m, j);
 }

@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * PIN jobs on a PKCS#11 token through libp11: the token's flags read
- * fresh, the lockout guard, one login on a R/W session (never retried),
- * the operation, a logout, the flags read again. libp11's copy of the PIN
- * goes with its slots at the next refresh (the scan that follows a job).
+ * PIN jobs on a PKCS#11 token at the place the worker last saw it: the
+ * token's flags read fresh, the lockout guard, one login on a R/W session
+ * (never retried), the operation, a logout, the flags read again.
  */
 #pragma once
 

@@ -39,6 +39,16 @@ static const CK_ULONG room[A_N] = {
 	[A_EC_POINT] = 256,
 };
 
+/* Where an attribute of the template is kept (one of wanted[]). */
+static int wanted_index(CK_ATTRIBUTE_TYPE type)
+{
+	int i = 0;
+
+	while (i < A_N - 1 && wanted[i] != type)
+		i++;
+	return i;
+}
+
 /* One object's attributes; buf[i] holds len[i] bytes, or is NULL when the
  * object lacks the attribute (or keeps it secret). */
 struct attrs {
@@ -137,9 +147,7 @@ static CK_RV read_attrs(CK_FUNCTION_LIST_PTR fl, CK_SESSION_HANDLE s, CK_OBJECT_
 	if (!template_processed(rv))
 		return rv;
 	for (int k = 0; k < n; k++) {
-		int i = 0;
-		while (wanted[i] != t[k].type)
-			i++;
+		int i = wanted_index(t[k].type);
 		if (t[k].ulValueLen == CK_UNAVAILABLE_INFORMATION)
 			continue;
 		if (t[k].ulValueLen > MAX_OBJECT_VALUE)
@@ -153,9 +161,7 @@ static CK_RV read_attrs(CK_FUNCTION_LIST_PTR fl, CK_SESSION_HANDLE s, CK_OBJECT_
 	if (!template_processed(rv))
 		return rv;
 	for (int k = 0; k < n; k++) {
-		int i = 0;
-		while (wanted[i] != t[k].type)
-			i++;
+		int i = wanted_index(t[k].type);
 		if (!a->buf[i])
 			continue;
 		if (t[k].ulValueLen == CK_UNAVAILABLE_INFORMATION) {
