@@ -173,8 +173,11 @@ static void read_peer_program(struct client *c)
 		n = read(fd, c->program, sizeof(c->program) - 1);
 		close(fd);
 	}
+	/* The kernel ends comm with one newline; the name itself may hold
+	 * any byte (a newline too), kept as it is and escaped where shown. */
+	if (n > 0 && c->program[n - 1] == '\n')
+		n--;
 	c->program[n > 0 ? n : 0] = '\0';
-	c->program[strcspn(c->program, "\n")] = '\0';
 }
 
 bool client_has_group(const struct client *c, gid_t gid)
