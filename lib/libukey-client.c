@@ -41,8 +41,9 @@ struct ukey_client {
 	int64_t next_id;
 	unsigned timeout_ms;
 	char *daemon_version;
-	char *error_reason; /* of the last failed request */
-	char *socket_path;  /* to reconnect to */
+	char *error_reason;   /* of the last failed request */
+	unsigned retry_after; /* s, of the last failed request */
+	char *socket_path;    /* to reconnect to */
 	ukey_event_fn event_fn;
 	void *event_userdata;
 	json_object *queued; /* events read while waiting for a reply */
@@ -141,8 +142,12 @@ static enum ukey_error client_wait(ukey_client *c, short events, int64_t deadlin
 	}
 }
 
-static enum ukey_error client_send(ukey_client *c, const char *buf, size_t len, int64_t deadline)
+/* *ret_sent (may be NULL) says how much went out before a failure. */
+static enum ukey_error client_send(ukey_client *c, const char *buf, size_t len, int64_t deadline,
+				   size_t *ret_sent)
 {
+	if (ret_sent)
+		*ret_sent = 0;
 	while (len > 0) {
 		ssize_t n = send(c->sock, buf, len, MSG_NOSIGNAL);
 		if (n < 0) {
@@ -158,8 +163,22 @@ static enum ukey_error client_send(ukey_client *c, const char *buf, size_t len, 
 		}
 		buf += n;
 		len -= (size_t)n;
+		if (ret_sent)
+			*ret_sent += (size_t)n;
 	}
 	return UKEY_OK;
+}
+
+/* Whether ukeyd has closed this connection while it was not in use (it
+ * lets idle connections go): the socket reads as end of file. */
+static bool client_was_let_go(ukey_client *c)
+{
+	struct pollfd p = {.fd = c->sock, .events = POLLIN};
+	char byte;
+
+	if (poll(&p, 1, 0) <= 0 || !(p.revents & (POLLIN | POLLHUP)))
+		return false;
+	return recv(c->sock, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
 }
 
 /* Reads the next complete message from the daemon. */
@@ -247,35 +266,56 @@ static bool take_reply(ukey_client *c, json_object *msg, int64_t id, enum ukey_e
 			if (json_object_object_get_ex(err, "reason", &v) &&
 			    json_object_is_type(v, json_type_string))
 				c->error_reason = strdup(json_object_get_string(v));
+			if (json_object_object_get_ex(err, "retry_after", &v) &&
+			    json_object_is_type(v, json_type_int) && json_object_get_int64(v) > 0)
+				c->retry_after = (unsigned)(json_object_get_int64(v) > 86400
+								    ? 86400
+								    : json_object_get_int64(v));
 		} else if (json_object_object_get_ex(msg, "result", &result)) {
 			*ret_result = json_object_get(result);
 		} else {
 			*ret_error = UKEY_E_PROTOCOL;
 		}
 	} else if (ret_error && !v && json_object_object_get_ex(msg, "error", &err)) {
+		/* Not an answer to a request: ukeyd refused the connection
+		 * ("busy") or the line, and hangs up. */
 		answered = true;
 		*ret_error = error_from_wire(err);
+		client_disconnect(c);
 	}
 	json_object_put(msg);
 	return answered;
 }
 
+static enum ukey_error client_connect(ukey_client *c);
+
 /*
  * Sends one request and waits for the reply with its id. Takes ownership
  * of params. On success *ret_result holds a reference to the result.
  * A transport or protocol failure closes the connection for good: after
- * it the stream can no longer be trusted to be in step.
+ * it the stream can no longer be trusted to be in step. A connection
+ * ukeyd let go while it was idle is made again first (not for a
+ * subscribed client: ukey_client_dispatch() tells the application).
  */
 static enum ukey_error client_call(ukey_client *c, const char *method, json_object *params,
 				   json_object **ret_result)
 {
 	json_object *req = NULL, *msg = NULL;
 	_cleanup_free_ char *line = NULL;
+	bool hello = strcmp(method, "hello") == 0;
 	char *line_in;
 	enum ukey_error e;
 	int64_t id, deadline;
-	size_t len, len_in;
+	size_t len, len_in, sent;
 
+	if (c->sock >= 0 && !hello && !c->event_fn && client_was_let_go(c)) {
+		client_disconnect(c);
+		e = client_connect(c);
+		if (e != UKEY_OK) {
+			json_object_put(params);
+			return e;
+		}
+	}
 	if (c->sock < 0) {
 		json_object_put(params);
 		return UKEY_E_DISCONNECTED;
@@ -300,8 +340,24 @@ static enum ukey_error client_call(ukey_client *c, const char *method, json_obje
 
 	free(c->error_reason);
 	c->error_reason = NULL;
-	e = client_send(c, line, len, deadline);
+	c->retry_after = 0;
+	e = client_send(c, line, len, deadline, &sent);
+	if (e == UKEY_E_DISCONNECTED && sent == 0 && !hello && !c->event_fn) {
+		/* Let go between the check above and the send: nothing of the
+		 * request went out, so it is sent once more on a new connection. */
+		client_disconnect(c);
+		e = client_connect(c);
+		if (e == UKEY_OK)
+			e = client_send(c, line, len, deadline, &sent);
+	}
 	OPENSSL_cleanse(line, len);
+	if (e == UKEY_E_DISCONNECTED && c->sock >= 0) {
+		/* Refused at the door: ukeyd said why ("busy", with a null id)
+		 * and hung up before the request was taken. */
+		while (client_recv(c, &msg, now_ms()) == UKEY_OK)
+			if (take_reply(c, msg, id, &e, ret_result))
+				break;
+	}
 	while (e == UKEY_OK) {
 		e = client_recv(c, &msg, deadline);
 		if (e != UKEY_OK)
@@ -322,19 +378,25 @@ static enum ukey_error client_call(ukey_client *c, const char *method, json_obje
 	return e;
 }
 
-static int connect_unix(const char *path)
+/* A local stream connect completes at once, unless ukeyd's backlog is
+ * full (a flood of connects, or ukeyd busy): then it waits its turn, up
+ * to timeout_ms (0: for ever), as the kernel queues it, instead of
+ * failing as a non-blocking one would. */
+static int connect_unix(const char *path, unsigned timeout_ms)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd;
+	struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
+	int fd, flags;
 
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
 	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	/* A local stream connect completes or fails at once. */
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS) {
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0 ||
+	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    (flags = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
 		int r = -errno;
 		close(fd);
 		return r;
@@ -349,9 +411,15 @@ static enum ukey_error client_connect(ukey_client *c)
 	enum ukey_error e;
 
 	ukey_linebuf_init(&c->in, UKEY_MAX_REPLY_SIZE, false);
-	c->sock = connect_unix(c->socket_path);
-	if (c->sock < 0)
+	c->sock = connect_unix(c->socket_path, c->timeout_ms);
+	if (c->sock == -EAGAIN || c->sock == -EINPROGRESS) {
+		c->sock = -1;
+		return UKEY_E_BUSY; /* waited timeout_ms in ukeyd's backlog */
+	}
+	if (c->sock < 0) {
+		c->sock = -1;
 		return UKEY_E_UNREACHABLE;
+	}
 	params = json_object_new_object();
 	if (!params) {
 		client_disconnect(c);
@@ -377,8 +445,10 @@ static enum ukey_error client_connect(ukey_client *c)
 			e = UKEY_E_NO_MEMORY;
 	}
 	if (e != UKEY_OK) {
+		/* Connected, then hung up on before the handshake: ukeyd runs
+		 * and refused this connection (a flood of them, or stopping). */
 		client_disconnect(c);
-		return e == UKEY_E_DISCONNECTED ? UKEY_E_UNREACHABLE : e;
+		return e == UKEY_E_DISCONNECTED ? UKEY_E_BUSY : e;
 	}
 	retry_timer_set(c, false);
 	return UKEY_OK;

@@ -25,7 +25,8 @@ UKEY_EXPORT const char *ukey_strerror(enum ukey_error err)
 		[UKEY_E_PERMISSION] = "permission denied",
 		[UKEY_E_TOKEN_REMOVED] = "the token was removed",
 		[UKEY_E_TOKEN] = "the token failed the operation",
-		[UKEY_E_BUSY] = "ukeyd is busy",
+		[UKEY_E_BUSY] = "ukeyd is overloaded (too many connections) or still reading the "
+				"tokens; try again",
 		[UKEY_E_NOT_CMS] = "not an encrypted bid file (CMS)",
 	};
 

@@ -97,13 +97,19 @@ int ctl_fail(enum ukey_error err, const char *what)
 			N_("permission denied: only root or the ukey admin group may do this"),
 		[UKEY_E_TOKEN_REMOVED] = N_("the token was removed"),
 		[UKEY_E_TOKEN] = N_("the token failed the operation"),
-		[UKEY_E_BUSY] = N_("ukeyd is busy; try again"),
+		[UKEY_E_BUSY] = N_("ukeyd is overloaded (too many connections) or still reading "
+				   "the tokens; try again in a moment"),
 	};
 	static const int codes[] = {
-		[UKEY_E_NOT_FOUND] = EXIT_NOT_FOUND,	 [UKEY_E_UNREACHABLE] = EXIT_UNREACHABLE,
-		[UKEY_E_PIN_INCORRECT] = EXIT_WRONG_PIN, [UKEY_E_PIN_LOCKED] = EXIT_PIN_LOCKED,
-		[UKEY_E_PIN_POLICY] = EXIT_POLICY,	 [UKEY_E_LOCKOUT_GUARD] = EXIT_GUARD,
-		[UKEY_E_PERMISSION] = EXIT_PERMISSION,	 [UKEY_E_TOKEN_REMOVED] = EXIT_REMOVED,
+		[UKEY_E_NOT_FOUND] = EXIT_NOT_FOUND,
+		[UKEY_E_UNREACHABLE] = EXIT_UNREACHABLE,
+		[UKEY_E_PIN_INCORRECT] = EXIT_WRONG_PIN,
+		[UKEY_E_PIN_LOCKED] = EXIT_PIN_LOCKED,
+		[UKEY_E_PIN_POLICY] = EXIT_POLICY,
+		[UKEY_E_LOCKOUT_GUARD] = EXIT_GUARD,
+		[UKEY_E_PERMISSION] = EXIT_PERMISSION,
+		[UKEY_E_TOKEN_REMOVED] = EXIT_REMOVED,
+		[UKEY_E_BUSY] = EXIT_BUSY,
 	};
 	const char *msg =
 		(unsigned)err < ARRAY_LEN(words) && words[err] ? _(words[err]) : ukey_strerror(err);

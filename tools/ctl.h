@@ -27,6 +27,7 @@ enum {
 	EXIT_GUARD = 13,      /* refused by the lockout guard: nothing was tried */
 	EXIT_PERMISSION = 14, /* permission denied */
 	EXIT_REMOVED = 15,    /* the token was removed */
+	EXIT_BUSY = 16,	      /* ukeyd is overloaded, or asks to wait: try again later */
 };
 
 struct ctl {

@@ -55,7 +55,8 @@ enum ukey_error {
 	UKEY_E_PERMISSION = 15,	   /**< only root or the admin group may do this */
 	UKEY_E_TOKEN_REMOVED = 16, /**< the token was pulled out */
 	UKEY_E_TOKEN = 17,	   /**< the token failed the operation */
-	UKEY_E_BUSY = 18,	   /**< ukeyd is still starting, or has too many clients */
+	UKEY_E_BUSY = 18, /**< ukeyd is overloaded (too many connections, from this user or in
+			   * all) or still reading the tokens: not "not running"; retry later */
 	UKEY_E_NOT_CMS = 19,	   /**< the bid file is not a CMS/PKCS#7 encrypted file */
 };
 
