@@ -21,6 +21,12 @@ void config_init(struct ukeyd_config *cfg)
 		.known_tokens = strdup(UKEY_DATADIR "/known-tokens.conf"),
 		.known_tokens_dir = strdup(UKEY_SYSCONFDIR "/known-tokens.d"),
 		.max_clients = 256,
+		.reserved_clients = CONFIG_AUTO,
+		.max_clients_per_uid = 32,
+		.connect_rate = 32,
+		.idle_timeout = 60,
+		.line_timeout = 10,
+		.max_output_per_uid = 16,
 		.module_timeout = 30,
 		.hotplug = true,
 		.pin_policy = PIN_POLICY_DEFAULTS,
@@ -117,11 +123,30 @@ static int config_handle(void *user, const char *section, const char *name, cons
 		return parse_bool(value, &cfg->pin_policy.refuse_sequences);
 	if (strcmp(name, "max_clients") == 0)
 		return ukey_parse_uint(value, 1, 65536, &cfg->max_clients) == 0;
+	if (strcmp(name, "reserved_clients") == 0)
+		return ukey_parse_uint(value, 0, 65535, &cfg->reserved_clients) == 0;
+	if (strcmp(name, "max_clients_per_uid") == 0)
+		return ukey_parse_uint(value, 1, 65536, &cfg->max_clients_per_uid) == 0;
+	if (strcmp(name, "connect_rate") == 0)
+		return ukey_parse_uint(value, 0, 100000, &cfg->connect_rate) == 0;
+	if (strcmp(name, "idle_timeout") == 0)
+		return ukey_parse_uint(value, 0, 86400, &cfg->idle_timeout) == 0;
+	if (strcmp(name, "line_timeout") == 0)
+		return ukey_parse_uint(value, 0, 3600, &cfg->line_timeout) == 0;
+	if (strcmp(name, "max_output_per_uid") == 0)
+		return ukey_parse_uint(value, 1, 4096, &cfg->max_output_per_uid) == 0;
 	if (strcmp(name, "module_timeout") == 0)
 		return ukey_parse_uint(value, 1, 3600, &cfg->module_timeout) == 0;
 	if (strcmp(name, "hotplug") == 0)
 		return parse_bool(value, &cfg->hotplug);
 	return 0;
+}
+
+const char *config_problem(const struct ukeyd_config *cfg)
+{
+	if (cfg->reserved_clients != CONFIG_AUTO && cfg->reserved_clients >= cfg->max_clients)
+		return "reserved_clients must be less than max_clients";
+	return NULL;
 }
 
 int config_load_file(struct ukeyd_config *cfg, const char *path, bool must_exist, int *ret_line)

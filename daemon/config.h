@@ -19,6 +19,13 @@ struct ukeyd_config {
 	char *known_tokens;	/* the shipped known-token table */
 	char *known_tokens_dir; /* an administrator's *.conf additions */
 	unsigned max_clients;
+	unsigned reserved_clients;    /* of max_clients, for root and admin_group only;
+				       * CONFIG_AUTO: max_clients / 16 */
+	unsigned max_clients_per_uid; /* one user's connections (root is not counted) */
+	unsigned connect_rate;	      /* one user's new connections a second; 0: no limit */
+	unsigned idle_timeout;	      /* s; 0: none */
+	unsigned line_timeout;	      /* s; 0: none */
+	unsigned max_output_per_uid;  /* MiB queued for one user's connections */
 	unsigned module_timeout; /* seconds a module may take to answer before it counts as stalled
 				  */
 	bool hotplug;		 /* follow USB arrivals and departures */
@@ -26,11 +33,17 @@ struct ukeyd_config {
 	bool verbose;
 };
 
+#define CONFIG_AUTO ((unsigned)-1)
+
 void config_init(struct ukeyd_config *cfg);
 void config_release(struct ukeyd_config *cfg);
 
 /* Appends a module path unless it is already listed. Returns 0 or -ENOMEM. */
 int config_add_module(struct ukeyd_config *cfg, const char *path);
+
+/* What is wrong with a configuration as a whole (settings that contradict
+ * each other), or NULL. */
+const char *config_problem(const struct ukeyd_config *cfg);
 
 /* Reads an INI file ([ukeyd] section; "module" may repeat). A missing
  * file is an error only when must_exist. Returns 0 or a negative errno;

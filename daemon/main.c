@@ -208,6 +208,11 @@ int main(int argc, char **argv)
 		cfg.module_timeout = cli.module_timeout;
 	cfg.verbose = cli.verbose;
 	config_release(&cli);
+	if (config_problem(&cfg)) {
+		log_error("%s: %s", config_path, config_problem(&cfg));
+		config_release(&cfg);
+		return EXIT_FAILURE;
+	}
 
 	r = print_udev_rules ? write_udev_rules(&cfg) : ukeyd_run(&cfg);
 	config_release(&cfg);

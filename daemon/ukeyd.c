@@ -8,6 +8,7 @@
 #include "ukeyd.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,8 @@
 
 struct ukeyd {
 	struct ukeyd_config *cfg;
+	int lock_fd;	   /* server_lock_path(): this process serves the socket */
+	bool socket_owned; /* made here (not systemd's): removed at exit */
 	sd_event *loop;
 	struct ca_profiles profiles;
 	struct token_memory *memory;
@@ -128,7 +131,8 @@ static int load_token_memory(struct ukeyd *d)
 
 static int open_listen_socket(struct ukeyd *d, bool *ret_owned)
 {
-	int n = sd_listen_fds(true);
+	int n = sd_listen_fds(true), fd;
+	pid_t holder;
 
 	if (n > 1) {
 		log_error("socket activation passed %d sockets; expected one", n);
@@ -144,8 +148,65 @@ static int open_listen_socket(struct ukeyd *d, bool *ret_owned)
 		log_info("listening on the socket passed by systemd");
 		return SD_LISTEN_FDS_START;
 	}
-	*ret_owned = true;
-	return server_listen_path(d->cfg->socket_path);
+	/* Never another daemon's socket: the lock first, then the socket. */
+	d->lock_fd = server_lock_path(d->cfg->socket_path, &holder);
+	if (d->lock_fd == -EBUSY) {
+		if (holder > 0)
+			log_error("another ukeyd (pid %d) is serving %s; stop it first, or give "
+				  "this one another --socket",
+				  (int)holder, d->cfg->socket_path);
+		else
+			log_error("something else is serving %s (another ukeyd, or systemd's "
+				  "ukeyd.socket); stop it first, or give this one another --socket",
+				  d->cfg->socket_path);
+		return -EBUSY;
+	}
+	if (d->lock_fd < 0) {
+		log_error("cannot lock %s.lock: %s", d->cfg->socket_path, strerror(-d->lock_fd));
+		return d->lock_fd;
+	}
+	fd = server_listen_path(d->cfg->socket_path);
+	if (fd < 0)
+		log_error("cannot listen on %s: %s", d->cfg->socket_path, strerror(-fd));
+	else
+		*ret_owned = true;
+	return fd;
+}
+
+/* The groups named in the configuration, looked up now (at start and at
+ * reload), so that no request waits on NSS. */
+static gid_t lookup_group(const char *name, const char *setting)
+{
+	char buf[4096];
+	struct group grp, *g = NULL;
+
+	if (getgrnam_r(name, &grp, buf, sizeof(buf), &g) == 0 && g)
+		return g->gr_gid;
+	log_info("%s: no group \"%s\" on this system", setting, name);
+	return (gid_t)-1;
+}
+
+static void settings_from_config(struct ukeyd *d, struct service_settings *st,
+				 struct server_limits *limits)
+{
+	const struct ukeyd_config *cfg = d->cfg;
+
+	*st = (struct service_settings){
+		.admin_gid = lookup_group(cfg->admin_group, "admin_group"),
+		.pin_policy = cfg->pin_policy,
+		.audit_path = d->audit_path,
+	};
+	*limits = (struct server_limits){
+		.max_clients = cfg->max_clients,
+		.reserved_clients = cfg->reserved_clients == CONFIG_AUTO ? cfg->max_clients / 16
+									 : cfg->reserved_clients,
+		.max_clients_per_uid = cfg->max_clients_per_uid,
+		.connect_rate = cfg->connect_rate,
+		.idle_timeout = cfg->idle_timeout,
+		.line_timeout = cfg->line_timeout,
+		.max_output_per_uid = (size_t)cfg->max_output_per_uid * 1024u * 1024u,
+		.admin_gid = st->admin_gid,
+	};
 }
 
 /* A missing shipped table only costs hotplug for the tokens it lists. */
@@ -210,6 +271,12 @@ static void ukeyd_release(struct ukeyd *d)
 	known_tokens_release(&d->known);
 	server_free(d->server);
 	d->server = NULL;
+	/* The socket goes before the lock: a daemon that takes the lock next
+	 * never has its own socket removed. */
+	if (d->socket_owned)
+		(void)unlink(d->cfg->socket_path);
+	if (d->lock_fd >= 0)
+		close(d->lock_fd);
 	expiry_watch_free(d->expiry);
 	inventory_free(d->inventory);
 	token_memory_free(d->memory);
@@ -220,8 +287,8 @@ static void ukeyd_release(struct ukeyd *d)
 
 int ukeyd_run(struct ukeyd_config *cfg)
 {
-	struct ukeyd d = {.cfg = cfg};
-	bool socket_owned = false;
+	struct ukeyd d = {.cfg = cfg, .lock_fd = -1};
+	struct server_limits limits;
 	sigset_t mask;
 	int fd, r;
 
@@ -257,18 +324,15 @@ int ukeyd_run(struct ukeyd_config *cfg)
 		.inventory = d.inventory,
 		.profiles = &d.profiles,
 		.memory = d.memory,
-		.settings = {.admin_group = cfg->admin_group,
-			     .pin_policy = cfg->pin_policy,
-			     .audit_path = d.audit_path},
 	};
+	settings_from_config(&d, &d.service.settings, &limits);
 
-	fd = open_listen_socket(&d, &socket_owned);
+	fd = open_listen_socket(&d, &d.socket_owned);
 	if (fd < 0) {
 		r = fd;
-		log_error("cannot listen on %s: %s", cfg->socket_path, strerror(-r));
 		goto out;
 	}
-	r = server_new(d.loop, fd, cfg->max_clients, request_table_dispatch, &d.service, &d.server);
+	r = server_new(d.loop, fd, &limits, request_table_dispatch, &d.service, &d.server);
 	if (r < 0)
 		goto out;
 
@@ -276,7 +340,7 @@ int ukeyd_run(struct ukeyd_config *cfg)
 	start_hotplug(&d);
 	on_progress(&d); /* with no module, ready at once */
 	log_info("ukeyd " UKEY_VERSION " serving %s",
-		 socket_owned ? cfg->socket_path : "(socket activation)");
+		 d.socket_owned ? cfg->socket_path : "(socket activation)");
 	r = sd_event_loop(d.loop);
 	log_info("shutting down");
 	(void)sd_notify(0, "STOPPING=1");
@@ -284,7 +348,5 @@ out:
 	if (r < 0)
 		log_error("ukeyd failed: %s", strerror(-r));
 	ukeyd_release(&d);
-	if (socket_owned)
-		(void)unlink(cfg->socket_path);
 	return r < 0 ? r : 0;
 }

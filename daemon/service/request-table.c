@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "request-table.h"
 
-#include <grp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -111,17 +110,13 @@ enum request_policy request_table_policy(const struct method *m, bool ready, boo
 }
 
 /* Root, or a member of the admin group (from the peer's credentials at
- * connect time). */
+ * connect time; the group's id is looked up at start and reload, never
+ * per request). */
 static bool peer_is_admin(const struct service *svc, const struct client *c)
 {
-	char buf[4096];
-	struct group grp, *g = NULL;
-
 	if (client_get_peer(c)->uid == 0)
 		return true;
-	if (getgrnam_r(svc->settings.admin_group, &grp, buf, sizeof(buf), &g) != 0 || !g)
-		return false;
-	return client_has_group(c, g->gr_gid);
+	return svc->settings.admin_gid != (gid_t)-1 && client_has_group(c, svc->settings.admin_gid);
 }
 
 static void run(struct request *req)
@@ -140,6 +135,10 @@ struct pending {
 	struct inventory_wait wait;
 };
 
+/* Held requests wait in arrival order, at the tail. A new one is checked
+ * alone, so N held requests cost N checks, not N²; the scans they wait
+ * for are shared by the workers (a refresh that comes while a scan is
+ * still queued joins it), so N pipelined refreshes cost a few scans. */
 static enum request_status hold(struct request *req, bool rescan)
 {
 	struct service *svc = req->svc;
@@ -149,11 +148,19 @@ static enum request_status hold(struct request *req, bool rescan)
 		free(p);
 		return REQUEST_E_NO_MEMORY;
 	}
+	if (!inventory_wait_pending(svc->inventory, &p->wait)) {
+		inventory_wait_release(&p->wait);
+		free(p);
+		run(req);
+		return REQUEST_LATER;
+	}
 	request_keep(req);
 	p->req = req;
-	p->next = svc->pending;
-	svc->pending = p;
-	request_table_run_pending(svc);
+	if (svc->pending_last)
+		svc->pending_last->next = p;
+	else
+		svc->pending = p;
+	svc->pending_last = p;
 	return REQUEST_LATER;
 }
 
@@ -207,16 +214,19 @@ void request_table_dispatch(struct client *c, json_object *id, const char *name,
 
 void request_table_run_pending(struct service *svc)
 {
-	struct pending **pp = &svc->pending;
+	struct pending **pp = &svc->pending, *prev = NULL;
 
 	while (*pp) {
 		struct pending *p = *pp;
 
 		if (inventory_wait_pending(svc->inventory, &p->wait)) {
+			prev = p;
 			pp = &p->next;
 			continue;
 		}
 		*pp = p->next;
+		if (svc->pending_last == p)
+			svc->pending_last = prev;
 		inventory_wait_release(&p->wait);
 		if (client_is_connected(p->req->client))
 			run(p->req);
@@ -231,6 +241,8 @@ void request_table_drop_pending(struct service *svc)
 	while (svc->pending) {
 		struct pending *p = svc->pending;
 		svc->pending = p->next;
+		if (!svc->pending)
+			svc->pending_last = NULL;
 		inventory_wait_release(&p->wait);
 		request_free(p->req);
 		free(p);

@@ -7,6 +7,8 @@
  */
 #pragma once
 
+#include <sys/types.h>
+
 #include "pin-policy.h"
 
 struct ca_profiles;
@@ -15,7 +17,8 @@ struct pending;
 struct token_memory;
 
 struct service_settings {
-	const char *admin_group; /* may unlock PINs and read the audit log, with root */
+	gid_t admin_gid; /* admin_group: may unlock PINs and read the audit log, with
+			  * root; (gid_t)-1 when the group does not exist */
 	struct pin_policy pin_policy;
 	const char *audit_path;
 };
@@ -26,4 +29,5 @@ struct service {
 	struct token_memory *memory;
 	struct service_settings settings;
 	struct pending *pending; /* requests waiting for scans: request-table.c */
+	struct pending *pending_last;
 };
