@@ -27,6 +27,8 @@ void config_init(struct ukeyd_config *cfg)
 		.idle_timeout = 60,
 		.line_timeout = 10,
 		.max_output_per_uid = 16,
+		.audit_max_size = 8,
+		.audit_keep = 4,
 		.module_timeout = 30,
 		.hotplug = true,
 		.pin_policy = PIN_POLICY_DEFAULTS,
@@ -133,6 +135,10 @@ static int config_handle(void *user, const char *section, const char *name, cons
 		return ukey_parse_uint(value, 0, 86400, &cfg->idle_timeout) == 0;
 	if (strcmp(name, "line_timeout") == 0)
 		return ukey_parse_uint(value, 0, 3600, &cfg->line_timeout) == 0;
+	if (strcmp(name, "audit_max_size") == 0)
+		return ukey_parse_uint(value, 1, 4096, &cfg->audit_max_size) == 0;
+	if (strcmp(name, "audit_keep") == 0)
+		return ukey_parse_uint(value, 1, 100, &cfg->audit_keep) == 0;
 	if (strcmp(name, "max_output_per_uid") == 0)
 		return ukey_parse_uint(value, 1, 4096, &cfg->max_output_per_uid) == 0;
 	if (strcmp(name, "module_timeout") == 0)

@@ -26,6 +26,8 @@ struct ukeyd_config {
 	unsigned idle_timeout;	      /* s; 0: none */
 	unsigned line_timeout;	      /* s; 0: none */
 	unsigned max_output_per_uid;  /* MiB queued for one user's connections */
+	unsigned audit_max_size;      /* MiB of audit.log before it is rotated */
+	unsigned audit_keep;	      /* rotated audit logs kept (audit.log.1 ... .N) */
 	unsigned module_timeout; /* seconds a module may take to answer before it counts as stalled
 				  */
 	bool hotplug;		 /* follow USB arrivals and departures */

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "build-config.h"
+#include "audit.h"
 #include "ca-profiles.h"
 #include "config.h"
 #include "expiry-watch.h"
@@ -26,6 +27,7 @@
 #include "known-tokens.h"
 #include "log.h"
 #include "p11-backend.h"
+#include "refusals.h"
 #include "request-table.h"
 #include "server.h"
 #include "service.h"
@@ -42,6 +44,8 @@ struct ukeyd {
 	struct ca_profiles profiles;
 	struct token_memory *memory;
 	char *audit_path;
+	struct audit *audit;
+	struct refusals *refusals;
 	struct inventory *inventory;
 	struct expiry_watch *expiry;
 	struct service service;
@@ -194,7 +198,6 @@ static void settings_from_config(struct ukeyd *d, struct service_settings *st,
 	*st = (struct service_settings){
 		.admin_gid = lookup_group(cfg->admin_group, "admin_group"),
 		.pin_policy = cfg->pin_policy,
-		.audit_path = d->audit_path,
 	};
 	*limits = (struct server_limits){
 		.max_clients = cfg->max_clients,
@@ -279,6 +282,10 @@ static void ukeyd_release(struct ukeyd *d)
 		close(d->lock_fd);
 	expiry_watch_free(d->expiry);
 	inventory_free(d->inventory);
+	/* After the modules: a PIN job still queued there is dropped, never
+	 * started; the refusals' last counts go into the log before it. */
+	refusals_free(d->refusals);
+	audit_free(d->audit);
 	token_memory_free(d->memory);
 	free(d->audit_path);
 	ca_profiles_release(&d->profiles);
@@ -313,6 +320,11 @@ int ukeyd_run(struct ukeyd_config *cfg)
 	if (r >= 0)
 		r = sd_event_add_signal(d.loop, NULL, SIGINT, NULL, NULL);
 	if (r >= 0)
+		r = audit_new(d.loop, d.audit_path, (uint64_t)cfg->audit_max_size * 1024u * 1024u,
+			      cfg->audit_keep, &d.audit);
+	if (r >= 0)
+		r = refusals_new(d.loop, d.audit, &d.refusals);
+	if (r >= 0)
 		r = inventory_new(d.loop, &d.profiles, d.memory, cfg->module_timeout,
 				  &inventory_callbacks, &d, &d.inventory);
 	if (r >= 0)
@@ -324,6 +336,8 @@ int ukeyd_run(struct ukeyd_config *cfg)
 		.inventory = d.inventory,
 		.profiles = &d.profiles,
 		.memory = d.memory,
+		.audit = d.audit,
+		.refusals = d.refusals,
 	};
 	settings_from_config(&d, &d.service.settings, &limits);
 

@@ -228,6 +228,8 @@ static enum ukey_error error_from_wire(json_object *err)
 		{UKEY_WIRE_TOKEN_REMOVED, UKEY_E_TOKEN_REMOVED},
 		{UKEY_WIRE_TOKEN_ERROR, UKEY_E_TOKEN},
 		{UKEY_WIRE_BUSY, UKEY_E_BUSY},
+		{UKEY_WIRE_AUDIT_UNAVAILABLE, UKEY_E_AUDIT},
+		{UKEY_WIRE_RETRY_LATER, UKEY_E_RETRY_LATER},
 	};
 	json_object *code;
 
@@ -629,6 +631,11 @@ UKEY_EXPORT const char *ukey_client_get_error_reason(ukey_client *c)
 	return c ? c->error_reason : NULL;
 }
 
+UKEY_EXPORT unsigned ukey_client_get_retry_after(ukey_client *c)
+{
+	return c ? c->retry_after : 0;
+}
+
 static json_object *pin_params(const char *serial, unsigned flags)
 {
 	json_object *p = json_object_new_object();
@@ -706,27 +713,95 @@ UKEY_EXPORT enum ukey_error ukey_client_probe_default_pin(ukey_client *c, const 
 	return e;
 }
 
-UKEY_EXPORT enum ukey_error ukey_client_get_audit(ukey_client *c, int64_t since, char **ret_json)
+/* One page: its entries (a reference), the seq after it, whether more. */
+static enum ukey_error audit_page(ukey_client *c, int64_t since, uint64_t after, unsigned limit,
+				  json_object **ret_entries, uint64_t *ret_next, bool *ret_more)
 {
-	json_object *params, *result = NULL, *entries;
+	json_object *params, *result = NULL, *entries, *next, *more;
 	enum ukey_error e;
-	char *text = NULL;
 
-	if (!c || !ret_json)
-		return UKEY_E_INVALID_ARGUMENT;
 	params = json_object_new_object();
 	if (!params)
 		return UKEY_E_NO_MEMORY;
 	json_object_object_add(params, "since", json_object_new_int64(since));
+	if (after > 0)
+		json_object_object_add(params, "after", json_object_new_int64((int64_t)after));
+	json_object_object_add(params, "limit", json_object_new_int64(limit));
 	e = client_call(c, "audit", params, &result);
 	if (e != UKEY_OK)
 		return e;
-	if (json_object_object_get_ex(result, "entries", &entries))
-		text = strdup(json_object_to_json_string_ext(
-			entries, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-	else
-		e = UKEY_E_PROTOCOL;
+	if (!json_object_object_get_ex(result, "entries", &entries) ||
+	    !json_object_is_type(entries, json_type_array) ||
+	    !json_object_object_get_ex(result, "next", &next) ||
+	    !json_object_is_type(next, json_type_int) ||
+	    !json_object_object_get_ex(result, "more", &more) ||
+	    !json_object_is_type(more, json_type_boolean) ||
+	    (json_object_get_boolean(more) && (uint64_t)json_object_get_int64(next) <= after)) {
+		json_object_put(result);
+		return UKEY_E_PROTOCOL;
+	}
+	*ret_entries = json_object_get(entries);
+	*ret_next = (uint64_t)json_object_get_int64(next);
+	*ret_more = json_object_get_boolean(more);
 	json_object_put(result);
+	return UKEY_OK;
+}
+
+static char *json_text(json_object *o)
+{
+	return strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+								JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+UKEY_EXPORT enum ukey_error ukey_client_get_audit_page(ukey_client *c, int64_t since,
+						       uint64_t after, unsigned limit,
+						       char **ret_json, uint64_t *ret_next,
+						       bool *ret_more)
+{
+	json_object *entries = NULL;
+	enum ukey_error e;
+	uint64_t next;
+	bool more;
+	char *text;
+
+	if (!c || !ret_json || !ret_next || !ret_more || limit < 1 || limit > 1000)
+		return UKEY_E_INVALID_ARGUMENT;
+	e = audit_page(c, since, after, limit, &entries, &next, &more);
+	if (e != UKEY_OK)
+		return e;
+	text = json_text(entries);
+	json_object_put(entries);
+	if (!text)
+		return UKEY_E_NO_MEMORY;
+	*ret_json = text;
+	*ret_next = next;
+	*ret_more = more;
+	return UKEY_OK;
+}
+
+UKEY_EXPORT enum ukey_error ukey_client_get_audit(ukey_client *c, int64_t since, char **ret_json)
+{
+	json_object *all, *entries = NULL;
+	enum ukey_error e = UKEY_OK;
+	uint64_t after = 0;
+	bool more = true;
+	char *text;
+
+	if (!c || !ret_json)
+		return UKEY_E_INVALID_ARGUMENT;
+	all = json_object_new_array();
+	if (!all)
+		return UKEY_E_NO_MEMORY;
+	while (e == UKEY_OK && more) {
+		e = audit_page(c, since, after, 1000, &entries, &after, &more);
+		for (size_t i = 0; e == UKEY_OK && i < json_object_array_length(entries); i++)
+			json_object_array_add(
+				all, json_object_get(json_object_array_get_idx(entries, i)));
+		json_object_put(entries);
+		entries = NULL;
+	}
+	text = e == UKEY_OK ? json_text(all) : NULL;
+	json_object_put(all);
 	if (e == UKEY_OK && !text)
 		e = UKEY_E_NO_MEMORY;
 	if (e == UKEY_OK)

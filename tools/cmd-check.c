@@ -194,7 +194,7 @@ static int run_check(struct ctl *ctl, const char *serial, const struct check_opt
 				o->bid_path);
 			r = EXIT_ERROR;
 		} else if (e != UKEY_OK) {
-			r = ctl_fail(e, _("checking the token"));
+			r = ctl_fail_request(client, e, _("checking the token"));
 		}
 	}
 	ukey_secret_free(pin);

@@ -154,7 +154,7 @@ static int pin_failed(ukey_client *client, enum ukey_error e, const char *what)
 			policy_reason_text(ukey_client_get_error_reason(client)));
 		return EXIT_POLICY;
 	}
-	return ctl_fail(e, what);
+	return ctl_fail_request(client, e, what);
 }
 
 static int pin_change(struct ctl *ctl, ukey_client *client, ukey_token *t,
@@ -244,7 +244,7 @@ static int pin_probe_default(struct ctl *ctl, ukey_client *client, ukey_token *t
 		return EXIT_OK;
 	}
 	if (e != UKEY_OK)
-		return ctl_fail(e, _("checking the PIN"));
+		return ctl_fail_request(client, e, _("checking the PIN"));
 	printf(_("Token %s still has the default PIN. Change it now: ukeyctl pin change %s\n"),
 	       tx(ukey_token_get_serial(t)), tx(ukey_token_get_serial(t)));
 	return EXIT_PROBLEMS;

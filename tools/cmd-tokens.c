@@ -305,7 +305,7 @@ static int get_with_pin(ukey_client *client, ukey_token **tok, int pin_fd)
 					   &full);
 	ukey_secret_free(pin);
 	if (e != UKEY_OK)
-		return ctl_fail(e, _("reading the token"));
+		return ctl_fail_request(client, e, _("reading the token"));
 	ukey_token_unref(*tok);
 	*tok = full;
 	return EXIT_OK;

@@ -99,6 +99,10 @@ int ctl_fail(enum ukey_error err, const char *what)
 		[UKEY_E_TOKEN] = N_("the token failed the operation"),
 		[UKEY_E_BUSY] = N_("ukeyd is overloaded (too many connections) or still reading "
 				   "the tokens; try again in a moment"),
+		[UKEY_E_AUDIT] = N_("ukeyd cannot write its audit log, so it refuses PIN "
+				    "operations; nothing was tried"),
+		[UKEY_E_RETRY_LATER] = N_("a wrong PIN was entered on this token lately; wait "
+					  "before the next try"),
 	};
 	static const int codes[] = {
 		[UKEY_E_NOT_FOUND] = EXIT_NOT_FOUND,
@@ -110,6 +114,7 @@ int ctl_fail(enum ukey_error err, const char *what)
 		[UKEY_E_PERMISSION] = EXIT_PERMISSION,
 		[UKEY_E_TOKEN_REMOVED] = EXIT_REMOVED,
 		[UKEY_E_BUSY] = EXIT_BUSY,
+		[UKEY_E_RETRY_LATER] = EXIT_BUSY,
 	};
 	const char *msg =
 		(unsigned)err < ARRAY_LEN(words) && words[err] ? _(words[err]) : ukey_strerror(err);
@@ -118,6 +123,22 @@ int ctl_fail(enum ukey_error err, const char *what)
 	if ((unsigned)err < ARRAY_LEN(codes) && codes[err])
 		return codes[err];
 	return EXIT_ERROR;
+}
+
+int ctl_fail_request(ukey_client *client, enum ukey_error err, const char *what)
+{
+	int r = ctl_fail(err, what);
+	unsigned wait = ukey_client_get_retry_after(client);
+
+	if (err == UKEY_E_RETRY_LATER && wait > 0)
+		fprintf(stderr,
+			ngettext("Try again in %u second. Nothing was tried.\n",
+				 "Try again in %u seconds. Nothing was tried.\n", wait),
+			wait);
+	if (err == UKEY_E_AUDIT && ukey_client_get_error_reason(client))
+		fprintf(stderr, _("The audit log cannot be written: %s\n"),
+			ukey_client_get_error_reason(client));
+	return r;
 }
 
 int ctl_pick_serial(ukey_client *client, const char *given, ukey_token **ret_token)

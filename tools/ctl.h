@@ -54,6 +54,9 @@ int ctl_list_tokens(struct ctl *ctl, ukey_token_list **ret_list);
 int ctl_connect(struct ctl *ctl, ukey_client **ret_client);
 /* Prints a libukey error and maps it to an exit code. */
 int ctl_fail(enum ukey_error err, const char *what);
+/* The same after a request of client's, with what ukeyd added: how long
+ * to wait before the next PIN try, why the audit log cannot be written. */
+int ctl_fail_request(ukey_client *client, enum ukey_error err, const char *what);
 
 /* The serial to act on: the given one, else the only initialized token
  * plugged in. Prints why not and returns an exit code on failure. */

@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "pin-jobs.h"
 
+#include <errno.h>
 #include <openssl/crypto.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "audit.h"
 #include "ca-profiles.h"
+#include "refusals.h"
+#include "server.h"
 #include "inventory.h"
 #include "job.h"
 #include "log.h"
@@ -20,12 +24,17 @@
 #include "util.h"
 #include "wire-names.h"
 
-/* A job's way back to its request. */
+/* A job's way to the token and back to its request: the intent on disk,
+ * the job on the module's worker, the outcome on disk, the reply. */
 struct pin_request {
 	struct request *req;
 	struct module *module;
+	struct job *job; /* until it is handed to the module */
 	const char *operation;
 	pin_answer_fn answer;
+	enum request_status status; /* the reply, until the outcome is on disk */
+	json_object *result;
+	char message[160];
 };
 
 enum request_status pin_target(struct request *req, const struct token **ret_token,
@@ -63,8 +72,8 @@ enum request_status pin_policy_refuse(struct request *req, const struct token *t
 
 	if (why == PIN_ACCEPTED)
 		return REQUEST_DONE;
-	audit_record(req->svc->settings.audit_path, &req->peer, req->program, t->serial, operation,
-		     "refused_by_policy");
+	refusals_record(req->svc->refusals, &req->peer, req->program, t->serial, operation,
+			"refused_by_policy");
 	extra = json_object_new_object();
 	json_object_object_add(extra, "reason", json_object_new_string(pin_refusal_name(why)));
 	json_object_object_add(extra, "min_len",
@@ -127,35 +136,90 @@ static const enum request_status outcome_status[] = {
 	[JOB_FAILED] = REQUEST_E_TOKEN,
 };
 
+static void pin_request_free(void *userdata)
+{
+	struct pin_request *pr = userdata;
+
+	request_free(pr->req);
+	json_object_put(pr->result);
+	free(pr);
+}
+
+static int audit_pin(struct pin_request *pr, const char *serial, const char *result,
+		     audit_written_fn written)
+{
+	struct request *req = pr->req;
+	struct audit_entry e = {&req->peer, req->program, serial, pr->operation, result, 1};
+
+	return audit_write(req->svc->audit, &e, written, pr);
+}
+
+/* The outcome is on disk (or could not be): now the reply. */
+static void outcome_written(int r, void *userdata)
+{
+	struct pin_request *pr = userdata;
+
+	request_complete(TAKE_PTR(pr->req), pr->status, TAKE_PTR(pr->result));
+	pin_request_free(pr);
+}
+
 static void pin_job_finished(struct job *j)
 {
 	struct pin_request *pr = j->userdata;
 	struct request *req = pr->req;
 	struct service *svc = req->svc;
 	const struct token *t = token_cache_find(inventory_get_cache(svc->inventory), j->serial);
-	json_object *result = NULL;
-	enum request_status st;
 
 	if (j->outcome == JOB_FAILED)
 		log_warning("token %s: %s failed: CK_RV 0x%lx", j->serial, pr->operation, j->rv);
 	remember_default(svc, j, pin_token_profile(req, t)->default_pin);
-	audit_record(svc->settings.audit_path, &req->peer, req->program, j->serial, pr->operation,
-		     j->outcome == JOB_DONE ? "done"
-					    : request_status_wire_code(outcome_status[j->outcome]));
 	/* The cache first, so the client's next query sees the new state. */
 	if (j->scan)
 		inventory_apply_scan(svc->inventory, pr->module, TAKE_PTR(j->scan));
-	st = pr->answer(req, j, &result);
-	request_complete(TAKE_PTR(pr->req), st, result);
+	pr->status = pr->answer(req, j, &pr->result);
+	/* The job (and its PINs) goes now; the request waits for the outcome
+	 * to be on disk, so a reply always has its audit entry. */
+	j->free_userdata = NULL;
+	if (audit_pin(pr, j->serial,
+		      j->outcome == JOB_DONE ? "done"
+					     : request_status_wire_code(outcome_status[j->outcome]),
+		      outcome_written) < 0)
+		outcome_written(-ENOMEM, pr);
 	job_free(j);
 }
 
-static void pin_request_free(void *userdata)
+/* The intent is on disk: the token may be touched. If it is not, nothing
+ * is tried, and the caller is told why. */
+static void intent_written(int r, void *userdata)
 {
 	struct pin_request *pr = userdata;
+	struct request *req = pr->req;
+	struct job *j = TAKE_PTR(pr->job);
 
-	request_free(pr->req);
-	free(pr);
+	if (r >= 0 && client_is_connected(req->client)) {
+		module_submit_job(pr->module, j);
+		return;
+	}
+	if (r >= 0) {
+		/* Gone before its turn: nothing is spent for a caller who left. */
+		if (audit_pin(pr, j->serial, "cancelled", NULL) < 0)
+			log_error("out of memory: the audit log misses a cancellation");
+	} else {
+		if (r != -ECANCELED)
+			log_error("token %s: %s refused: the audit log cannot be written (%s)",
+				  j->serial, pr->operation, strerror(-r));
+		snprintf(pr->message, sizeof(pr->message),
+			 "the audit log cannot be written (%s): PIN operations are refused until "
+			 "it can be",
+			 strerror(-r));
+		req->error_message = pr->message;
+		req->error_extra = json_object_new_object();
+		if (req->error_extra)
+			json_object_object_add(req->error_extra, "reason",
+					       json_object_new_string(strerror(-r)));
+	}
+	request_complete(TAKE_PTR(pr->req), REQUEST_E_AUDIT, NULL);
+	job_free(j); /* and pr with it */
 }
 
 enum request_status pin_job_submit(struct request *req, struct module *m, struct job *j,
@@ -168,12 +232,18 @@ enum request_status pin_job_submit(struct request *req, struct module *m, struct
 		return REQUEST_E_NO_MEMORY;
 	}
 	*pr = (struct pin_request){
-		.req = req, .module = m, .operation = operation, .answer = answer};
+		.req = req, .module = m, .job = j, .operation = operation, .answer = answer};
+	/* The intent goes to disk before the token is touched: whatever
+	 * happens next, a PIN operation is never missing from the log. */
+	if (audit_pin(pr, j->serial, "started", intent_written) < 0) {
+		free(pr);
+		job_free(j);
+		return REQUEST_E_NO_MEMORY;
+	}
 	j->finish = pin_job_finished;
 	j->userdata = pr;
 	j->free_userdata = pin_request_free;
 	request_keep(req);
-	module_submit_job(m, j);
 	return REQUEST_LATER;
 }
 

@@ -4,13 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit.h"
 #include "inventory.h"
+#include "audit.h"
 #include "ops-audit.h"
 #include "ops-check.h"
 #include "ops-pin.h"
 #include "ops-tokens.h"
 #include "proto.h"
+#include "refusals.h"
 #include "request-params.h"
 #include "server.h"
 #include "service.h"
@@ -59,7 +60,12 @@ static const struct param_spec pin_unlock_params[] = {
 	{"force", PARAM_BOOL, false},
 	{NULL},
 };
-static const struct param_spec audit_params[] = {{"since", PARAM_INT, false}, {NULL}};
+static const struct param_spec audit_params[] = {
+	{"since", PARAM_INT, false},
+	{"after", PARAM_INT, false},
+	{"limit", PARAM_INT, false, 1, AUDIT_PAGE_MAX},
+	{NULL},
+};
 
 /* A variant row comes before the plain row of its method. */
 static const struct method methods[] = {
@@ -190,9 +196,9 @@ void request_table_dispatch(struct client *c, json_object *id, const char *name,
 	switch (request_table_policy(m, inventory_is_ready(svc->inventory),
 				     !m->admin_only || peer_is_admin(svc, c))) {
 	case POLICY_REFUSE_PERMISSION:
-		audit_record(svc->settings.audit_path, &req->peer, req->program,
-			     param_string(params, "serial"), m->audit_operation,
-			     "permission_denied");
+		refusals_record(svc->refusals, &req->peer, req->program,
+				param_string(params, "serial"), m->audit_operation,
+				"permission_denied");
 		st = REQUEST_E_PERMISSION;
 		break;
 	case POLICY_REFUSE_BUSY:

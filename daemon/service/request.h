@@ -29,6 +29,7 @@ enum request_status {
 	REQUEST_E_LOCKOUT_GUARD,
 	REQUEST_E_TOKEN_REMOVED,
 	REQUEST_E_TOKEN, /* the token failed the operation */
+	REQUEST_E_AUDIT, /* the audit log cannot be written (or read): nothing was tried */
 };
 
 struct request {

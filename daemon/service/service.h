@@ -11,22 +11,25 @@
 
 #include "pin-policy.h"
 
+struct audit;
 struct ca_profiles;
 struct inventory;
 struct pending;
+struct refusals;
 struct token_memory;
 
 struct service_settings {
 	gid_t admin_gid; /* admin_group: may unlock PINs and read the audit log, with
 			  * root; (gid_t)-1 when the group does not exist */
 	struct pin_policy pin_policy;
-	const char *audit_path;
 };
 
 struct service {
 	struct inventory *inventory;
 	const struct ca_profiles *profiles;
 	struct token_memory *memory;
+	struct audit *audit;	   /* the audit log, written and read off the loop */
+	struct refusals *refusals; /* refusals in the audit log, rate-limited per user */
 	struct service_settings settings;
 	struct pending *pending; /* requests waiting for scans: request-table.c */
 	struct pending *pending_last;

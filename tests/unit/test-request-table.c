@@ -150,6 +150,11 @@ static void test_parameter_shapes(void **state)
 	assert_false(shape_ok("pin_probe_default", "{}"));
 	assert_true(shape_ok("audit", "{}"));
 	assert_false(shape_ok("audit", "{\"since\":\"2026-11-01\"}"));
+	assert_true(shape_ok("audit", "{\"since\":0,\"after\":450000,\"limit\":1000}"));
+	assert_true(shape_ok("audit", "{\"limit\":1}"));
+	assert_false(shape_ok("audit", "{\"limit\":0}"));
+	assert_false(shape_ok("audit", "{\"limit\":1001}"));
+	assert_false(shape_ok("audit", "{\"after\":-1}"));
 }
 
 int main(void)
