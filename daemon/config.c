@@ -16,6 +16,7 @@ void config_init(struct ukeyd_config *cfg)
 		.socket_path = strdup(UKEY_DEFAULT_SOCKET),
 		.state_dir = strdup(UKEY_DEFAULT_STATE_DIR),
 		.admin_group = strdup("ukey-admin"),
+		.pin_users = strdup("active"),
 		.ca_profiles = strdup(UKEY_DATADIR "/ca-profiles.conf"),
 		.ca_profiles_dir = strdup(UKEY_SYSCONFDIR "/ca-profiles.d"),
 		.known_tokens = strdup(UKEY_DATADIR "/known-tokens.conf"),
@@ -43,6 +44,7 @@ void config_release(struct ukeyd_config *cfg)
 	free(cfg->socket_path);
 	free(cfg->state_dir);
 	free(cfg->admin_group);
+	free(cfg->pin_users);
 	free(cfg->ca_profiles);
 	free(cfg->ca_profiles_dir);
 	free(cfg->known_tokens);
@@ -107,6 +109,10 @@ static int config_handle(void *user, const char *section, const char *name, cons
 		return set_string(&cfg->state_dir, value) == 0;
 	if (strcmp(name, "admin_group") == 0)
 		return set_string(&cfg->admin_group, value) == 0;
+	if (strcmp(name, "pin_users") == 0)
+		return (strcmp(value, "active") == 0 || strcmp(value, "any") == 0 ||
+			(strncmp(value, "group:", 6) == 0 && value[6])) &&
+		       set_string(&cfg->pin_users, value) == 0;
 	if (strcmp(name, "ca_profiles") == 0)
 		return set_string(&cfg->ca_profiles, value) == 0;
 	if (strcmp(name, "ca_profiles_dir") == 0)

@@ -14,6 +14,8 @@ struct ukeyd_config {
 	char *socket_path;
 	char *state_dir;
 	char *admin_group;
+	char *pin_users;	/* "active", "any" or "group:NAME": who may use PINs, with root and
+				 * admin_group */
 	char *ca_profiles;	/* the shipped CA profile file */
 	char *ca_profiles_dir;	/* an administrator's *.conf additions */
 	char *known_tokens;	/* the shipped known-token table */

@@ -127,7 +127,9 @@ static int load_token_memory(struct ukeyd *d)
 		return -ENOMEM;
 	r = token_memory_load(path, &d->memory);
 	if (r == -EBADMSG) {
-		log_warning("%s is corrupt; what ukeyd knew of each token is forgotten", path);
+		log_warning("%s is corrupt: set aside as %s.bad; what ukeyd knew of each token is "
+			    "forgotten",
+			    path, path);
 		r = 0;
 	}
 	return r;
@@ -198,7 +200,15 @@ static void settings_from_config(struct ukeyd *d, struct service_settings *st,
 	*st = (struct service_settings){
 		.admin_gid = lookup_group(cfg->admin_group, "admin_group"),
 		.pin_policy = cfg->pin_policy,
+		.pin_users = PIN_USERS_ACTIVE,
+		.pin_gid = (gid_t)-1,
 	};
+	if (strcmp(cfg->pin_users, "any") == 0) {
+		st->pin_users = PIN_USERS_ANY;
+	} else if (strncmp(cfg->pin_users, "group:", 6) == 0) {
+		st->pin_users = PIN_USERS_GROUP;
+		st->pin_gid = lookup_group(cfg->pin_users + 6, "pin_users");
+	}
 	*limits = (struct server_limits){
 		.max_clients = cfg->max_clients,
 		.reserved_clients = cfg->reserved_clients == CONFIG_AUTO ? cfg->max_clients / 16

@@ -3,6 +3,7 @@
 
 #include <getopt.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "build-config.h"
 
@@ -129,12 +130,21 @@ int ctl_fail_request(ukey_client *client, enum ukey_error err, const char *what)
 {
 	int r = ctl_fail(err, what);
 	unsigned wait = ukey_client_get_retry_after(client);
+	const char *reason = ukey_client_get_error_reason(client);
 
 	if (err == UKEY_E_RETRY_LATER && wait > 0)
 		fprintf(stderr,
 			ngettext("Try again in %u second. Nothing was tried.\n",
 				 "Try again in %u seconds. Nothing was tried.\n", wait),
 			wait);
+	if (err == UKEY_E_PERMISSION && reason && strcmp(reason, "pin_users") == 0)
+		fprintf(stderr, _("PIN operations here are for root, the ukey admin group and the "
+				  "user at this computer (an active local session); ukeyd's "
+				  "pin_users setting may name a group instead (ukeyd(8)).\n"));
+	if (err == UKEY_E_PERMISSION && reason && strcmp(reason, "force") == 0)
+		fprintf(stderr, _("Spending the final PIN try (--force) is for the ukey admin "
+				  "group and the user at this computer (an active local "
+				  "session).\n"));
 	if (err == UKEY_E_AUDIT && ukey_client_get_error_reason(client))
 		fprintf(stderr, _("The audit log cannot be written: %s\n"),
 			ukey_client_get_error_reason(client));

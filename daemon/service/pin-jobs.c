@@ -5,6 +5,7 @@
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 
 #include "audit.h"
@@ -27,6 +28,8 @@
 /* A job's way to the token and back to its request: the intent on disk,
  * the job on the module's worker, the outcome on disk, the reply. */
 struct pin_request {
+	struct pin_request *next; /* under way (svc->pin_requests), until the job is back */
+	bool listed;
 	struct request *req;
 	struct module *module;
 	struct job *job; /* until it is handed to the module */
@@ -127,6 +130,24 @@ static void remember_default(struct service *svc, const struct job *j, const cha
 			  strerror(-r));
 }
 
+/* What a finished job teaches about wrong PINs: each one makes the next
+ * try on the token wait longer; a right one ends the wait (an unlock
+ * gives the user PIN a fresh start too). */
+static void remember_failures(struct service *svc, const struct job *j)
+{
+	bool so = j->kind == JOB_UNLOCK_PIN;
+	int r = 0;
+
+	if (j->outcome == JOB_WRONG_PIN || j->outcome == JOB_PIN_LOCKED)
+		r = token_memory_pin_failed(svc->memory, j->serial, so, time(NULL));
+	else if (j->outcome == JOB_DONE)
+		r = token_memory_pin_succeeded(svc->memory, j->serial, so);
+	if (r >= 0 && so && j->outcome == JOB_DONE)
+		r = token_memory_pin_succeeded(svc->memory, j->serial, false);
+	if (r < 0)
+		log_error("cannot save token %s's wrong PINs: %s", j->serial, strerror(-r));
+}
+
 static const enum request_status outcome_status[] = {
 	[JOB_DONE] = REQUEST_DONE,
 	[JOB_WRONG_PIN] = REQUEST_E_PIN_INCORRECT,
@@ -136,10 +157,33 @@ static const enum request_status outcome_status[] = {
 	[JOB_FAILED] = REQUEST_E_TOKEN,
 };
 
+/* The token is free for the next PIN operation. */
+static void unlist(struct service *svc, struct pin_request *pr)
+{
+	struct pin_request **pp = &svc->pin_requests;
+
+	if (!pr->listed)
+		return;
+	while (*pp != pr)
+		pp = &(*pp)->next;
+	*pp = pr->next;
+	pr->listed = false;
+}
+
+static const struct pin_request *under_way(const struct service *svc, const char *serial)
+{
+	for (const struct pin_request *pr = svc->pin_requests; pr; pr = pr->next)
+		if (pr->job && strcmp(pr->job->serial, serial) == 0)
+			return pr;
+	return NULL;
+}
+
 static void pin_request_free(void *userdata)
 {
 	struct pin_request *pr = userdata;
 
+	if (pr->req)
+		unlist(pr->req->svc, pr);
 	request_free(pr->req);
 	json_object_put(pr->result);
 	free(pr);
@@ -172,7 +216,9 @@ static void pin_job_finished(struct job *j)
 
 	if (j->outcome == JOB_FAILED)
 		log_warning("token %s: %s failed: CK_RV 0x%lx", j->serial, pr->operation, j->rv);
+	unlist(svc, pr);
 	remember_default(svc, j, pin_token_profile(req, t)->default_pin);
+	remember_failures(svc, j);
 	/* The cache first, so the client's next query sees the new state. */
 	if (j->scan)
 		inventory_apply_scan(svc->inventory, pr->module, TAKE_PTR(j->scan));
@@ -197,9 +243,11 @@ static void intent_written(int r, void *userdata)
 	struct job *j = TAKE_PTR(pr->job);
 
 	if (r >= 0 && client_is_connected(req->client)) {
+		pr->job = j; /* still under way, for under_way() */
 		module_submit_job(pr->module, j);
 		return;
 	}
+	unlist(req->svc, pr);
 	if (r >= 0) {
 		/* Gone before its turn: nothing is spent for a caller who left. */
 		if (audit_pin(pr, j->serial, "cancelled", NULL) < 0)
@@ -225,8 +273,28 @@ static void intent_written(int r, void *userdata)
 enum request_status pin_job_submit(struct request *req, struct module *m, struct job *j,
 				   const char *operation, pin_answer_fn answer)
 {
-	struct pin_request *pr = calloc(1, sizeof(*pr));
+	struct service *svc = req->svc;
+	struct pin_request *pr;
+	unsigned wait = token_memory_pin_wait(svc->memory, j->serial, j->kind == JOB_UNLOCK_PIN,
+					      time(NULL));
 
+	/* One PIN operation per token at a time, and none while the delay
+	 * after a wrong PIN runs: a user cannot try PINs faster in parallel. */
+	if (wait == 0 && under_way(svc, j->serial)) {
+		wait = 1;
+		req->error_message = "another PIN operation on this token is under way: try again";
+	}
+	if (wait > 0) {
+		refusals_record(svc->refusals, &req->peer, req->program, j->serial, operation,
+				"retry_later");
+		req->error_extra = json_object_new_object();
+		if (req->error_extra)
+			json_object_object_add(req->error_extra, "retry_after",
+					       json_object_new_int64(wait));
+		job_free(j);
+		return REQUEST_E_RETRY_LATER;
+	}
+	pr = calloc(1, sizeof(*pr));
 	if (!pr) {
 		job_free(j);
 		return REQUEST_E_NO_MEMORY;
@@ -243,6 +311,9 @@ enum request_status pin_job_submit(struct request *req, struct module *m, struct
 	j->finish = pin_job_finished;
 	j->userdata = pr;
 	j->free_userdata = pin_request_free;
+	pr->next = svc->pin_requests;
+	svc->pin_requests = pr;
+	pr->listed = true;
 	request_keep(req);
 	return REQUEST_LATER;
 }

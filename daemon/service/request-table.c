@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <systemd/sd-login.h>
 
 #include "inventory.h"
 #include "audit.h"
@@ -71,18 +72,20 @@ static const struct param_spec audit_params[] = {
 static const struct method methods[] = {
 	{"list", NULL, op_list, no_params, .waits_first_scan = true},
 	{"get", "pin", op_get_private, get_private_params, .waits_first_scan = true,
-	 .spends_pin = true},
+	 .spends_pin = true, .audit_operation = "read_private"},
 	{"get", NULL, op_get, serial_only, .waits_first_scan = true},
 	{"refresh", NULL, op_refresh, no_params, .waits_first_scan = true, .rescans = true},
 	{"seal_picture", NULL, op_seal_picture, seal_picture_params, .waits_first_scan = true},
 	{"check", "pin", op_check_full, check_full_params, .waits_first_scan = true,
-	 .spends_pin = true},
+	 .spends_pin = true, .audit_operation = "selftest"},
 	{"check", NULL, op_check, check_params, .waits_first_scan = true},
 	{"subscribe", NULL, op_subscribe, no_params},
-	{"pin_change", NULL, op_pin_change, pin_change_params, .spends_pin = true},
+	{"pin_change", NULL, op_pin_change, pin_change_params, .spends_pin = true,
+	 .audit_operation = "pin_change"},
 	{"pin_unlock", NULL, op_pin_unlock, pin_unlock_params, .spends_pin = true,
 	 .admin_only = true, .audit_operation = "pin_unlock"},
-	{"pin_probe_default", NULL, op_pin_probe_default, serial_only, .spends_pin = true},
+	{"pin_probe_default", NULL, op_pin_probe_default, serial_only, .spends_pin = true,
+	 .audit_operation = "pin_probe_default"},
 	{"audit", NULL, op_audit, audit_params, .admin_only = true,
 	 .audit_operation = "audit_read"},
 };
@@ -99,10 +102,16 @@ const struct method *request_table_lookup(const char *name, json_object *params)
 	return NULL;
 }
 
-enum request_policy request_table_policy(const struct method *m, bool ready, bool admin)
+enum request_policy request_table_policy(const struct method *m, bool ready,
+					 const struct request_rights *rights, bool force)
 {
-	if (m->admin_only && !admin)
+	if (m->admin_only && !rights->admin)
 		return POLICY_REFUSE_PERMISSION;
+	/* Who may spend a try of anyone's token: not any local user. */
+	if (m->spends_pin && !rights->use_pins)
+		return POLICY_REFUSE_PIN_USERS;
+	if (m->spends_pin && force && !rights->force)
+		return POLICY_REFUSE_FORCE;
 	/* Not held: the server wipes PINs once dispatch returns, and a held
 	 * request would later spend a try with a wiped one. */
 	if (m->spends_pin && !ready)
@@ -123,6 +132,56 @@ static bool peer_is_admin(const struct service *svc, const struct client *c)
 	if (client_get_peer(c)->uid == 0)
 		return true;
 	return svc->settings.admin_gid != (gid_t)-1 && client_has_group(c, svc->settings.admin_gid);
+}
+
+/* The user has an active session on a seat (logind, through sd-login):
+ * the one at the machine's keyboard, as polkit's "allow_active" that
+ * pcsc-lite ships. A session over ssh, a cron job, a service user: no. */
+static bool user_is_active_locally(uid_t uid)
+{
+	return sd_uid_get_seats(uid, 1, NULL) > 0;
+}
+
+/* Only for rows that need them: sd-login reads a file. */
+static void peer_rights(const struct service *svc, const struct method *m, const struct client *c,
+			struct request_rights *r)
+{
+	const struct service_settings *st = &svc->settings;
+	uid_t uid = client_get_peer(c)->uid;
+	bool active;
+
+	*r = (struct request_rights){.admin = true, .use_pins = true, .force = true};
+	if (!m->admin_only && !m->spends_pin)
+		return;
+	r->admin = peer_is_admin(svc, c);
+	if (r->admin || !m->spends_pin)
+		return;
+	active = user_is_active_locally(uid);
+	r->force = active;
+	switch (st->pin_users) {
+	case PIN_USERS_ANY:
+		r->use_pins = true;
+		break;
+	case PIN_USERS_GROUP:
+		r->use_pins = st->pin_gid != (gid_t)-1 && client_has_group(c, st->pin_gid);
+		break;
+	case PIN_USERS_ACTIVE:
+		r->use_pins = active;
+		break;
+	}
+}
+
+static const char *pin_users_refusal(const struct service *svc)
+{
+	switch (svc->settings.pin_users) {
+	case PIN_USERS_GROUP:
+		return "PIN operations are for root, the admin group and the pin_users group";
+	case PIN_USERS_ACTIVE:
+	case PIN_USERS_ANY:
+		break;
+	}
+	return "PIN operations are for root, the admin group and the user of an active local "
+	       "session (pin_users = active)";
 }
 
 static void run(struct request *req)
@@ -175,9 +234,11 @@ void request_table_dispatch(struct client *c, json_object *id, const char *name,
 {
 	struct service *svc = userdata;
 	const struct method *m = request_table_lookup(name, params);
+	struct request_rights rights;
 	struct request *req;
 	char why[160];
 	enum request_status st = REQUEST_LATER;
+	enum request_policy policy;
 
 	if (!m) {
 		client_reply_error(c, id, UKEY_WIRE_UNKNOWN_METHOD, "unknown method");
@@ -193,8 +254,25 @@ void request_table_dispatch(struct client *c, json_object *id, const char *name,
 		request_complete(req, REQUEST_E_INVALID, NULL);
 		return;
 	}
-	switch (request_table_policy(m, inventory_is_ready(svc->inventory),
-				     !m->admin_only || peer_is_admin(svc, c))) {
+	peer_rights(svc, m, c, &rights);
+	policy = request_table_policy(m, inventory_is_ready(svc->inventory), &rights,
+				      param_bool(params, "force"));
+	switch (policy) {
+	case POLICY_REFUSE_PIN_USERS:
+	case POLICY_REFUSE_FORCE:
+		req->error_message =
+			policy == POLICY_REFUSE_FORCE
+				? "spending a PIN's final try (force) is for the admin "
+				  "group and the user of an active local session"
+				: pin_users_refusal(svc);
+		/* Which right was missing, for the client to word it. */
+		req->error_extra = json_object_new_object();
+		if (req->error_extra)
+			json_object_object_add(req->error_extra, "reason",
+					       json_object_new_string(policy == POLICY_REFUSE_FORCE
+									      ? "force"
+									      : "pin_users"));
+		/* fall through */
 	case POLICY_REFUSE_PERMISSION:
 		refusals_record(svc->refusals, &req->peer, req->program,
 				param_string(params, "serial"), m->audit_operation,

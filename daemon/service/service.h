@@ -15,13 +15,23 @@ struct audit;
 struct ca_profiles;
 struct inventory;
 struct pending;
+struct pin_request;
 struct refusals;
 struct token_memory;
+
+/* Who may use tokens' PINs (pin_users), besides root and the admin group. */
+enum pin_users {
+	PIN_USERS_ACTIVE, /* the user of an active local session (sd-login) */
+	PIN_USERS_GROUP,  /* members of a group (pin_gid) */
+	PIN_USERS_ANY,	  /* every local user */
+};
 
 struct service_settings {
 	gid_t admin_gid; /* admin_group: may unlock PINs and read the audit log, with
 			  * root; (gid_t)-1 when the group does not exist */
 	struct pin_policy pin_policy;
+	enum pin_users pin_users;
+	gid_t pin_gid; /* PIN_USERS_GROUP's; (gid_t)-1 when the group does not exist */
 };
 
 struct service {
@@ -33,4 +43,5 @@ struct service {
 	struct service_settings settings;
 	struct pending *pending; /* requests waiting for scans: request-table.c */
 	struct pending *pending_last;
+	struct pin_request *pin_requests; /* PIN jobs under way, one per token: pin-jobs.c */
 };

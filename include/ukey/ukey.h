@@ -418,7 +418,10 @@ enum ukey_error ukey_client_probe_default_pin(ukey_client *client, const char *s
  * when ukeyd gave one: for UKEY_E_PIN_POLICY "too_short", "too_long",
  * "default", "same_as_old", "repeated" or "sequence"; for UKEY_E_AUDIT
  * the system's words for what keeps the log from being written ("No space
- * left on device"). NULL otherwise.
+ * left on device"); for UKEY_E_PERMISSION "pin_users" (PIN operations
+ * are for root, the admin group and the users ukeyd's pin_users names)
+ * or "force" (the final try is for the admin group and the user of the
+ * active local session). NULL otherwise.
  * Valid until the next request. Thread safety: the client's thread.
  */
 const char *ukey_client_get_error_reason(ukey_client *client);
