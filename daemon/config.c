@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "build-config.h"
+#include "conf-files.h"
 #include "util.h"
 
 void config_init(struct ukeyd_config *cfg)
@@ -41,6 +42,7 @@ void config_release(struct ukeyd_config *cfg)
 	for (size_t i = 0; i < cfg->n_modules; i++)
 		free(cfg->modules[i]);
 	free(cfg->modules);
+	free(cfg->config_path);
 	free(cfg->socket_path);
 	free(cfg->state_dir);
 	free(cfg->admin_group);
@@ -164,16 +166,17 @@ const char *config_problem(const struct ukeyd_config *cfg)
 int config_load_file(struct ukeyd_config *cfg, const char *path, bool must_exist, int *ret_line)
 {
 	FILE *f = fopen(path, "re");
+	bool too_long;
 	int r;
 
 	if (!f)
 		return (errno == ENOENT && !must_exist) ? 0 : -errno;
-	r = ini_parse_file(f, config_handle, cfg);
+	r = conf_parse_file(f, config_handle, cfg, &too_long);
 	fclose(f);
 	if (r != 0) {
 		if (ret_line)
 			*ret_line = r;
-		return -EINVAL;
+		return too_long ? -E2BIG : -EINVAL;
 	}
 	return 0;
 }

@@ -9,7 +9,10 @@
 #include "pin-policy.h"
 
 struct ukeyd_config {
-	char **modules; /* PKCS#11 module paths, in load order */
+	char *config_path;  /* the file read, read again on SIGHUP */
+	bool config_given;  /* --config: a missing file is an error */
+	bool modules_given; /* --module: the file's modules do not count */
+	char **modules;	    /* PKCS#11 module paths, in load order */
 	size_t n_modules;
 	char *socket_path;
 	char *state_dir;
@@ -51,5 +54,6 @@ const char *config_problem(const struct ukeyd_config *cfg);
 
 /* Reads an INI file ([ukeyd] section; "module" may repeat). A missing
  * file is an error only when must_exist. Returns 0 or a negative errno;
- * *ret_line names the first bad line of a malformed file. */
+ * *ret_line names the first bad line of a malformed file (-EINVAL, or
+ * -E2BIG when the line is longer than CONF_MAX_LINE). */
 int config_load_file(struct ukeyd_config *cfg, const char *path, bool must_exist, int *ret_line);
