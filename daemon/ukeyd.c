@@ -36,6 +36,13 @@
 #include "usb-rescan.h"
 #include "util.h"
 
+#define SWAP_PTR(a, b)                                                                             \
+	do {                                                                                       \
+		char *_t = (a);                                                                    \
+		(a) = (b);                                                                         \
+		(b) = _t;                                                                          \
+	} while (0)
+
 struct ukeyd {
 	struct ukeyd_config *cfg;
 	int lock_fd;	   /* server_lock_path(): this process serves the socket */
@@ -51,6 +58,10 @@ struct ukeyd {
 	struct service service;
 	struct server *server;
 	struct known_tokens known;
+	/* Tables replaced by a reload: a chase that began before may still
+	 * point into one, so they stay until the end. */
+	struct known_tokens *retired_known;
+	size_t n_retired_known;
 	struct usb_rescan *rescan;
 	struct usb_hotplug *hotplug;
 	bool notified_ready;
@@ -276,12 +287,100 @@ static void load_modules(struct ukeyd *d)
 	}
 }
 
+static void reload_known_tokens(struct ukeyd *d)
+{
+	_cleanup_free_ char *error = NULL;
+	struct known_tokens fresh, *retired;
+	int r;
+
+	if (!d->rescan)
+		return; /* hotplug is off */
+	r = known_tokens_load(&fresh, d->cfg->known_tokens, d->cfg->known_tokens_dir, &error);
+	if (r == -ENOENT) {
+		free(error);
+		error = NULL;
+		r = known_tokens_load(&fresh, NULL, d->cfg->known_tokens_dir, &error);
+	}
+	if (r < 0) {
+		log_error("reload: %s; the known tokens stay as they were",
+			  error ? error : strerror(-r));
+		return;
+	}
+	retired = realloc(d->retired_known, (d->n_retired_known + 1) * sizeof(*retired));
+	if (!retired) {
+		known_tokens_release(&fresh);
+		log_error("reload: out of memory; the known tokens stay as they were");
+		return;
+	}
+	d->retired_known = retired;
+	d->retired_known[d->n_retired_known++] = d->known;
+	d->known = fresh; /* usb-rescan reads it through &d->known */
+	log_info("reload: %zu known tokens", d->known.n);
+}
+
+/* SIGHUP: the configuration file again (what a running daemon can take:
+ * access, limits, PIN policy, audit rotation) and the known tokens. The
+ * CA profiles, modules, socket and state directory need a restart: the
+ * tokens read are made of them. A file with an error changes nothing. */
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	struct ukeyd *d = userdata;
+	struct ukeyd_config file;
+	struct server_limits limits;
+	int r, bad_line = 0;
+
+	log_info("SIGHUP: reloading %s", d->cfg->config_path);
+	config_init(&file);
+	r = config_load_file(&file, d->cfg->config_path, d->cfg->config_given, &bad_line);
+	if (r >= 0 && config_problem(&file)) {
+		log_error("reload: %s: %s; nothing changed", d->cfg->config_path,
+			  config_problem(&file));
+		r = -EINVAL;
+	} else if (r < 0) {
+		if (bad_line > 0)
+			log_error("reload: %s:%d: %s; nothing changed", d->cfg->config_path,
+				  bad_line, r == -E2BIG ? "line too long" : "invalid setting");
+		else
+			log_error("reload: cannot read %s: %s; nothing changed",
+				  d->cfg->config_path, strerror(-r));
+	}
+	if (r < 0) {
+		config_release(&file);
+		return 0;
+	}
+	/* Take what can change now. */
+	SWAP_PTR(d->cfg->admin_group, file.admin_group);
+	SWAP_PTR(d->cfg->pin_users, file.pin_users);
+	d->cfg->pin_policy = file.pin_policy;
+	d->cfg->max_clients = file.max_clients;
+	d->cfg->reserved_clients = file.reserved_clients;
+	d->cfg->max_clients_per_uid = file.max_clients_per_uid;
+	d->cfg->connect_rate = file.connect_rate;
+	d->cfg->idle_timeout = file.idle_timeout;
+	d->cfg->line_timeout = file.line_timeout;
+	d->cfg->max_output_per_uid = file.max_output_per_uid;
+	d->cfg->audit_max_size = file.audit_max_size;
+	d->cfg->audit_keep = file.audit_keep;
+	config_release(&file);
+	settings_from_config(d, &d->service.settings, &limits);
+	server_set_limits(d->server, &limits);
+	audit_set_rotation(d->audit, (uint64_t)d->cfg->audit_max_size * 1024u * 1024u,
+			   d->cfg->audit_keep);
+	reload_known_tokens(d);
+	log_info("reload: done (modules, CA profiles, socket, state directory, hotplug and "
+		 "module_timeout change only at a restart)");
+	return 0;
+}
+
 static void ukeyd_release(struct ukeyd *d)
 {
 	request_table_drop_pending(&d->service);
 	usb_hotplug_free(d->hotplug);
 	usb_rescan_free(d->rescan);
 	known_tokens_release(&d->known);
+	for (size_t i = 0; i < d->n_retired_known; i++)
+		known_tokens_release(&d->retired_known[i]);
+	free(d->retired_known);
 	server_free(d->server);
 	d->server = NULL;
 	/* The socket goes before the lock: a daemon that takes the lock next
@@ -309,6 +408,13 @@ int ukeyd_run(struct ukeyd_config *cfg)
 	sigset_t mask;
 	int fd, r;
 
+	/* Signals are events of the loop (sd-event), from the start: a
+	 * SIGHUP during start-up must not kill ukeyd either. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
 	r = ensure_state_dir(cfg->state_dir);
 	if (r < 0) {
 		log_error("state directory %s: %s", cfg->state_dir, strerror(-r));
@@ -321,14 +427,12 @@ int ukeyd_run(struct ukeyd_config *cfg)
 		r = sd_event_default(&d.loop);
 	if (r < 0)
 		goto out;
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
 	/* NULL handler: the signal ends the loop with exit code 0. */
 	r = sd_event_add_signal(d.loop, NULL, SIGTERM, NULL, NULL);
 	if (r >= 0)
 		r = sd_event_add_signal(d.loop, NULL, SIGINT, NULL, NULL);
+	if (r >= 0)
+		r = sd_event_add_signal(d.loop, NULL, SIGHUP, on_sighup, &d);
 	if (r >= 0)
 		r = audit_new(d.loop, d.audit_path, (uint64_t)cfg->audit_max_size * 1024u * 1024u,
 			      cfg->audit_keep, &d.audit);
