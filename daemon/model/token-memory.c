@@ -2,6 +2,7 @@
 #include "token-memory.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,7 +202,9 @@ int token_memory_pin_failed(struct token_memory *m, const char *serial, bool so,
 
 	if (!entry)
 		return -ENOMEM;
-	failures = get_int(entry, so ? "so_pin_failures" : "user_pin_failures") + 1;
+	failures = get_int(entry, so ? "so_pin_failures" : "user_pin_failures");
+	if (failures < INT32_MAX) /* a file may say anything: no overflow */
+		failures++;
 	if (json_object_object_add(entry, so ? "so_pin_failures" : "user_pin_failures",
 				   json_object_new_int64(failures)) != 0 ||
 	    json_object_object_add(entry, so ? "so_pin_retry_at" : "user_pin_retry_at",
