@@ -12,15 +12,15 @@
 #include "util.h"
 
 /* {"<serial>": {"pin_default": true, "primary": true, "user_pin_failures": 2,
- *               "user_pin_retry_at": 1767225600}} */
+ *               "user_pin_retry_at_ms": 1767225600}} */
 struct token_memory {
 	char *path; /* NULL: never saved */
 	json_object *doc;
 };
 
 static const char *const bool_facts[] = {TOKEN_FACT_PIN_DEFAULT, TOKEN_FACT_PRIMARY};
-static const char *const int_facts[] = {"user_pin_failures", "user_pin_retry_at", "so_pin_failures",
-					"so_pin_retry_at"};
+static const char *const int_facts[] = {"user_pin_failures", "user_pin_retry_at_ms",
+					"so_pin_failures", "so_pin_retry_at_ms"};
 
 static bool is_one_of(const char *key, const char *const *names, size_t n)
 {
@@ -183,19 +183,20 @@ static int64_t delay_after(int64_t failures)
 }
 
 unsigned token_memory_pin_wait(const struct token_memory *m, const char *serial, bool so,
-			       int64_t now)
+			       int64_t now_ms)
 {
 	json_object *entry = entry_of(m, serial);
 	int64_t failures = get_int(entry, so ? "so_pin_failures" : "user_pin_failures");
-	int64_t at = get_int(entry, so ? "so_pin_retry_at" : "user_pin_retry_at");
-	int64_t wait = at - now, most = delay_after(failures);
+	int64_t at = get_int(entry, so ? "so_pin_retry_at_ms" : "user_pin_retry_at_ms");
+	int64_t most = delay_after(failures) * 1000, wait;
 
-	if (failures <= 0 || wait <= 0)
+	if (failures <= 0 || at <= now_ms)
 		return 0;
-	return (unsigned)(wait < most ? wait : most);
+	wait = at - now_ms < most ? at - now_ms : most;
+	return (unsigned)((wait + 999) / 1000);
 }
 
-int token_memory_pin_failed(struct token_memory *m, const char *serial, bool so, int64_t now)
+int token_memory_pin_failed(struct token_memory *m, const char *serial, bool so, int64_t now_ms)
 {
 	json_object *entry = entry_make(m, serial);
 	int64_t failures;
@@ -207,8 +208,9 @@ int token_memory_pin_failed(struct token_memory *m, const char *serial, bool so,
 		failures++;
 	if (json_object_object_add(entry, so ? "so_pin_failures" : "user_pin_failures",
 				   json_object_new_int64(failures)) != 0 ||
-	    json_object_object_add(entry, so ? "so_pin_retry_at" : "user_pin_retry_at",
-				   json_object_new_int64(now + delay_after(failures))) != 0)
+	    json_object_object_add(entry, so ? "so_pin_retry_at_ms" : "user_pin_retry_at_ms",
+				   json_object_new_int64(now_ms + delay_after(failures) * 1000)) !=
+		    0)
 		return -ENOMEM;
 	return save(m);
 }
@@ -218,9 +220,9 @@ int token_memory_pin_succeeded(struct token_memory *m, const char *serial, bool 
 	json_object *entry = entry_of(m, serial);
 
 	if (!entry || (get_int(entry, so ? "so_pin_failures" : "user_pin_failures") == 0 &&
-		       get_int(entry, so ? "so_pin_retry_at" : "user_pin_retry_at") == 0))
+		       get_int(entry, so ? "so_pin_retry_at_ms" : "user_pin_retry_at_ms") == 0))
 		return 0;
 	json_object_object_del(entry, so ? "so_pin_failures" : "user_pin_failures");
-	json_object_object_del(entry, so ? "so_pin_retry_at" : "user_pin_retry_at");
+	json_object_object_del(entry, so ? "so_pin_retry_at_ms" : "user_pin_retry_at_ms");
 	return save(m);
 }

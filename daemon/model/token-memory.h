@@ -8,8 +8,9 @@
  *   "primary":     the token carried a seal once (a primary that shows no
  *                  seal later has lost it, it is no secondary);
  *   "user_pin_failures", "so_pin_failures": wrong PINs in a row, and
- *   "user_pin_retry_at", "so_pin_retry_at": the Unix time before which no
- *                  PIN is tried on the token again (a growing delay).
+ *   "user_pin_retry_at_ms", "so_pin_retry_at_ms": the Unix time, in ms,
+ *                  before which no PIN is tried on the token again (a
+ *                  growing delay).
  * Never a PIN.
  */
 #pragma once
@@ -46,12 +47,12 @@ int token_memory_get(const struct token_memory *m, const char *serial, const cha
  * negative errno. */
 int token_memory_set(struct token_memory *m, const char *serial, const char *fact, bool value);
 
-/* Seconds a PIN (the SO PIN when so) must still wait before it is tried
- * on the token, at the Unix time now; 0 when it need not. A clock set
- * back never makes the wait longer than the delay itself. */
+/* Seconds (rounded up) a PIN (the SO PIN when so) must still wait before
+ * it is tried on the token, at now_ms (Unix time in ms); 0 when it need
+ * not. A clock set back never makes the wait longer than the delay. */
 unsigned token_memory_pin_wait(const struct token_memory *m, const char *serial, bool so,
-			       int64_t now);
+			       int64_t now_ms);
 /* A wrong PIN: the next try waits longer. Saved; 0 or a negative errno. */
-int token_memory_pin_failed(struct token_memory *m, const char *serial, bool so, int64_t now);
+int token_memory_pin_failed(struct token_memory *m, const char *serial, bool so, int64_t now_ms);
 /* A right PIN: no wait any more. Saved; 0 or a negative errno. */
 int token_memory_pin_succeeded(struct token_memory *m, const char *serial, bool so);

@@ -130,6 +130,15 @@ static void remember_default(struct service *svc, const struct job *j, const cha
 			  strerror(-r));
 }
 
+/* The wall clock in ms: the wait is kept across restarts. */
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* What a finished job teaches about wrong PINs: each one makes the next
  * try on the token wait longer; a right one ends the wait (an unlock
  * gives the user PIN a fresh start too). */
@@ -139,7 +148,7 @@ static void remember_failures(struct service *svc, const struct job *j)
 	int r = 0;
 
 	if (j->outcome == JOB_WRONG_PIN || j->outcome == JOB_PIN_LOCKED)
-		r = token_memory_pin_failed(svc->memory, j->serial, so, time(NULL));
+		r = token_memory_pin_failed(svc->memory, j->serial, so, now_ms());
 	else if (j->outcome == JOB_DONE)
 		r = token_memory_pin_succeeded(svc->memory, j->serial, so);
 	if (r >= 0 && so && j->outcome == JOB_DONE)
@@ -275,8 +284,8 @@ enum request_status pin_job_submit(struct request *req, struct module *m, struct
 {
 	struct service *svc = req->svc;
 	struct pin_request *pr;
-	unsigned wait = token_memory_pin_wait(svc->memory, j->serial, j->kind == JOB_UNLOCK_PIN,
-					      time(NULL));
+	unsigned wait =
+		token_memory_pin_wait(svc->memory, j->serial, j->kind == JOB_UNLOCK_PIN, now_ms());
 
 	/* One PIN operation per token at a time, and none while the delay
 	 * after a wrong PIN runs: a user cannot try PINs faster in parallel. */

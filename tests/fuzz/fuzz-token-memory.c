@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const char *serial =
 			i < 4 ? serials[i]
 			      : json_object_get_string(json_object_array_get_idx(keys, i - 4));
-		int64_t now = (int64_t)(size * 7919);
+		int64_t now = (int64_t)(size * 7919) * 1000;
 
 		(void)token_memory_get(m, serial, TOKEN_FACT_PIN_DEFAULT);
 		(void)token_memory_get(m, serial, TOKEN_FACT_PRIMARY);
