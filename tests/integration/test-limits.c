@@ -339,6 +339,36 @@ static int test_teardown(void **state)
 	return 0;
 }
 
+/* Everything at once, as bench/stress-hostile.sh does for a minute, for
+ * a few seconds: the others are served within the goal, ukeyd's memory
+ * stays under 64 MB, and every attacker's connection ends. */
+static void test_everything_at_once(void **state)
+{
+	char unlock[200];
+	FILE *attackers[6];
+	long peak;
+
+	start("");
+	snprintf(unlock, sizeof(unlock),
+		 "'{\"id\":3,\"method\":\"pin_unlock\",\"params\":{\"serial\":\"X\","
+		 "\"so_pin\":\"1\"}}'");
+	attackers[0] = spawn(NOBODY, "noread %s 16 7", h.socket);
+	attackers[1] = spawn(NOBODY, "slow %s 16 7", h.socket);
+	attackers[2] =
+		spawn(NOBODY, "pipeline %s '{\"id\":2,\"method\":\"refresh\"}' 300000 7", h.socket);
+	attackers[3] = spawn(NOBODY, "pipeline %s %s 20000 7", h.socket, unlock);
+	attackers[4] = spawn(NOBODY, "hold %s 2000 7", h.socket);
+	attackers[5] = spawn(NOBODY, "connect-flood %s 7", h.socket);
+	assert_others_served_during(attackers[5], 5);
+	for (int i = 0; i < 5; i++)
+		finish(attackers[i], NULL, 0);
+	peak = rss_kb("VmHWM");
+	fprintf(stderr, "# ukeyd peak RSS %ld kB under everything at once\n", peak);
+	assert_true(peak < 64 * 1024);
+	assert_root_served();
+	stop();
+}
+
 static int group_setup(void **state)
 {
 	if (getuid() != 0) {
@@ -364,6 +394,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_connect_flood, test_teardown),
 		cmocka_unit_test_teardown(test_non_readers_bounded, test_teardown),
 		cmocka_unit_test_teardown(test_output_cap_per_user, test_teardown),
+		cmocka_unit_test_teardown(test_everything_at_once, test_teardown),
 	};
 	return HARNESS_RUN_TESTS("limits", tests, group_setup, group_teardown);
 }
