@@ -447,6 +447,7 @@ int ukeyd_run(struct ukeyd_config *cfg)
 	if (r < 0)
 		goto out;
 	d.service = (struct service){
+		.loop = d.loop,
 		.inventory = d.inventory,
 		.profiles = &d.profiles,
 		.memory = d.memory,

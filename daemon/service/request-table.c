@@ -200,19 +200,26 @@ struct pending {
 	struct inventory_wait wait;
 };
 
-/* Held requests wait in arrival order, at the tail. A new one is checked
- * alone, so N held requests cost N checks, not N²; the scans they wait
- * for are shared by the workers (a refresh that comes while a scan is
- * still queued joins it), so N pipelined refreshes cost a few scans. */
-static enum request_status hold(struct request *req, bool rescan)
+/* Refresh scans are asked at most this often: the refreshes that come in
+ * between all wait for the next one, so N pending cost one scan, and a
+ * flood of them cannot keep a worker scanning without a pause. */
+#define REFRESH_INTERVAL_USEC 1000000u
+
+/* Appends req to the held requests, waiting for the scans of w (copied),
+ * or runs it when they are in already. Held requests wait in arrival
+ * order: a new one is checked alone, and the queue from its head after
+ * each scan, so N held requests cost N checks, not N². */
+static enum request_status wait_for(struct request *req, const struct inventory_wait *w)
 {
 	struct service *svc = req->svc;
+	size_t n = inventory_count_modules(svc->inventory) + 1;
 	struct pending *p = calloc(1, sizeof(*p));
 
-	if (!p || inventory_wait_init(svc->inventory, rescan, &p->wait) < 0) {
+	if (!p || !(p->wait.seqs = calloc(n, sizeof(*p->wait.seqs)))) {
 		free(p);
 		return REQUEST_E_NO_MEMORY;
 	}
+	memcpy(p->wait.seqs, w->seqs, n * sizeof(*p->wait.seqs));
 	if (!inventory_wait_pending(svc->inventory, &p->wait)) {
 		inventory_wait_release(&p->wait);
 		free(p);
@@ -226,6 +233,88 @@ static enum request_status hold(struct request *req, bool rescan)
 	else
 		svc->pending = p;
 	svc->pending_last = p;
+	return REQUEST_LATER;
+}
+
+/* One refresh scan for every refresh waiting, then they wait for it. */
+static void refresh_now(struct service *svc, uint64_t now)
+{
+	struct inventory_wait w;
+	bool ok = inventory_wait_init(svc->inventory, true, &w) >= 0;
+
+	svc->last_refresh = now;
+	while (svc->refresh_waiting) {
+		struct pending *p = svc->refresh_waiting;
+		enum request_status st = REQUEST_E_NO_MEMORY;
+
+		svc->refresh_waiting = p->next;
+		if (!client_is_connected(p->req->client)) {
+			request_free(p->req);
+		} else {
+			if (ok)
+				st = wait_for(p->req, &w); /* takes it: held, or run */
+			if (st != REQUEST_LATER)
+				request_complete(p->req, st, NULL);
+		}
+		free(p);
+	}
+	if (ok)
+		inventory_wait_release(&w);
+}
+
+static int on_refresh_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	refresh_now(userdata, usec);
+	return 0;
+}
+
+static enum request_status hold(struct request *req, bool rescan)
+{
+	struct service *svc = req->svc;
+	struct inventory_wait w;
+	enum request_status st;
+	uint64_t now = 0;
+	struct pending *p, **tail;
+
+	if (!rescan) {
+		if (inventory_wait_init(svc->inventory, false, &w) < 0)
+			return REQUEST_E_NO_MEMORY;
+		st = wait_for(req, &w);
+		inventory_wait_release(&w);
+		return st;
+	}
+	(void)sd_event_now(svc->loop, CLOCK_MONOTONIC, &now);
+	/* Not one refresh scan a second yet: this one asks for it now. */
+	if (!svc->refresh_waiting &&
+	    (svc->last_refresh == 0 || now - svc->last_refresh >= REFRESH_INTERVAL_USEC)) {
+		svc->last_refresh = now;
+		if (inventory_wait_init(svc->inventory, true, &w) < 0)
+			return REQUEST_E_NO_MEMORY;
+		st = wait_for(req, &w);
+		inventory_wait_release(&w);
+		return st;
+	}
+	/* Else it waits for the next one, with every other refresh until then. */
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return REQUEST_E_NO_MEMORY;
+	if (!svc->refresh_timer &&
+	    sd_event_add_time(svc->loop, &svc->refresh_timer, CLOCK_MONOTONIC, UINT64_MAX, 10000u,
+			      on_refresh_timer, svc) < 0) {
+		free(p);
+		return REQUEST_E_NO_MEMORY;
+	}
+	if (!svc->refresh_waiting) {
+		(void)sd_event_source_set_time(svc->refresh_timer,
+					       svc->last_refresh + REFRESH_INTERVAL_USEC);
+		(void)sd_event_source_set_enabled(svc->refresh_timer, SD_EVENT_ONESHOT);
+	}
+	/* A reference of its own, as a held request; the request is kept. */
+	request_keep(req);
+	p->req = req;
+	for (tail = &svc->refresh_waiting; *tail; tail = &(*tail)->next)
+		;
+	*tail = p;
 	return REQUEST_LATER;
 }
 
@@ -322,6 +411,13 @@ void request_table_run_pending(struct service *svc)
 
 void request_table_drop_pending(struct service *svc)
 {
+	while (svc->refresh_waiting) {
+		struct pending *p = svc->refresh_waiting;
+		svc->refresh_waiting = p->next;
+		request_free(p->req);
+		free(p);
+	}
+	svc->refresh_timer = sd_event_source_disable_unref(svc->refresh_timer);
 	while (svc->pending) {
 		struct pending *p = svc->pending;
 		svc->pending = p->next;

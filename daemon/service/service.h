@@ -7,7 +7,9 @@
  */
 #pragma once
 
+#include <stdint.h>
 #include <sys/types.h>
+#include <systemd/sd-event.h>
 
 #include "pin-policy.h"
 
@@ -35,6 +37,7 @@ struct service_settings {
 };
 
 struct service {
+	sd_event *loop;
 	struct inventory *inventory;
 	const struct ca_profiles *profiles;
 	struct token_memory *memory;
@@ -43,5 +46,10 @@ struct service {
 	struct service_settings settings;
 	struct pending *pending; /* requests waiting for scans: request-table.c */
 	struct pending *pending_last;
+	/* refresh requests that wait for the next refresh scan: at most one a
+	 * second (request-table.c) */
+	struct pending *refresh_waiting;
+	sd_event_source *refresh_timer;
+	uint64_t last_refresh;		  /* CLOCK_MONOTONIC µs of the last refresh scan asked */
 	struct pin_request *pin_requests; /* PIN jobs under way, one per token: pin-jobs.c */
 };

@@ -30,8 +30,11 @@
 
 #if defined(__SANITIZE_ADDRESS__)
 #define GOAL_MS 400.0
+/* ASan's quarantine and shadow: resident memory is not ukeyd's own there. */
+#define RSS_MEASURED false
 #else
 #define GOAL_MS 100.0
+#define RSS_MEASURED true
 #endif
 
 static struct harness h;
@@ -380,8 +383,9 @@ static void test_rotation_and_pages(void **state)
 			p50, p99);
 		assert_true(failed == 0 && p99 < GOAL_MS);
 	}
-	fprintf(stderr, "# ukeyd peak RSS %ld kB\n", rss_kb("VmHWM"));
-	assert_true(rss_kb("VmHWM") < 64 * 1024);
+	fprintf(stderr, "# ukeyd peak RSS %ld kB%s\n", rss_kb("VmHWM"),
+		RSS_MEASURED ? "" : " (not measured under ASan)");
+	assert_true(!RSS_MEASURED || rss_kb("VmHWM") < 64 * 1024);
 	assert_int_equal(harness_stop_daemon(&h), 0);
 	unlink(p1);
 	unlink(p2);
@@ -401,10 +405,25 @@ static bool softhsm_store_torn(void)
 	return torn;
 }
 
+/* How long a whole `ukeyctl pin change` takes here, in µs. */
+static long time_one_change(void)
+{
+	struct timespec t0, t1;
+
+	start(NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	change_pin();
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_int_equal(harness_stop_daemon(&h), 0);
+	return (t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000;
+}
+
 /* kill -9 at any moment of a PIN change: a PIN that changed always has
- * its intent in the log. Ten rounds, each killed a little later. */
+ * its intent in the log. Ten rounds, killed at ten points spread over the
+ * time a change takes here (a sanitizer build is slower). */
 static void test_kill9_pin_change_loop(void **state)
 {
+	long whole = time_one_change();
 	int changed = 0;
 
 	for (int round = 0; round < 10; round++) {
@@ -434,7 +453,7 @@ static void test_kill9_pin_change_loop(void **state)
 			      serial, (char *)NULL);
 			_exit(127);
 		}
-		usleep(4000 + (useconds_t)round * 3000);
+		usleep((useconds_t)(whole * (round + 1) / 10));
 		kill(h.daemon, SIGKILL);
 		waitpid(h.daemon, NULL, 0);
 		h.daemon = 0;

@@ -28,8 +28,12 @@
  * ukeyd and this test alike, several times over. */
 #if defined(__SANITIZE_ADDRESS__)
 #define GOAL_MS 400.0
+/* ASan keeps freed memory in quarantine (256 MiB) and adds its shadow:
+ * ukeyd's resident memory says nothing there. The plain build measures it. */
+#define RSS_MEASURED false
 #else
 #define GOAL_MS 100.0
+#define RSS_MEASURED true
 #endif
 
 static struct harness h;
@@ -274,6 +278,57 @@ static void test_pipelined_refresh(void **state)
 	stop();
 }
 
+static long spy_calls(const char *log, const char *function)
+{
+	char cmd[400];
+	int status;
+	long n;
+	char *out;
+
+	snprintf(cmd, sizeof(cmd), "grep -c '%s' %s", function, log);
+	out = harness_sh(cmd, &status);
+	n = strtol(out, NULL, 10);
+	free(out);
+	return n;
+}
+
+/* Refreshes are coalesced: however many come, a refresh scan is asked at
+ * most once a second (pkcs11-spy counts the module's calls). */
+static void test_refresh_flood_costs_few_scans(void **state)
+{
+	char spy_log[200], spy_env[260];
+	const char *env[] = {"PKCS11SPY=" SOFTHSM_MODULE, spy_env, NULL};
+	const char *args[] = {"--module", PKCS11_SPY_MODULE, NULL};
+	long one, before, flood;
+	int status;
+
+	if (access(PKCS11_SPY_MODULE, R_OK) != 0) {
+		fprintf(stderr, "SKIP: pkcs11-spy missing (apt-get install opensc-pkcs11)\n");
+		skip();
+	}
+	snprintf(spy_log, sizeof(spy_log), "%s/spy.log", h.dir);
+	snprintf(spy_env, sizeof(spy_env), "PKCS11SPY_OUTPUT=%s", spy_log);
+	assert_int_equal(harness_start_daemon(&h, args, env), 0);
+	/* What one refresh costs. */
+	before = spy_calls(spy_log, "C_GetSlotList");
+	{
+		const char *argv[] = {getenv("UKEYCTL"), "--socket", h.socket, "refresh", NULL};
+		free(harness_run(argv, NULL, &status));
+		assert_int_equal(status, 0);
+	}
+	one = spy_calls(spy_log, "C_GetSlotList") - before;
+	assert_true(one > 0);
+	before = spy_calls(spy_log, "C_GetSlotList");
+	finish(spawn(NOBODY, "pipeline %s '{\"id\":2,\"method\":\"refresh\"}' 50000 4", h.socket),
+	       NULL, 0);
+	flood = spy_calls(spy_log, "C_GetSlotList") - before;
+	fprintf(stderr, "# one refresh: %ld C_GetSlotList; 4 s of pipelined refreshes: %ld\n", one,
+		flood);
+	assert_true(flood <= 6 * one);
+	assert_root_served();
+	stop();
+}
+
 static void test_connect_flood(void **state)
 {
 	start("");
@@ -310,9 +365,9 @@ static void test_non_readers_bounded(void **state)
 	assert_int_equal(wait_ready(attacker), 16);
 	assert_others_served_during(attacker, 5);
 	after = rss_kb("VmHWM");
-	fprintf(stderr, "# ukeyd RSS %ld kB before, peak %ld kB with 16 non-readers\n", before,
-		after);
-	assert_true(after - before < 32 * 1024);
+	fprintf(stderr, "# ukeyd RSS %ld kB before, peak %ld kB with 16 non-readers%s\n", before,
+		after, RSS_MEASURED ? "" : " (not measured under ASan)");
+	assert_true(!RSS_MEASURED || after - before < 32 * 1024);
 	stop();
 }
 
@@ -363,8 +418,9 @@ static void test_everything_at_once(void **state)
 	for (int i = 0; i < 5; i++)
 		finish(attackers[i], NULL, 0);
 	peak = rss_kb("VmHWM");
-	fprintf(stderr, "# ukeyd peak RSS %ld kB under everything at once\n", peak);
-	assert_true(peak < 64 * 1024);
+	fprintf(stderr, "# ukeyd peak RSS %ld kB under everything at once%s\n", peak,
+		RSS_MEASURED ? "" : " (not measured under ASan)");
+	assert_true(!RSS_MEASURED || peak < 64 * 1024);
 	assert_root_served();
 	stop();
 }
@@ -391,6 +447,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_idle_timeout, test_teardown),
 		cmocka_unit_test_teardown(test_line_timeout, test_teardown),
 		cmocka_unit_test_teardown(test_pipelined_refresh, test_teardown),
+		cmocka_unit_test_teardown(test_refresh_flood_costs_few_scans, test_teardown),
 		cmocka_unit_test_teardown(test_connect_flood, test_teardown),
 		cmocka_unit_test_teardown(test_non_readers_bounded, test_teardown),
 		cmocka_unit_test_teardown(test_output_cap_per_user, test_teardown),
