@@ -9,6 +9,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "build-config.h"
@@ -17,9 +18,11 @@
 #include "secret.h"
 #include "util.h"
 
-/* Requests handled per turn of one client: after them the loop serves
- * the others before this one gets another turn (fair scheduling). */
+/* Requests handled per turn of one client, and the time a turn may take:
+ * after either the loop serves the others before this one gets another
+ * turn (fair scheduling; costly requests make shorter turns). */
 #define REQUESTS_PER_TURN 16
+#define TURN_USEC 1000u
 /* A client whose unread output passes this is not served more requests
  * until it reads: its replies cannot pile up. */
 #define SOFT_OUTPUT_LIMIT (256u * 1024u)
@@ -641,13 +644,23 @@ out:
 
 /* One turn: up to REQUESTS_PER_TURN of the lines already read, while the
  * client may run; the rest get another turn after the other clients. */
+static uint64_t clock_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 static void client_run_lines(struct client *c)
 {
+	uint64_t turn_ends = clock_usec() + TURN_USEC;
 	char *line;
 	size_t len;
 
-	for (int i = 0; i < REQUESTS_PER_TURN && client_may_run(c) &&
-			ukey_linebuf_next(&c->in, &line, &len) > 0;
+	for (int i = 0;
+	     i < REQUESTS_PER_TURN && client_may_run(c) && (i == 0 || clock_usec() < turn_ends) &&
+	     ukey_linebuf_next(&c->in, &line, &len) > 0;
 	     i++) {
 		if (len > 0) /* blank keep-alive lines do not keep a client alive */
 			c->last_active = now_usec(c->server);

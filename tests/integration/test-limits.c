@@ -24,10 +24,12 @@
 #define NOBODY 65534
 #define OTHER 12345
 
-/* The latency goal (docs/ukeyd.8, LIMITS). Sanitizers slow everything,
- * ukeyd and this test alike, several times over. */
+/* The latency goal (docs/ukeyd.8, LIMITS). */
 #if defined(__SANITIZE_ADDRESS__)
-#define GOAL_MS 400.0
+/* Under ASan every allocation is slow and its quarantine makes fresh
+ * pages fault in: it checks memory safety under the same attacks with a
+ * loose bound. The goal itself is held by the plain build. */
+#define GOAL_MS 1000.0
 /* ASan keeps freed memory in quarantine (256 MiB) and adds its shadow:
  * ukeyd's resident memory says nothing there. The plain build measures it. */
 #define RSS_MEASURED false
