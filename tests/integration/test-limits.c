@@ -271,8 +271,8 @@ static void test_pipelined_refresh(void **state)
 
 	start("");
 	assert_others_served_during(
-		spawn(NOBODY, "pipeline %s '{\"id\":2,\"method\":\"refresh\"}' 50000 6", h.socket),
-		5);
+		spawn(NOBODY, "pipeline %s '{\"id\":2,\"method\":\"refresh\"}' 50000 4", h.socket),
+		3);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	assert_root_served();
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -334,7 +334,7 @@ static void test_refresh_flood_costs_few_scans(void **state)
 static void test_connect_flood(void **state)
 {
 	start("");
-	assert_others_served_during(spawn(NOBODY, "connect-flood %s 6", h.socket), 5);
+	assert_others_served_during(spawn(NOBODY, "connect-flood %s 4", h.socket), 3);
 	stop();
 }
 
@@ -363,9 +363,9 @@ static void test_non_readers_bounded(void **state)
 
 	start("");
 	before = rss_kb("VmRSS");
-	attacker = spawn(NOBODY, "noread %s 16 6", h.socket);
+	attacker = spawn(NOBODY, "noread %s 16 4", h.socket);
 	assert_int_equal(wait_ready(attacker), 16);
-	assert_others_served_during(attacker, 5);
+	assert_others_served_during(attacker, 3);
 	after = rss_kb("VmHWM");
 	fprintf(stderr, "# ukeyd RSS %ld kB before, peak %ld kB with 16 non-readers%s\n", before,
 		after, RSS_MEASURED ? "" : " (not measured under ASan)");
@@ -409,14 +409,14 @@ static void test_everything_at_once(void **state)
 	snprintf(unlock, sizeof(unlock),
 		 "'{\"id\":3,\"method\":\"pin_unlock\",\"params\":{\"serial\":\"X\","
 		 "\"so_pin\":\"1\"}}'");
-	attackers[0] = spawn(NOBODY, "noread %s 16 7", h.socket);
-	attackers[1] = spawn(NOBODY, "slow %s 16 7", h.socket);
+	attackers[0] = spawn(NOBODY, "noread %s 16 5", h.socket);
+	attackers[1] = spawn(NOBODY, "slow %s 16 5", h.socket);
 	attackers[2] =
-		spawn(NOBODY, "pipeline %s '{\"id\":2,\"method\":\"refresh\"}' 300000 7", h.socket);
-	attackers[3] = spawn(NOBODY, "pipeline %s %s 20000 7", h.socket, unlock);
-	attackers[4] = spawn(NOBODY, "hold %s 2000 7", h.socket);
-	attackers[5] = spawn(NOBODY, "connect-flood %s 7", h.socket);
-	assert_others_served_during(attackers[5], 5);
+		spawn(NOBODY, "pipeline %s '{\"id\":2,\"method\":\"refresh\"}' 300000 5", h.socket);
+	attackers[3] = spawn(NOBODY, "pipeline %s %s 20000 5", h.socket, unlock);
+	attackers[4] = spawn(NOBODY, "hold %s 2000 5", h.socket);
+	attackers[5] = spawn(NOBODY, "connect-flood %s 5", h.socket);
+	assert_others_served_during(attackers[5], 4);
 	for (int i = 0; i < 5; i++)
 		finish(attackers[i], NULL, 0);
 	peak = rss_kb("VmHWM");
