@@ -55,11 +55,11 @@ enum ukey_error {
 	UKEY_E_PERMISSION = 15,	   /**< only root or the admin group may do this */
 	UKEY_E_TOKEN_REMOVED = 16, /**< the token was pulled out */
 	UKEY_E_TOKEN = 17,	   /**< the token failed the operation */
-	UKEY_E_BUSY = 18, /**< ukeyd is overloaded (too many connections, from this user or in
-			   * all) or still reading the tokens: not "not running"; retry later */
-	UKEY_E_NOT_CMS = 19,	   /**< the bid file is not a CMS/PKCS#7 encrypted file */
-	UKEY_E_AUDIT = 20, /**< the audit log cannot be written (or read): the PIN operation
-			    * was not tried; ukey_client_get_error_reason() says why */
+	UKEY_E_BUSY = 18,    /**< ukeyd is overloaded (too many connections, from this user or in
+			      * all) or still reading the tokens: not "not running"; retry later */
+	UKEY_E_NOT_CMS = 19, /**< the bid file is not a CMS/PKCS#7 encrypted file */
+	UKEY_E_AUDIT = 20,   /**< the audit log cannot be written (or read): the PIN operation
+			      * was not tried; ukey_client_get_error_reason() says why */
 	UKEY_E_RETRY_LATER = 21, /**< a PIN was wrong lately: wait before the next try on this
 				  * token (ukey_client_get_retry_after()) */
 };
