@@ -280,6 +280,19 @@ static void test_pipelined_refresh(void **state)
 	stop();
 }
 
+/* Cheap requests by the ten thousand in one stream (each answered
+ * unknown_method): served a turn at a time, and not at all once their
+ * replies go unread, so the others do not wait behind them. */
+static void test_one_stream_many_requests(void **state)
+{
+	start("");
+	assert_others_served_during(
+		spawn(NOBODY, "pipeline %s '{\"id\":2,\"method\":\"no_such_method\"}' 100000 4",
+		      h.socket),
+		3);
+	stop();
+}
+
 static long spy_calls(const char *log, const char *function)
 {
 	char cmd[400];
@@ -449,6 +462,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_idle_timeout, test_teardown),
 		cmocka_unit_test_teardown(test_line_timeout, test_teardown),
 		cmocka_unit_test_teardown(test_pipelined_refresh, test_teardown),
+		cmocka_unit_test_teardown(test_one_stream_many_requests, test_teardown),
 		cmocka_unit_test_teardown(test_refresh_flood_costs_few_scans, test_teardown),
 		cmocka_unit_test_teardown(test_connect_flood, test_teardown),
 		cmocka_unit_test_teardown(test_non_readers_bounded, test_teardown),
