@@ -5,8 +5,8 @@
 #include <string.h>
 #include <systemd/sd-login.h>
 
-#include "inventory.h"
 #include "audit.h"
+#include "inventory.h"
 #include "ops-audit.h"
 #include "ops-check.h"
 #include "ops-pin.h"
