@@ -447,9 +447,10 @@ static void *audit_thread(void *userdata)
 
 	pthread_mutex_lock(&a->lock);
 	for (;;) {
-		struct audit_item *batch = NULL, **pp = &a->queue, *it;
-		uint64_t max_size = a->max_size, one = 1;
-		unsigned keep = a->keep;
+		struct audit_item *batch = NULL, **tail = &batch, **pp = &a->queue, *it;
+		uint64_t max_size, one = 1;
+		unsigned keep;
+		bool stopping;
 		ssize_t n;
 
 		while (!a->queue && !a->stop)
@@ -463,29 +464,32 @@ static void *audit_thread(void *userdata)
 				continue;
 			}
 			*pp = it->next;
-			list_append(&batch, it);
+			it->next = NULL;
+			*tail = it;
+			tail = &it->next;
 		}
 		if (!batch) {
 			batch = a->queue;
 			a->queue = batch->next;
 			batch->next = NULL;
 		}
+		max_size = a->max_size;
+		keep = a->keep;
+		stopping = a->stop;
 		pthread_mutex_unlock(&a->lock);
 		if (!batch->is_read) {
 			int r = write_batch(a, batch, max_size, keep);
 			for (it = batch; it; it = it->next)
 				it->r = r;
-		} else if (a->stop) {
+		} else if (stopping) {
 			batch->r = -ECANCELED;
 		} else {
 			do_read(a, batch, keep);
 		}
 		pthread_mutex_lock(&a->lock);
-		while (batch) {
-			it = batch;
-			batch = batch->next;
-			list_append(&a->done, it);
-		}
+		for (pp = &a->done; *pp; pp = &(*pp)->next)
+			;
+		*pp = batch; /* the whole batch, in its order */
 		n = write(a->done_fd, &one, sizeof(one));
 		(void)n;
 	}
