@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 
 #include "build-config.h"
+#include "conf-files.h"
 #include "config.h"
 #include "known-tokens.h"
 #include "log.h"
@@ -189,7 +190,10 @@ int main(int argc, char **argv)
 
 	r = config_load_file(&cfg, config_path, config_given, &bad_line);
 	if (r < 0) {
-		if (bad_line > 0)
+		if (bad_line > 0 && r == -E2BIG)
+			log_error("%s:%d: line too long (at most %d bytes)", config_path, bad_line,
+				  CONF_MAX_LINE);
+		else if (bad_line > 0)
 			log_error("%s:%d: invalid setting", config_path, bad_line);
 		else
 			log_error("cannot read %s: %s", config_path, strerror(-r));
@@ -204,6 +208,7 @@ int main(int argc, char **argv)
 		free(cfg.modules);
 		cfg.modules = cli.modules;
 		cfg.n_modules = cli.n_modules;
+		cfg.modules_given = true;
 		cli.modules = NULL;
 		cli.n_modules = 0;
 	}
@@ -225,7 +230,14 @@ int main(int argc, char **argv)
 	if (cli.module_timeout)
 		cfg.module_timeout = cli.module_timeout;
 	cfg.verbose = cli.verbose;
+	cfg.config_path = strdup(config_path);
+	cfg.config_given = config_given;
 	config_release(&cli);
+	if (config_problem(&cfg)) {
+		log_error("%s: %s", config_path, config_problem(&cfg));
+		config_release(&cfg);
+		return EXIT_FAILURE;
+	}
 
 	r = print_udev_rules ? write_udev_rules(&cfg) : ukeyd_run(&cfg);
 	config_release(&cfg);

@@ -8,6 +8,7 @@
 #include "ukeyd.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "build-config.h"
+#include "audit.h"
 #include "ca-profiles.h"
 #include "config.h"
 #include "expiry-watch.h"
@@ -25,6 +27,7 @@
 #include "known-tokens.h"
 #include "log.h"
 #include "p11-backend.h"
+#include "refusals.h"
 #include "request-table.h"
 #include "skf-backend.h"
 #include "server.h"
@@ -34,17 +37,32 @@
 #include "usb-rescan.h"
 #include "util.h"
 
+#define SWAP_PTR(a, b)                                                                             \
+	do {                                                                                       \
+		char *_t = (a);                                                                    \
+		(a) = (b);                                                                         \
+		(b) = _t;                                                                          \
+	} while (0)
+
 struct ukeyd {
 	struct ukeyd_config *cfg;
+	int lock_fd;	   /* server_lock_path(): this process serves the socket */
+	bool socket_owned; /* made here (not systemd's): removed at exit */
 	sd_event *loop;
 	struct ca_profiles profiles;
 	struct token_memory *memory;
 	char *audit_path;
+	struct audit *audit;
+	struct refusals *refusals;
 	struct inventory *inventory;
 	struct expiry_watch *expiry;
 	struct service service;
 	struct server *server;
 	struct known_tokens known;
+	/* Tables replaced by a reload: a chase that began before may still
+	 * point into one, so they stay until the end. */
+	struct known_tokens *retired_known;
+	size_t n_retired_known;
 	struct usb_rescan *rescan;
 	struct usb_hotplug *hotplug;
 	bool notified_ready;
@@ -121,7 +139,9 @@ static int load_token_memory(struct ukeyd *d)
 		return -ENOMEM;
 	r = token_memory_load(path, &d->memory);
 	if (r == -EBADMSG) {
-		log_warning("%s is corrupt; what ukeyd knew of each token is forgotten", path);
+		log_warning("%s is corrupt: set aside as %s.bad; what ukeyd knew of each token is "
+			    "forgotten",
+			    path, path);
 		r = 0;
 	}
 	return r;
@@ -129,7 +149,8 @@ static int load_token_memory(struct ukeyd *d)
 
 static int open_listen_socket(struct ukeyd *d, bool *ret_owned)
 {
-	int n = sd_listen_fds(true);
+	int n = sd_listen_fds(true), fd;
+	pid_t holder;
 
 	if (n > 1) {
 		log_error("socket activation passed %d sockets; expected one", n);
@@ -145,8 +166,72 @@ static int open_listen_socket(struct ukeyd *d, bool *ret_owned)
 		log_info("listening on the socket passed by systemd");
 		return SD_LISTEN_FDS_START;
 	}
-	*ret_owned = true;
-	return server_listen_path(d->cfg->socket_path);
+	/* Never another daemon's socket: the lock first, then the socket. */
+	d->lock_fd = server_lock_path(d->cfg->socket_path, &holder);
+	if (d->lock_fd == -EBUSY) {
+		if (holder > 0)
+			log_error("another ukeyd (pid %d) is serving %s; stop it first, or give "
+				  "this one another --socket",
+				  (int)holder, d->cfg->socket_path);
+		else
+			log_error("something else is serving %s (another ukeyd, or systemd's "
+				  "ukeyd.socket); stop it first, or give this one another --socket",
+				  d->cfg->socket_path);
+		return -EBUSY;
+	}
+	if (d->lock_fd < 0) {
+		log_error("cannot lock %s.lock: %s", d->cfg->socket_path, strerror(-d->lock_fd));
+		return d->lock_fd;
+	}
+	fd = server_listen_path(d->cfg->socket_path);
+	if (fd < 0)
+		log_error("cannot listen on %s: %s", d->cfg->socket_path, strerror(-fd));
+	else
+		*ret_owned = true;
+	return fd;
+}
+
+/* The groups named in the configuration, looked up now (at start and at
+ * reload), so that no request waits on NSS. */
+static gid_t lookup_group(const char *name, const char *setting)
+{
+	char buf[4096];
+	struct group grp, *g = NULL;
+
+	if (getgrnam_r(name, &grp, buf, sizeof(buf), &g) == 0 && g)
+		return g->gr_gid;
+	log_info("%s: no group \"%s\" on this system", setting, name);
+	return (gid_t)-1;
+}
+
+static void settings_from_config(struct ukeyd *d, struct service_settings *st,
+				 struct server_limits *limits)
+{
+	const struct ukeyd_config *cfg = d->cfg;
+
+	*st = (struct service_settings){
+		.admin_gid = lookup_group(cfg->admin_group, "admin_group"),
+		.pin_policy = cfg->pin_policy,
+		.pin_users = PIN_USERS_ACTIVE,
+		.pin_gid = (gid_t)-1,
+	};
+	if (strcmp(cfg->pin_users, "any") == 0) {
+		st->pin_users = PIN_USERS_ANY;
+	} else if (strncmp(cfg->pin_users, "group:", 6) == 0) {
+		st->pin_users = PIN_USERS_GROUP;
+		st->pin_gid = lookup_group(cfg->pin_users + 6, "pin_users");
+	}
+	*limits = (struct server_limits){
+		.max_clients = cfg->max_clients,
+		.reserved_clients = cfg->reserved_clients == CONFIG_AUTO ? cfg->max_clients / 16
+									 : cfg->reserved_clients,
+		.max_clients_per_uid = cfg->max_clients_per_uid,
+		.connect_rate = cfg->connect_rate,
+		.idle_timeout = cfg->idle_timeout,
+		.line_timeout = cfg->line_timeout,
+		.max_output_per_uid = (size_t)cfg->max_output_per_uid * 1024u * 1024u,
+		.admin_gid = st->admin_gid,
+	};
 }
 
 /* A missing shipped table only costs hotplug for the tokens it lists. */
@@ -211,16 +296,114 @@ static void load_modules(struct ukeyd *d)
 	add_modules(d, &skf_backend_ops, d->cfg->skf_libs, d->cfg->n_skf_libs);
 }
 
+static void reload_known_tokens(struct ukeyd *d)
+{
+	_cleanup_free_ char *error = NULL;
+	struct known_tokens fresh, *retired;
+	int r;
+
+	if (!d->rescan)
+		return; /* hotplug is off */
+	r = known_tokens_load(&fresh, d->cfg->known_tokens, d->cfg->known_tokens_dir, &error);
+	if (r == -ENOENT) {
+		free(error);
+		error = NULL;
+		r = known_tokens_load(&fresh, NULL, d->cfg->known_tokens_dir, &error);
+	}
+	if (r < 0) {
+		log_error("reload: %s; the known tokens stay as they were",
+			  error ? error : strerror(-r));
+		return;
+	}
+	retired = realloc(d->retired_known, (d->n_retired_known + 1) * sizeof(*retired));
+	if (!retired) {
+		known_tokens_release(&fresh);
+		log_error("reload: out of memory; the known tokens stay as they were");
+		return;
+	}
+	d->retired_known = retired;
+	d->retired_known[d->n_retired_known++] = d->known;
+	d->known = fresh; /* usb-rescan reads it through &d->known */
+	log_info("reload: %zu known tokens", d->known.n);
+}
+
+/* SIGHUP: the configuration file again (what a running daemon can take:
+ * access, limits, PIN policy, audit rotation) and the known tokens. The
+ * CA profiles, modules, socket and state directory need a restart: the
+ * tokens read are made of them. A file with an error changes nothing. */
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	struct ukeyd *d = userdata;
+	struct ukeyd_config file;
+	struct server_limits limits;
+	int r, bad_line = 0;
+
+	log_info("SIGHUP: reloading %s", d->cfg->config_path);
+	config_init(&file);
+	r = config_load_file(&file, d->cfg->config_path, d->cfg->config_given, &bad_line);
+	if (r >= 0 && config_problem(&file)) {
+		log_error("reload: %s: %s; nothing changed", d->cfg->config_path,
+			  config_problem(&file));
+		r = -EINVAL;
+	} else if (r < 0) {
+		if (bad_line > 0)
+			log_error("reload: %s:%d: %s; nothing changed", d->cfg->config_path,
+				  bad_line, r == -E2BIG ? "line too long" : "invalid setting");
+		else
+			log_error("reload: cannot read %s: %s; nothing changed",
+				  d->cfg->config_path, strerror(-r));
+	}
+	if (r < 0) {
+		config_release(&file);
+		return 0;
+	}
+	/* Take what can change now. */
+	SWAP_PTR(d->cfg->admin_group, file.admin_group);
+	SWAP_PTR(d->cfg->pin_users, file.pin_users);
+	d->cfg->pin_policy = file.pin_policy;
+	d->cfg->max_clients = file.max_clients;
+	d->cfg->reserved_clients = file.reserved_clients;
+	d->cfg->max_clients_per_uid = file.max_clients_per_uid;
+	d->cfg->connect_rate = file.connect_rate;
+	d->cfg->idle_timeout = file.idle_timeout;
+	d->cfg->line_timeout = file.line_timeout;
+	d->cfg->max_output_per_uid = file.max_output_per_uid;
+	d->cfg->audit_max_size = file.audit_max_size;
+	d->cfg->audit_keep = file.audit_keep;
+	config_release(&file);
+	settings_from_config(d, &d->service.settings, &limits);
+	server_set_limits(d->server, &limits);
+	audit_set_rotation(d->audit, (uint64_t)d->cfg->audit_max_size * 1024u * 1024u,
+			   d->cfg->audit_keep);
+	reload_known_tokens(d);
+	log_info("reload: done (modules, CA profiles, socket, state directory, hotplug and "
+		 "module_timeout change only at a restart)");
+	return 0;
+}
+
 static void ukeyd_release(struct ukeyd *d)
 {
 	request_table_drop_pending(&d->service);
 	usb_hotplug_free(d->hotplug);
 	usb_rescan_free(d->rescan);
 	known_tokens_release(&d->known);
+	for (size_t i = 0; i < d->n_retired_known; i++)
+		known_tokens_release(&d->retired_known[i]);
+	free(d->retired_known);
 	server_free(d->server);
 	d->server = NULL;
+	/* The socket goes before the lock: a daemon that takes the lock next
+	 * never has its own socket removed. */
+	if (d->socket_owned)
+		(void)unlink(d->cfg->socket_path);
+	if (d->lock_fd >= 0)
+		close(d->lock_fd);
 	expiry_watch_free(d->expiry);
 	inventory_free(d->inventory);
+	/* After the modules: a PIN job still queued there is dropped, never
+	 * started; the refusals' last counts go into the log before it. */
+	refusals_free(d->refusals);
+	audit_free(d->audit);
 	token_memory_free(d->memory);
 	free(d->audit_path);
 	ca_profiles_release(&d->profiles);
@@ -229,11 +412,18 @@ static void ukeyd_release(struct ukeyd *d)
 
 int ukeyd_run(struct ukeyd_config *cfg)
 {
-	struct ukeyd d = {.cfg = cfg};
-	bool socket_owned = false;
+	struct ukeyd d = {.cfg = cfg, .lock_fd = -1};
+	struct server_limits limits;
 	sigset_t mask;
 	int fd, r;
 
+	/* Signals are events of the loop (sd-event), from the start: a
+	 * SIGHUP during start-up must not kill ukeyd either. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
 	r = ensure_state_dir(cfg->state_dir);
 	if (r < 0) {
 		log_error("state directory %s: %s", cfg->state_dir, strerror(-r));
@@ -246,14 +436,17 @@ int ukeyd_run(struct ukeyd_config *cfg)
 		r = sd_event_default(&d.loop);
 	if (r < 0)
 		goto out;
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
 	/* NULL handler: the signal ends the loop with exit code 0. */
 	r = sd_event_add_signal(d.loop, NULL, SIGTERM, NULL, NULL);
 	if (r >= 0)
 		r = sd_event_add_signal(d.loop, NULL, SIGINT, NULL, NULL);
+	if (r >= 0)
+		r = sd_event_add_signal(d.loop, NULL, SIGHUP, on_sighup, &d);
+	if (r >= 0)
+		r = audit_new(d.loop, d.audit_path, (uint64_t)cfg->audit_max_size * 1024u * 1024u,
+			      cfg->audit_keep, &d.audit);
+	if (r >= 0)
+		r = refusals_new(d.loop, d.audit, &d.refusals);
 	if (r >= 0)
 		r = inventory_new(d.loop, &d.profiles, d.memory, cfg->module_timeout,
 				  &inventory_callbacks, &d, &d.inventory);
@@ -263,21 +456,21 @@ int ukeyd_run(struct ukeyd_config *cfg)
 	if (r < 0)
 		goto out;
 	d.service = (struct service){
+		.loop = d.loop,
 		.inventory = d.inventory,
 		.profiles = &d.profiles,
 		.memory = d.memory,
-		.settings = {.admin_group = cfg->admin_group,
-			     .pin_policy = cfg->pin_policy,
-			     .audit_path = d.audit_path},
+		.audit = d.audit,
+		.refusals = d.refusals,
 	};
+	settings_from_config(&d, &d.service.settings, &limits);
 
-	fd = open_listen_socket(&d, &socket_owned);
+	fd = open_listen_socket(&d, &d.socket_owned);
 	if (fd < 0) {
 		r = fd;
-		log_error("cannot listen on %s: %s", cfg->socket_path, strerror(-r));
 		goto out;
 	}
-	r = server_new(d.loop, fd, cfg->max_clients, request_table_dispatch, &d.service, &d.server);
+	r = server_new(d.loop, fd, &limits, request_table_dispatch, &d.service, &d.server);
 	if (r < 0)
 		goto out;
 
@@ -285,7 +478,7 @@ int ukeyd_run(struct ukeyd_config *cfg)
 	start_hotplug(&d);
 	on_progress(&d); /* with no module, ready at once */
 	log_info("ukeyd " UKEY_VERSION " serving %s",
-		 socket_owned ? cfg->socket_path : "(socket activation)");
+		 d.socket_owned ? cfg->socket_path : "(socket activation)");
 	r = sd_event_loop(d.loop);
 	log_info("shutting down");
 	(void)sd_notify(0, "STOPPING=1");
@@ -293,7 +486,5 @@ out:
 	if (r < 0)
 		log_error("ukeyd failed: %s", strerror(-r));
 	ukeyd_release(&d);
-	if (socket_owned)
-		(void)unlink(cfg->socket_path);
 	return r < 0 ? r : 0;
 }

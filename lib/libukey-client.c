@@ -43,6 +43,7 @@ struct ukey_client {
 	char *daemon_version;
 	char *error_reason;   /* of the last failed request */
 	int error_tries_left; /* of the last failed request, -1 when not said */
+	unsigned retry_after; /* s, of the last failed request */
 	char *socket_path;    /* to reconnect to */
 	ukey_event_fn event_fn;
 	void *event_userdata;
@@ -146,8 +147,12 @@ static enum ukey_error client_wait(ukey_client *c, short events, int64_t deadlin
 	}
 }
 
-static enum ukey_error client_send(ukey_client *c, const char *buf, size_t len, int64_t deadline)
+/* *ret_sent (may be NULL) says how much went out before a failure. */
+static enum ukey_error client_send(ukey_client *c, const char *buf, size_t len, int64_t deadline,
+				   size_t *ret_sent)
 {
+	if (ret_sent)
+		*ret_sent = 0;
 	while (len > 0) {
 		ssize_t n = send(c->sock, buf, len, MSG_NOSIGNAL);
 		if (n < 0) {
@@ -163,8 +168,22 @@ static enum ukey_error client_send(ukey_client *c, const char *buf, size_t len, 
 		}
 		buf += n;
 		len -= (size_t)n;
+		if (ret_sent)
+			*ret_sent += (size_t)n;
 	}
 	return UKEY_OK;
+}
+
+/* Whether ukeyd has closed this connection while it was not in use (it
+ * lets idle connections go): the socket reads as end of file. */
+static bool client_was_let_go(ukey_client *c)
+{
+	struct pollfd p = {.fd = c->sock, .events = POLLIN};
+	char byte;
+
+	if (poll(&p, 1, 0) <= 0 || !(p.revents & (POLLIN | POLLHUP)))
+		return false;
+	return recv(c->sock, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
 }
 
 /* Reads the next complete message from the daemon. */
@@ -214,6 +233,8 @@ static enum ukey_error error_from_wire(json_object *err)
 		{UKEY_WIRE_TOKEN_REMOVED, UKEY_E_TOKEN_REMOVED},
 		{UKEY_WIRE_TOKEN_ERROR, UKEY_E_TOKEN},
 		{UKEY_WIRE_BUSY, UKEY_E_BUSY},
+		{UKEY_WIRE_AUDIT_UNAVAILABLE, UKEY_E_AUDIT},
+		{UKEY_WIRE_RETRY_LATER, UKEY_E_RETRY_LATER},
 	};
 	json_object *code;
 
@@ -256,35 +277,56 @@ static bool take_reply(ukey_client *c, json_object *msg, int64_t id, enum ukey_e
 			    json_object_is_type(v, json_type_int) &&
 			    json_object_get_int64(v) >= 0 && json_object_get_int64(v) <= 255)
 				c->error_tries_left = (int)json_object_get_int64(v);
+			if (json_object_object_get_ex(err, "retry_after", &v) &&
+			    json_object_is_type(v, json_type_int) && json_object_get_int64(v) > 0)
+				c->retry_after = (unsigned)(json_object_get_int64(v) > 86400
+								    ? 86400
+								    : json_object_get_int64(v));
 		} else if (json_object_object_get_ex(msg, "result", &result)) {
 			*ret_result = json_object_get(result);
 		} else {
 			*ret_error = UKEY_E_PROTOCOL;
 		}
 	} else if (ret_error && !v && json_object_object_get_ex(msg, "error", &err)) {
+		/* Not an answer to a request: ukeyd refused the connection
+		 * ("busy") or the line, and hangs up. */
 		answered = true;
 		*ret_error = error_from_wire(err);
+		client_disconnect(c);
 	}
 	json_object_put(msg);
 	return answered;
 }
 
+static enum ukey_error client_connect(ukey_client *c);
+
 /*
  * Sends one request and waits for the reply with its id. Takes ownership
  * of params. On success *ret_result holds a reference to the result.
  * A transport or protocol failure closes the connection for good: after
- * it the stream can no longer be trusted to be in step.
+ * it the stream can no longer be trusted to be in step. A connection
+ * ukeyd let go while it was idle is made again first (not for a
+ * subscribed client: ukey_client_dispatch() tells the application).
  */
 static enum ukey_error client_call(ukey_client *c, const char *method, json_object *params,
 				   json_object **ret_result)
 {
 	json_object *req = NULL, *msg = NULL;
 	_cleanup_free_ char *line = NULL;
+	bool hello = strcmp(method, "hello") == 0;
 	char *line_in;
 	enum ukey_error e;
 	int64_t id, deadline;
-	size_t len, len_in;
+	size_t len, len_in, sent;
 
+	if (c->sock >= 0 && !hello && !c->event_fn && client_was_let_go(c)) {
+		client_disconnect(c);
+		e = client_connect(c);
+		if (e != UKEY_OK) {
+			json_object_put(params);
+			return e;
+		}
+	}
 	if (c->sock < 0) {
 		json_object_put(params);
 		return UKEY_E_DISCONNECTED;
@@ -310,8 +352,24 @@ static enum ukey_error client_call(ukey_client *c, const char *method, json_obje
 	free(c->error_reason);
 	c->error_reason = NULL;
 	c->error_tries_left = -1;
-	e = client_send(c, line, len, deadline);
+	c->retry_after = 0;
+	e = client_send(c, line, len, deadline, &sent);
+	if (e == UKEY_E_DISCONNECTED && sent == 0 && !hello && !c->event_fn) {
+		/* Let go between the check above and the send: nothing of the
+		 * request went out, so it is sent once more on a new connection. */
+		client_disconnect(c);
+		e = client_connect(c);
+		if (e == UKEY_OK)
+			e = client_send(c, line, len, deadline, &sent);
+	}
 	OPENSSL_cleanse(line, len);
+	if (e == UKEY_E_DISCONNECTED && c->sock >= 0) {
+		/* Refused at the door: ukeyd said why ("busy", with a null id)
+		 * and hung up before the request was taken. */
+		while (client_recv(c, &msg, now_ms()) == UKEY_OK)
+			if (take_reply(c, msg, id, &e, ret_result))
+				break;
+	}
 	while (e == UKEY_OK) {
 		e = client_recv(c, &msg, deadline);
 		if (e != UKEY_OK)
@@ -332,19 +390,25 @@ static enum ukey_error client_call(ukey_client *c, const char *method, json_obje
 	return e;
 }
 
-static int connect_unix(const char *path)
+/* A local stream connect completes at once, unless ukeyd's backlog is
+ * full (a flood of connects, or ukeyd busy): then it waits its turn, up
+ * to timeout_ms (0: for ever), as the kernel queues it, instead of
+ * failing as a non-blocking one would. */
+static int connect_unix(const char *path, unsigned timeout_ms)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd;
+	struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
+	int fd, flags;
 
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
 	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	/* A local stream connect completes or fails at once. */
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS) {
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0 ||
+	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    (flags = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
 		int r = -errno;
 		close(fd);
 		return r;
@@ -361,9 +425,15 @@ static enum ukey_error client_connect(ukey_client *c)
 	/* Another daemon (a restart) numbers its lists anew. */
 	c->last_list = ukey_token_list_unref(c->last_list);
 	ukey_linebuf_init(&c->in, UKEY_MAX_REPLY_SIZE, false);
-	c->sock = connect_unix(c->socket_path);
-	if (c->sock < 0)
+	c->sock = connect_unix(c->socket_path, c->timeout_ms);
+	if (c->sock == -EAGAIN || c->sock == -EINPROGRESS) {
+		c->sock = -1;
+		return UKEY_E_BUSY; /* waited timeout_ms in ukeyd's backlog */
+	}
+	if (c->sock < 0) {
+		c->sock = -1;
 		return UKEY_E_UNREACHABLE;
+	}
 	params = json_object_new_object();
 	if (!params) {
 		client_disconnect(c);
@@ -389,8 +459,10 @@ static enum ukey_error client_connect(ukey_client *c)
 			e = UKEY_E_NO_MEMORY;
 	}
 	if (e != UKEY_OK) {
+		/* Connected, then hung up on before the handshake: ukeyd runs
+		 * and refused this connection (a flood of them, or stopping). */
 		client_disconnect(c);
-		return e == UKEY_E_DISCONNECTED ? UKEY_E_UNREACHABLE : e;
+		return e == UKEY_E_DISCONNECTED ? UKEY_E_BUSY : e;
 	}
 	retry_timer_set(c, false);
 	return UKEY_OK;
@@ -604,6 +676,11 @@ UKEY_EXPORT int ukey_client_get_error_tries_left(ukey_client *c)
 	return c ? c->error_tries_left : -1;
 }
 
+UKEY_EXPORT unsigned ukey_client_get_retry_after(ukey_client *c)
+{
+	return c ? c->retry_after : 0;
+}
+
 static json_object *pin_params(const char *serial, unsigned flags)
 {
 	json_object *p = json_object_new_object();
@@ -681,27 +758,95 @@ UKEY_EXPORT enum ukey_error ukey_client_probe_default_pin(ukey_client *c, const 
 	return e;
 }
 
-UKEY_EXPORT enum ukey_error ukey_client_get_audit(ukey_client *c, int64_t since, char **ret_json)
+/* One page: its entries (a reference), the seq after it, whether more. */
+static enum ukey_error audit_page(ukey_client *c, int64_t since, uint64_t after, unsigned limit,
+				  json_object **ret_entries, uint64_t *ret_next, bool *ret_more)
 {
-	json_object *params, *result = NULL, *entries;
+	json_object *params, *result = NULL, *entries, *next, *more;
 	enum ukey_error e;
-	char *text = NULL;
 
-	if (!c || !ret_json)
-		return UKEY_E_INVALID_ARGUMENT;
 	params = json_object_new_object();
 	if (!params)
 		return UKEY_E_NO_MEMORY;
 	json_object_object_add(params, "since", json_object_new_int64(since));
+	if (after > 0)
+		json_object_object_add(params, "after", json_object_new_int64((int64_t)after));
+	json_object_object_add(params, "limit", json_object_new_int64(limit));
 	e = client_call(c, "audit", params, &result);
 	if (e != UKEY_OK)
 		return e;
-	if (json_object_object_get_ex(result, "entries", &entries))
-		text = strdup(json_object_to_json_string_ext(
-			entries, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-	else
-		e = UKEY_E_PROTOCOL;
+	if (!json_object_object_get_ex(result, "entries", &entries) ||
+	    !json_object_is_type(entries, json_type_array) ||
+	    !json_object_object_get_ex(result, "next", &next) ||
+	    !json_object_is_type(next, json_type_int) ||
+	    !json_object_object_get_ex(result, "more", &more) ||
+	    !json_object_is_type(more, json_type_boolean) ||
+	    (json_object_get_boolean(more) && (uint64_t)json_object_get_int64(next) <= after)) {
+		json_object_put(result);
+		return UKEY_E_PROTOCOL;
+	}
+	*ret_entries = json_object_get(entries);
+	*ret_next = (uint64_t)json_object_get_int64(next);
+	*ret_more = json_object_get_boolean(more);
 	json_object_put(result);
+	return UKEY_OK;
+}
+
+static char *json_text(json_object *o)
+{
+	return strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+								JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+UKEY_EXPORT enum ukey_error ukey_client_get_audit_page(ukey_client *c, int64_t since,
+						       uint64_t after, unsigned limit,
+						       char **ret_json, uint64_t *ret_next,
+						       bool *ret_more)
+{
+	json_object *entries = NULL;
+	enum ukey_error e;
+	uint64_t next;
+	bool more;
+	char *text;
+
+	if (!c || !ret_json || !ret_next || !ret_more || limit < 1 || limit > 1000)
+		return UKEY_E_INVALID_ARGUMENT;
+	e = audit_page(c, since, after, limit, &entries, &next, &more);
+	if (e != UKEY_OK)
+		return e;
+	text = json_text(entries);
+	json_object_put(entries);
+	if (!text)
+		return UKEY_E_NO_MEMORY;
+	*ret_json = text;
+	*ret_next = next;
+	*ret_more = more;
+	return UKEY_OK;
+}
+
+UKEY_EXPORT enum ukey_error ukey_client_get_audit(ukey_client *c, int64_t since, char **ret_json)
+{
+	json_object *all, *entries = NULL;
+	enum ukey_error e = UKEY_OK;
+	uint64_t after = 0;
+	bool more = true;
+	char *text;
+
+	if (!c || !ret_json)
+		return UKEY_E_INVALID_ARGUMENT;
+	all = json_object_new_array();
+	if (!all)
+		return UKEY_E_NO_MEMORY;
+	while (e == UKEY_OK && more) {
+		e = audit_page(c, since, after, 1000, &entries, &after, &more);
+		for (size_t i = 0; e == UKEY_OK && i < json_object_array_length(entries); i++)
+			json_object_array_add(
+				all, json_object_get(json_object_array_get_idx(entries, i)));
+		json_object_put(entries);
+		entries = NULL;
+	}
+	text = e == UKEY_OK ? json_text(all) : NULL;
+	json_object_put(all);
 	if (e == UKEY_OK && !text)
 		e = UKEY_E_NO_MEMORY;
 	if (e == UKEY_OK)

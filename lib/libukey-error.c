@@ -25,8 +25,11 @@ UKEY_EXPORT const char *ukey_strerror(enum ukey_error err)
 		[UKEY_E_PERMISSION] = "permission denied",
 		[UKEY_E_TOKEN_REMOVED] = "the token was removed",
 		[UKEY_E_TOKEN] = "the token failed the operation",
-		[UKEY_E_BUSY] = "ukeyd is busy",
+		[UKEY_E_BUSY] = "ukeyd is overloaded (too many connections) or still reading the "
+				"tokens; try again",
 		[UKEY_E_NOT_CMS] = "not an encrypted bid file (CMS)",
+		[UKEY_E_AUDIT] = "the audit log cannot be written: PIN operations are refused",
+		[UKEY_E_RETRY_LATER] = "a wrong PIN was entered lately: wait before the next try",
 	};
 
 	if ((unsigned)err < ARRAY_SIZE(names) && names[err])

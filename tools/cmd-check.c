@@ -138,16 +138,16 @@ static void print_report(const ukey_check_report *r)
 		const char *label = ukey_check_report_get_token_label(r, t);
 
 		if (*serial)
-			printf(_("Token %s %s: %s\n"), serial, label,
+			printf(_("Token %s %s: %s\n"), tx(serial), tx(label),
 			       verdict_text(ukey_check_report_get_token_verdict(r, t)));
 		for (size_t i = 0; i < ukey_check_report_get_item_count(r); i++) {
 			const ukey_check_item *it = ukey_check_report_get_item(r, i);
 			if (strcmp(ukey_check_item_get_serial(it), serial) != 0)
 				continue;
 			printf("  %s %s\n", severity_mark(ukey_check_item_get_severity(it)),
-			       ukey_check_item_get_message(it));
+			       tx(ukey_check_item_get_message(it)));
 			if (*ukey_check_item_get_advice(it))
-				printf("      → %s\n", ukey_check_item_get_advice(it));
+				printf("      → %s\n", tx(ukey_check_item_get_advice(it)));
 		}
 	}
 }
@@ -264,7 +264,8 @@ int cmd_which_token(struct ctl *ctl, int argc, char **argv)
 				continue;
 			found++;
 			printf(_("%s opens with token %s: %s\n"), argv[first],
-			       ukey_check_item_get_serial(it), ukey_check_item_get_message(it));
+			       tx(ukey_check_item_get_serial(it)),
+			       tx(ukey_check_item_get_message(it)));
 		}
 		if (!found)
 			printf(_("No plugged token can open %s. It was encrypted for another "

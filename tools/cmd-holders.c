@@ -42,9 +42,9 @@ int cmd_holders(struct ctl *ctl, int argc, char **argv)
 		if (done[i] || !ukey_token_is_initialized(first) || !*key)
 			continue;
 		code = ukey_token_get_holder_credit_code(first);
-		printf("%s", ukey_token_get_holder_name(first));
+		printf("%s", tx(ukey_token_get_holder_name(first)));
 		if (code)
-			printf(_(" (credit code %s)"), code);
+			printf(_(" (credit code %s)"), tx(code));
 		putchar('\n');
 		/* Primaries first, then secondaries, each once. */
 		for (int pass = 0; pass < 2; pass++)
@@ -60,7 +60,7 @@ int cmd_holders(struct ctl *ctl, int argc, char **argv)
 				primary ? primaries++ : secondaries++;
 				printf("  %s  %-18s %s\n",
 				       primary ? _("primary  ") : _("secondary"),
-				       ukey_token_get_serial(t), role_text(t));
+				       tx(ukey_token_get_serial(t)), role_text(t));
 			}
 		if (primaries > 1) {
 			printf(_("  ! More than one primary token of this holder is plugged in; "

@@ -76,7 +76,7 @@ static int confirm_final_try(struct pin_input *in, ukey_token *t, bool so, bool 
 			so ? _("The SO PIN of token %s is locked: only the CA can replace the "
 			       "token.\n")
 			   : _("The PIN of token %s is locked. Unlock it at the CA counter.\n"),
-			ukey_token_get_serial(t));
+			tx(ukey_token_get_serial(t)));
 		return EXIT_PIN_LOCKED;
 	}
 	if (st != UKEY_PIN_FINAL_TRY)
@@ -92,7 +92,7 @@ static int confirm_final_try(struct pin_input *in, ukey_token *t, bool so, bool 
 			       "counter can unlock it. Nothing was tried. If you are certain of "
 			       "the PIN, "
 			       "run again with --force.\n"),
-			ukey_token_get_serial(t));
+			tx(ukey_token_get_serial(t)));
 		return EXIT_GUARD;
 	}
 	fprintf(stderr,
@@ -100,7 +100,7 @@ static int confirm_final_try(struct pin_input *in, ukey_token *t, bool so, bool 
 		       "wrong, the token is lost for good.\n")
 		   : _("WARNING: this is the last PIN try of token %s. If the PIN is wrong, the "
 		       "token locks.\n"),
-		ukey_token_get_serial(t));
+		tx(ukey_token_get_serial(t)));
 	typed = pin_input_read_visible(in, _("Type the token's serial number to go on: "));
 	ok = typed && strcmp(typed->data, ukey_token_get_serial(t)) == 0;
 	ukey_secret_free(typed);
@@ -183,7 +183,7 @@ static int pin_change(struct ctl *ctl, ukey_client *client, ukey_token *t,
 	if (e != UKEY_OK)
 		return pin_failed(client, e, _("changing the PIN"));
 	printf(_("The PIN of token %s is changed. Keep it safe: the CA cannot tell it to you.\n"),
-	       ukey_token_get_serial(t));
+	       tx(ukey_token_get_serial(t)));
 	return EXIT_OK;
 }
 
@@ -213,11 +213,11 @@ static int pin_unlock(struct ctl *ctl, ukey_client *client, ukey_token *t,
 	if (e != UKEY_OK)
 		return pin_failed(client, e, _("unlocking the token"));
 	if (o->new_pin)
-		printf(_("Token %s is unlocked with the new PIN.\n"), ukey_token_get_serial(t));
+		printf(_("Token %s is unlocked with the new PIN.\n"), tx(ukey_token_get_serial(t)));
 	else
 		printf(_("Token %s is unlocked. Its PIN is the CA's default again: the holder must "
 			 "change it ('ukeyctl pin change') before bidding.\n"),
-		       ukey_token_get_serial(t));
+		       tx(ukey_token_get_serial(t)));
 	return EXIT_OK;
 }
 
@@ -232,29 +232,29 @@ static int pin_probe_default(struct ctl *ctl, ukey_client *client, ukey_token *t
 		fprintf(stderr,
 			_("Asking token %s whether its PIN is still the default. No PIN try is "
 			  "spent: the token keeps this flag itself.\n"),
-			ukey_token_get_serial(t));
+			tx(ukey_token_get_serial(t)));
 	} else if (ukey_token_get_user_pin_state(t) != UKEY_PIN_OK) {
 		fprintf(stderr,
 			_("Token %s has had a wrong PIN entered: no guess is made now, it "
 			  "could lock the token. Nothing was tried.\n"),
-			ukey_token_get_serial(t));
+			tx(ukey_token_get_serial(t)));
 		return EXIT_GUARD;
 	} else {
 		fprintf(stderr,
 			_("Trying the default PIN on token %s. If it is not the default, this "
 			  "costs one PIN try.\n"),
-			ukey_token_get_serial(t));
+			tx(ukey_token_get_serial(t)));
 	}
 	e = ukey_client_probe_default_pin(client, ukey_token_get_serial(t), &is_default);
 	if (e == UKEY_E_PIN_INCORRECT) {
 		printf(_("The PIN of token %s is not the default. Good.\n"),
-		       ukey_token_get_serial(t));
+		       tx(ukey_token_get_serial(t)));
 		return EXIT_OK;
 	}
 	if (e != UKEY_OK)
 		return ctl_fail_request(client, e, _("checking the PIN"));
 	printf(_("Token %s still has the default PIN. Change it now: ukeyctl pin change %s\n"),
-	       ukey_token_get_serial(t), ukey_token_get_serial(t));
+	       tx(ukey_token_get_serial(t)), tx(ukey_token_get_serial(t)));
 	return EXIT_PROBLEMS;
 }
 

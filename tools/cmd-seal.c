@@ -78,7 +78,7 @@ static int seal_export(struct ctl *ctl, int argc, char **argv)
 	r = ctl_pick_serial(client, argv[first], &t);
 	if (r == EXIT_OK && (size_t)o.index > ukey_token_get_seal_count(t)) {
 		fprintf(stderr, _("Token %s has no seal number %ld (it has %zu).\n"),
-			ukey_token_get_serial(t), o.index, ukey_token_get_seal_count(t));
+			tx(ukey_token_get_serial(t)), o.index, ukey_token_get_seal_count(t));
 		r = EXIT_NOT_FOUND;
 	}
 	if (r == EXIT_OK) {
@@ -168,14 +168,14 @@ static int seal_inspect(struct ctl *ctl, int argc, char **argv)
 	} else {
 		format_date(s->valid_from, from, sizeof(from));
 		format_date(s->valid_to, to, sizeof(to));
-		printf(_("Seal %s\n"), s->name);
+		printf(_("Seal %s\n"), tx(s->name));
 		printf(_("  Kind:       %s (property type %ld)\n"), seal_kind_text(s->kind),
 		       s->property_type);
 		printf(_("  Format:     v%d, header version %ld, maker %s\n"), s->layout,
-		       s->header_version, s->vendor);
-		printf(_("  Seal ID:    %s\n"), s->esid);
+		       s->header_version, tx(s->vendor));
+		printf(_("  Seal ID:    %s\n"), tx(s->esid));
 		printf(_("  Valid:      %s to %s\n"), from, to);
-		printf(_("  Picture:    %s, %zu bytes\n"), s->picture_type, s->picture_len);
+		printf(_("  Picture:    %s, %zu bytes\n"), tx(s->picture_type), s->picture_len);
 		printf(_("  Signers:    %zu certificate(s)\n"), s->n_signers);
 		printf(_("  Signature:  %s\n"),
 		       s->signature_ok ? _("verifies") : _("does NOT verify"));

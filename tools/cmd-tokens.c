@@ -125,7 +125,7 @@ static void print_field(const char *name, const char *value)
 {
 	fputs("  ", stdout);
 	print_padded(stdout, name, 16);
-	printf("%s\n", value);
+	printf("%s\n", tx(value)); /* labels, names: token text */
 }
 
 static const char *usage_text(enum ukey_cert_usage u)
@@ -160,26 +160,26 @@ static void print_cert(const ukey_cert *c, size_t index)
 {
 	char from[16], to[16], buf[256];
 
-	printf("    [%zu] %s\n", index, ukey_cert_get_label(c));
+	printf("    [%zu] %s\n", index, tx(ukey_cert_get_label(c)));
 	if (ukey_cert_get_expiry(c) == UKEY_CERT_MALFORMED) {
 		printf(_("        not a readable X.509 certificate\n"));
-		printf(_("        ID %s, SHA-256 %s\n"), ukey_cert_get_id(c),
-		       ukey_cert_get_sha256(c));
+		printf(_("        ID %s, SHA-256 %s\n"), tx(ukey_cert_get_id(c)),
+		       tx(ukey_cert_get_sha256(c)));
 		return;
 	}
 	/* TRANSLATORS: usage, key type and size, whether the key is on the token */
 	printf(_("        %s, %s %u, %s\n"), usage_text(ukey_cert_get_usage(c)),
 	       key_type_text(ukey_cert_get_key_type(c)), ukey_cert_get_key_bits(c),
 	       key_pair_text(ukey_cert_get_key_pair(c)));
-	printf(_("        Subject:  %s\n"), ukey_cert_get_subject(c));
-	printf(_("        Issuer:   %s (%s)\n"), ukey_cert_get_issuer(c),
-	       ukey_cert_get_ca_name(c, ctl_language()));
+	printf(_("        Subject:  %s\n"), tx(ukey_cert_get_subject(c)));
+	printf(_("        Issuer:   %s (%s)\n"), tx(ukey_cert_get_issuer(c)),
+	       tx(ukey_cert_get_ca_name(c, ctl_language())));
 	format_date(ukey_cert_get_not_before(c), from, sizeof(from));
 	format_date(ukey_cert_get_not_after(c), to, sizeof(to));
 	printf(_("        Valid:    %s to %s, %s\n"), from, to,
 	       days_left_text(c, buf, sizeof(buf)));
-	printf(_("        Serial %s, ID %s, SHA-256 %s\n"), ukey_cert_get_serial(c),
-	       ukey_cert_get_id(c), ukey_cert_get_sha256(c));
+	printf(_("        Serial %s, ID %s, SHA-256 %s\n"), tx(ukey_cert_get_serial(c)),
+	       tx(ukey_cert_get_id(c)), tx(ukey_cert_get_sha256(c)));
 	switch (ukey_cert_get_expiry(c)) {
 	case UKEY_CERT_RENEWAL_WINDOW:
 		printf(_("        ! Renew this certificate now, before you encrypt any bid. Never "
@@ -207,17 +207,17 @@ static void print_seal(const ukey_seal *s, size_t index)
 
 	if (ukey_seal_get_status(s) == UKEY_SEAL_MALFORMED) {
 		printf(_("    [%zu] a damaged seal (object \"%s\")\n"), index,
-		       ukey_seal_get_object_label(s));
+		       tx(ukey_seal_get_object_label(s)));
 		return;
 	}
 	format_date(ukey_seal_get_valid_from(s), from, sizeof(from));
 	format_date(ukey_seal_get_valid_to(s), to, sizeof(to));
-	printf("    [%zu] %s: %s, %s%s\n", index, ukey_seal_get_name(s),
+	printf("    [%zu] %s: %s, %s%s\n", index, tx(ukey_seal_get_name(s)),
 	       seal_kind_text(ukey_seal_get_kind(s)), seal_status_text(ukey_seal_get_status(s)),
 	       ukey_seal_is_private(s) ? _(" (private object)") : "");
 	printf(_("        valid %s to %s, picture %s (%zu bytes), object \"%s\"\n"), from, to,
-	       ukey_seal_get_picture_type(s), ukey_seal_get_picture_size(s),
-	       ukey_seal_get_object_label(s));
+	       tx(ukey_seal_get_picture_type(s)), ukey_seal_get_picture_size(s),
+	       tx(ukey_seal_get_object_label(s)));
 }
 
 /* A PIN's state, with its tries as N/M where the token counts them. */
@@ -250,7 +250,7 @@ static void print_token(ukey_token *tok)
 	char buf[256];
 	size_t n;
 
-	printf(_("Token %s\n"), ukey_token_get_serial(tok));
+	printf(_("Token %s\n"), tx(ukey_token_get_serial(tok)));
 	print_field(_("Label:"), ukey_token_get_label(tok));
 	print_field(_("Manufacturer:"), ukey_token_get_manufacturer(tok));
 	print_field(_("Model:"), ukey_token_get_model(tok));
@@ -309,9 +309,9 @@ static void print_token(ukey_token *tok)
 	print_field(_("Data objects:"), buf);
 	for (size_t i = 0; i < n; i++) {
 		const ukey_object *o = ukey_token_get_object(tok, i);
-		printf("    [%zu] %s\n", i + 1, ukey_object_get_label(o));
-		printf(_("        application \"%s\", %zu bytes\n"), ukey_object_get_application(o),
-		       ukey_object_get_size(o));
+		printf("    [%zu] %s\n", i + 1, tx(ukey_object_get_label(o)));
+		printf(_("        application \"%s\", %zu bytes\n"),
+		       tx(ukey_object_get_application(o)), ukey_object_get_size(o));
 	}
 }
 

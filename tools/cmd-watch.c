@@ -49,9 +49,9 @@ static void print_event(ukey_client *client, const ukey_event *ev, void *userdat
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&now));
 		printf("%s  %s", when, event_text(ukey_event_get_type(ev)));
 		if (*ukey_event_get_serial(ev))
-			printf("  %s", ukey_event_get_serial(ev));
+			printf("  %s", tx(ukey_event_get_serial(ev)));
 		if (t)
-			printf("  %s", ukey_token_get_label(t));
+			printf("  %s", tx(ukey_token_get_label(t)));
 		putchar('\n');
 	}
 	/* One line per event, as it happens: scripts read it through a pipe. */

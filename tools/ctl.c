@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <poll.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "build-config.h"
 
@@ -127,13 +128,24 @@ int ctl_fail(enum ukey_error err, const char *what)
 			N_("permission denied: only root or the ukey admin group may do this"),
 		[UKEY_E_TOKEN_REMOVED] = N_("the token was removed"),
 		[UKEY_E_TOKEN] = N_("the token failed the operation"),
-		[UKEY_E_BUSY] = N_("ukeyd is busy; try again"),
+		[UKEY_E_BUSY] = N_("ukeyd is overloaded (too many connections) or still reading "
+				   "the tokens; try again in a moment"),
+		[UKEY_E_AUDIT] = N_("ukeyd cannot write its audit log, so it refuses PIN "
+				    "operations; nothing was tried"),
+		[UKEY_E_RETRY_LATER] = N_("a wrong PIN was entered on this token lately; wait "
+					  "before the next try"),
 	};
 	static const int codes[] = {
-		[UKEY_E_NOT_FOUND] = EXIT_NOT_FOUND,	 [UKEY_E_UNREACHABLE] = EXIT_UNREACHABLE,
-		[UKEY_E_PIN_INCORRECT] = EXIT_WRONG_PIN, [UKEY_E_PIN_LOCKED] = EXIT_PIN_LOCKED,
-		[UKEY_E_PIN_POLICY] = EXIT_POLICY,	 [UKEY_E_LOCKOUT_GUARD] = EXIT_GUARD,
-		[UKEY_E_PERMISSION] = EXIT_PERMISSION,	 [UKEY_E_TOKEN_REMOVED] = EXIT_REMOVED,
+		[UKEY_E_NOT_FOUND] = EXIT_NOT_FOUND,
+		[UKEY_E_UNREACHABLE] = EXIT_UNREACHABLE,
+		[UKEY_E_PIN_INCORRECT] = EXIT_WRONG_PIN,
+		[UKEY_E_PIN_LOCKED] = EXIT_PIN_LOCKED,
+		[UKEY_E_PIN_POLICY] = EXIT_POLICY,
+		[UKEY_E_LOCKOUT_GUARD] = EXIT_GUARD,
+		[UKEY_E_PERMISSION] = EXIT_PERMISSION,
+		[UKEY_E_TOKEN_REMOVED] = EXIT_REMOVED,
+		[UKEY_E_BUSY] = EXIT_BUSY,
+		[UKEY_E_RETRY_LATER] = EXIT_BUSY,
 	};
 	const char *msg =
 		(unsigned)err < ARRAY_LEN(words) && words[err] ? _(words[err]) : ukey_strerror(err);
@@ -147,10 +159,27 @@ int ctl_fail(enum ukey_error err, const char *what)
 int ctl_fail_request(ukey_client *client, enum ukey_error err, const char *what)
 {
 	int r = ctl_fail(err, what), left = ukey_client_get_error_tries_left(client);
+	unsigned wait = ukey_client_get_retry_after(client);
+	const char *reason = ukey_client_get_error_reason(client);
 
 	if (left >= 0 && (err == UKEY_E_PIN_INCORRECT || err == UKEY_E_PIN_LOCKED ||
 			  err == UKEY_E_LOCKOUT_GUARD))
 		fprintf(stderr, _("PIN tries left: %d\n"), left);
+	if (err == UKEY_E_RETRY_LATER && wait > 0)
+		fprintf(stderr,
+			ngettext("Try again in %u second. Nothing was tried.\n",
+				 "Try again in %u seconds. Nothing was tried.\n", wait),
+			wait);
+	if (err == UKEY_E_PERMISSION && reason && strcmp(reason, "pin_users") == 0)
+		fprintf(stderr, _("PIN operations here are for root, the ukey admin group and the "
+				  "user at this computer (an active local session); ukeyd's "
+				  "pin_users setting may name a group instead (ukeyd(8)).\n"));
+	if (err == UKEY_E_PERMISSION && reason && strcmp(reason, "force") == 0)
+		fprintf(stderr, _("Spending the final PIN try (--force) is for the ukey admin "
+				  "group and the user at this computer (an active local "
+				  "session).\n"));
+	if (err == UKEY_E_AUDIT && reason)
+		fprintf(stderr, _("The audit log cannot be written: %s\n"), reason);
 	return r;
 }
 

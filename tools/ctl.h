@@ -27,6 +27,7 @@ enum {
 	EXIT_GUARD = 13,      /* refused by the lockout guard: nothing was tried */
 	EXIT_PERMISSION = 14, /* permission denied */
 	EXIT_REMOVED = 15,    /* the token was removed */
+	EXIT_BUSY = 16,	      /* ukeyd is overloaded, or asks to wait: try again later */
 };
 
 struct ctl {
@@ -58,8 +59,9 @@ int ctl_list_tokens(struct ctl *ctl, ukey_token_list **ret_list);
 int ctl_connect(struct ctl *ctl, ukey_client **ret_client);
 /* Prints a libukey error and maps it to an exit code. */
 int ctl_fail(enum ukey_error err, const char *what);
-/* The same after a request of client's: a PIN error says the tries left
- * where the token counts them. */
+/* The same after a request of client's, with what ukeyd added: the tries
+ * left where the token counts them, how long to wait before the next PIN
+ * try, why the audit log cannot be written. */
 int ctl_fail_request(ukey_client *client, enum ukey_error err, const char *what);
 
 /* The serial to act on: the given one, else the only initialized token

@@ -9,6 +9,20 @@
 #include "output.h"
 
 #include "ctl.h"
+#include "util.h"
+
+const char *tx(const char *s)
+{
+	static char *ring[32];
+	static unsigned next;
+	char **slot = &ring[next++ % ARRAY_LEN(ring)];
+
+	free(*slot);
+	*slot = ukey_escape_controls_dup(s ? s : "");
+	if (!*slot)
+		abort(); /* a CLI printing: nothing sensible to do */
+	return *slot;
+}
 
 int text_width(const char *s)
 {
@@ -37,8 +51,10 @@ int text_width(const char *s)
 
 void print_padded(FILE *f, const char *s, int width)
 {
-	int w = text_width(s);
+	int w;
 
+	s = tx(s);
+	w = text_width(s);
 	fputs(s, f);
 	for (; w < width; w++)
 		fputc(' ', f);
@@ -121,8 +137,9 @@ static void table_append(struct table *t, const char *const *cells)
 	if (!n)
 		abort(); /* a CLI printing a table: nothing sensible to do */
 	t->cells = n;
+	/* Cells hold token text: escaped once here, for width and print. */
 	for (size_t i = 0; i < t->n_columns; i++) {
-		char *s = strdup(cells[i] ? cells[i] : "");
+		char *s = ukey_escape_controls_dup(cells[i] ? cells[i] : "");
 		if (!s)
 			abort();
 		t->cells[t->n_rows * t->n_columns + i] = s;

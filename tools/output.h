@@ -8,6 +8,14 @@
 #include <ukey/ukey.h>
 
 int text_width(const char *s);
+
+/* Text that came from a token, a certificate, a seal or the audit log,
+ * made safe for the terminal: control characters (C0, DEL, C1) and bidi
+ * overrides become visible escapes (\x1b, \u202e), so a hostile label
+ * can neither drive the terminal nor fake a line of output. --json keeps
+ * the exact text. The string lives for the next 31 calls: long enough
+ * for the arguments of one printf. */
+const char *tx(const char *s);
 void print_padded(FILE *f, const char *s, int width);
 const char *pin_state_text(enum ukey_pin_state st);
 

@@ -70,6 +70,8 @@ static void usage(FILE *f)
 		     "  13 refused by the lockout guard (nothing was tried)\n"
 		     "  14 permission denied\n"
 		     "  15 token removed\n"));
+	fprintf(f, _("  16 ukeyd is overloaded, or asks to wait before the next PIN try: try "
+		     "again later\n"));
 }
 
 int main(int argc, char **argv)

@@ -10,6 +10,8 @@
 #include <unistd.h>
 #include <systemd/sd-journal.h>
 
+#include "util.h"
+
 static int log_max_level = LOG_INFO;
 static bool log_to_journal;
 
@@ -39,20 +41,30 @@ void log_msg(int level, const char *fmt, ...)
 	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 	static const char *const names[] = {"emerg",   "alert",	 "crit", "error",
 					    "warning", "notice", "info", "debug"};
-	char buf[2048];
+	char buf[2048], safe[4096];
 	va_list ap;
+	int n;
 
 	if (level > log_max_level)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	/* Messages carry text from tokens and certificates (labels, names):
+	 * its control characters are escaped here, once for every caller, so
+	 * no label can end a line and forge the next one, or drive the
+	 * terminal that shows the log. */
+	ukey_escape_controls(buf,
+			     n < 0		       ? 0
+			     : (size_t)n < sizeof(buf) ? (size_t)n
+						       : sizeof(buf) - 1,
+			     safe, sizeof(safe));
 	if (log_to_journal) {
-		sd_journal_print(level, "%s", buf);
+		sd_journal_print(level, "%s", safe);
 		return;
 	}
 	/* Worker threads log too; keep their lines whole. */
 	pthread_mutex_lock(&lock);
-	fprintf(stderr, "ukeyd[%s]: %s\n", names[level & 7], buf);
+	fprintf(stderr, "ukeyd[%s]: %s\n", names[level & 7], safe);
 	pthread_mutex_unlock(&lock);
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "certs.h"
+#include "log.h"
 #include "state-file.h"
 #include "token-cache.h"
 #include "token.h"
@@ -37,33 +38,69 @@ void expiry_state_free(struct expiry_state *s)
 	free(s);
 }
 
-int expiry_state_load(const char *path, struct expiry_state **ret_state)
+/* An entry ukeyd wrote: {"not_after": T, "notified": threshold}. */
+static bool entry_valid(json_object *entry)
+{
+	json_object *v;
+
+	return json_object_is_type(entry, json_type_object) &&
+	       json_object_object_get_ex(entry, "not_after", &v) &&
+	       json_object_is_type(v, json_type_int) &&
+	       json_object_object_get_ex(entry, "notified", &v) &&
+	       json_object_is_type(v, json_type_int) && json_object_get_int64(v) >= 0 &&
+	       json_object_get_int64(v) <= expiry_thresholds[0];
+}
+
+int expiry_state_from_json(const char *path, json_object *doc, struct expiry_state **ret_state)
 {
 	struct expiry_state *s = calloc(1, sizeof(*s));
-	json_object *doc = NULL, *certs;
-	int r;
+	json_object *certs;
+	int dropped = 0;
 
 	if (!s || !(s->path = strdup(path))) {
 		free(s);
 		return -ENOMEM;
 	}
-	r = state_file_read(path, &doc);
-	if (r == 0 && json_object_object_get_ex(doc, "certs", &certs) &&
-	    json_object_is_type(certs, json_type_object))
+	if (json_object_object_get_ex(doc, "certs", &certs) &&
+	    json_object_is_type(certs, json_type_object)) {
 		s->certs = json_object_get(certs);
-	else if (doc) {
-		/* A file without "certs" is new (empty) or not ours (corrupt). */
-		if (r == 0 && json_object_object_length(doc) > 0)
-			r = -EBADMSG;
+		json_object_object_foreach (s->certs, key, entry) {
+			if (entry_valid(entry))
+				continue;
+			json_object_object_del(s->certs, key);
+			dropped++;
+		}
+	} else {
+		/* A file without "certs" is new (empty) or not ours. */
+		dropped = json_object_object_length(doc) > 0;
 		s->certs = json_object_new_object();
 	}
-	json_object_put(doc);
 	if (!s->certs) {
 		expiry_state_free(s);
 		return -ENOMEM;
 	}
 	*ret_state = s;
-	return r;
+	return dropped;
+}
+
+int expiry_state_load(const char *path, struct expiry_state **ret_state)
+{
+	json_object *doc = NULL;
+	int r = state_file_read(path, &doc), dropped;
+
+	if (!doc)
+		return -ENOMEM;
+	dropped = expiry_state_from_json(path, doc, ret_state);
+	json_object_put(doc);
+	if (dropped < 0)
+		return dropped;
+	if (r < 0)
+		return -EBADMSG;
+	if (dropped > 0)
+		log_warning("%s: %d entries not in ukeyd's shape are dropped (their notices may "
+			    "come once more)",
+			    path, dropped);
+	return 0;
 }
 
 static void cert_key(const struct token_cert *c, char out[SHA256_DIGEST_LENGTH * 2 + 1]);

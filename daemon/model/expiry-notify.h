@@ -12,6 +12,7 @@
  */
 #pragma once
 
+#include <json-c/json.h>
 #include <stdint.h>
 
 struct token;
@@ -33,6 +34,12 @@ struct expiry_state;
  * is reported with -EBADMSG and an empty state is returned all the same,
  * so the daemon starts. */
 int expiry_state_load(const char *path, struct expiry_state **ret_state);
+
+/* The state of a parsed document (borrowed), saved to path: the load
+ * without the file (the fuzz target uses it). Entries of the wrong shape
+ * are dropped (a notice may then come once more); returns how many, or
+ * -ENOMEM. */
+int expiry_state_from_json(const char *path, json_object *doc, struct expiry_state **ret_state);
 void expiry_state_free(struct expiry_state *s);
 
 /* Writes the state atomically (temporary file, fsync, rename), dropping

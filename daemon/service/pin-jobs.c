@@ -1,12 +1,17 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "pin-jobs.h"
 
+#include <errno.h>
 #include <openssl/crypto.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 
 #include "audit.h"
 #include "ca-profiles.h"
+#include "refusals.h"
+#include "server.h"
 #include "inventory.h"
 #include "job.h"
 #include "log.h"
@@ -20,12 +25,19 @@
 #include "util.h"
 #include "wire-names.h"
 
-/* A job's way back to its request. */
+/* A job's way to the token and back to its request: the intent on disk,
+ * the job on the module's worker, the outcome on disk, the reply. */
 struct pin_request {
+	struct pin_request *next; /* under way (svc->pin_requests), until the job is back */
+	bool listed;
 	struct request *req;
 	struct module *module;
+	struct job *job; /* until it is handed to the module */
 	const char *operation;
 	pin_answer_fn answer;
+	enum request_status status; /* the reply, until the outcome is on disk */
+	json_object *result;
+	char message[160];
 };
 
 enum request_status pin_target(struct request *req, const struct token **ret_token,
@@ -63,8 +75,8 @@ enum request_status pin_policy_refuse(struct request *req, const struct token *t
 
 	if (why == PIN_ACCEPTED)
 		return REQUEST_DONE;
-	audit_record(req->svc->settings.audit_path, &req->peer, req->program, t->serial, operation,
-		     "refused_by_policy");
+	refusals_record(req->svc->refusals, &req->peer, req->program, t->serial, operation,
+			"refused_by_policy");
 	extra = json_object_new_object();
 	json_object_object_add(extra, "reason", json_object_new_string(pin_refusal_name(why)));
 	json_object_object_add(extra, "min_len",
@@ -118,6 +130,35 @@ static void remember_default(struct service *svc, const struct job *j, const cha
 			  strerror(-r));
 }
 
+/* The wall clock in ms: the wait is kept across restarts. */
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* What a finished job teaches about wrong PINs: each one makes the next
+ * try on the token wait longer; a right one ends the wait (an unlock
+ * gives the user PIN a fresh start too). */
+static void remember_failures(struct service *svc, const struct job *j)
+{
+	bool so = j->kind == JOB_UNLOCK_PIN;
+	int r = 0;
+
+	if (j->by_flag) /* the token answered from its flag: no PIN was tried */
+		return;
+	if (j->outcome == JOB_WRONG_PIN || j->outcome == JOB_PIN_LOCKED)
+		r = token_memory_pin_failed(svc->memory, j->serial, so, now_ms());
+	else if (j->outcome == JOB_DONE)
+		r = token_memory_pin_succeeded(svc->memory, j->serial, so);
+	if (r >= 0 && so && j->outcome == JOB_DONE)
+		r = token_memory_pin_succeeded(svc->memory, j->serial, false);
+	if (r < 0)
+		log_error("cannot save token %s's wrong PINs: %s", j->serial, strerror(-r));
+}
+
 static const enum request_status outcome_status[] = {
 	[JOB_DONE] = REQUEST_DONE,
 	[JOB_WRONG_PIN] = REQUEST_E_PIN_INCORRECT,
@@ -127,53 +168,164 @@ static const enum request_status outcome_status[] = {
 	[JOB_FAILED] = REQUEST_E_TOKEN,
 };
 
-static void pin_job_finished(struct job *j)
+/* The token is free for the next PIN operation. */
+static void unlist(struct service *svc, struct pin_request *pr)
 {
-	struct pin_request *pr = j->userdata;
-	struct request *req = pr->req;
-	struct service *svc = req->svc;
-	const struct token *t = token_cache_find(inventory_get_cache(svc->inventory), j->serial);
-	json_object *result = NULL;
-	enum request_status st;
+	struct pin_request **pp = &svc->pin_requests;
 
-	if (j->outcome == JOB_FAILED)
-		log_warning("token %s: %s failed: code 0x%lx", j->serial, pr->operation, j->rv);
-	remember_default(svc, j, pin_token_profile(req, t)->default_pin);
-	audit_record(svc->settings.audit_path, &req->peer, req->program, j->serial, pr->operation,
-		     j->outcome == JOB_DONE ? "done"
-					    : request_status_wire_code(outcome_status[j->outcome]));
-	/* The cache first, so the client's next query sees the new state. */
-	if (j->scan)
-		inventory_apply_scan(svc->inventory, pr->module, TAKE_PTR(j->scan));
-	st = pr->answer(req, j, &result);
-	request_complete(TAKE_PTR(pr->req), st, result);
-	job_free(j);
+	if (!pr->listed)
+		return;
+	while (*pp != pr)
+		pp = &(*pp)->next;
+	*pp = pr->next;
+	pr->listed = false;
+}
+
+static const struct pin_request *under_way(const struct service *svc, const char *serial)
+{
+	for (const struct pin_request *pr = svc->pin_requests; pr; pr = pr->next)
+		if (pr->job && strcmp(pr->job->serial, serial) == 0)
+			return pr;
+	return NULL;
 }
 
 static void pin_request_free(void *userdata)
 {
 	struct pin_request *pr = userdata;
 
+	if (pr->req)
+		unlist(pr->req->svc, pr);
 	request_free(pr->req);
+	json_object_put(pr->result);
 	free(pr);
+}
+
+static int audit_pin(struct pin_request *pr, const char *serial, const char *result,
+		     audit_written_fn written)
+{
+	struct request *req = pr->req;
+	struct audit_entry e = {&req->peer, req->program, serial, pr->operation, result, 1};
+
+	return audit_write(req->svc->audit, &e, written, pr);
+}
+
+/* The outcome is on disk (or could not be): now the reply. */
+static void outcome_written(int r, void *userdata)
+{
+	struct pin_request *pr = userdata;
+
+	request_complete(TAKE_PTR(pr->req), pr->status, TAKE_PTR(pr->result));
+	pin_request_free(pr);
+}
+
+static void pin_job_finished(struct job *j)
+{
+	struct pin_request *pr = j->userdata;
+	struct request *req = pr->req;
+	struct service *svc = req->svc;
+	const struct token *t = token_cache_find(inventory_get_cache(svc->inventory), j->serial);
+
+	if (j->outcome == JOB_FAILED)
+		log_warning("token %s: %s failed: code 0x%lx", j->serial, pr->operation, j->rv);
+	unlist(svc, pr);
+	remember_default(svc, j, pin_token_profile(req, t)->default_pin);
+	remember_failures(svc, j);
+	/* The cache first, so the client's next query sees the new state. */
+	if (j->scan)
+		inventory_apply_scan(svc->inventory, pr->module, TAKE_PTR(j->scan));
+	pr->status = pr->answer(req, j, &pr->result);
+	/* The job (and its PINs) goes now; the request waits for the outcome
+	 * to be on disk, so a reply always has its audit entry. */
+	j->free_userdata = NULL;
+	if (audit_pin(pr, j->serial,
+		      j->outcome == JOB_DONE ? "done"
+					     : request_status_wire_code(outcome_status[j->outcome]),
+		      outcome_written) < 0)
+		outcome_written(-ENOMEM, pr);
+	job_free(j);
+}
+
+/* The intent is on disk: the token may be touched. If it is not, nothing
+ * is tried, and the caller is told why. */
+static void intent_written(int r, void *userdata)
+{
+	struct pin_request *pr = userdata;
+	struct request *req = pr->req;
+	struct job *j = TAKE_PTR(pr->job);
+
+	if (r >= 0 && client_is_connected(req->client)) {
+		pr->job = j; /* still under way, for under_way() */
+		module_submit_job(pr->module, j);
+		return;
+	}
+	unlist(req->svc, pr);
+	if (r >= 0) {
+		/* Gone before its turn: nothing is spent for a caller who left. */
+		if (audit_pin(pr, j->serial, "cancelled", NULL) < 0)
+			log_error("out of memory: the audit log misses a cancellation");
+	} else {
+		if (r != -ECANCELED)
+			log_error("token %s: %s refused: the audit log cannot be written (%s)",
+				  j->serial, pr->operation, strerror(-r));
+		snprintf(pr->message, sizeof(pr->message),
+			 "the audit log cannot be written (%s): PIN operations are refused until "
+			 "it can be",
+			 strerror(-r));
+		req->error_message = pr->message;
+		req->error_extra = json_object_new_object();
+		if (req->error_extra)
+			json_object_object_add(req->error_extra, "reason",
+					       json_object_new_string(strerror(-r)));
+	}
+	request_complete(TAKE_PTR(pr->req), REQUEST_E_AUDIT, NULL);
+	job_free(j); /* and pr with it */
 }
 
 enum request_status pin_job_submit(struct request *req, struct module *m, struct job *j,
 				   const char *operation, pin_answer_fn answer)
 {
-	struct pin_request *pr = calloc(1, sizeof(*pr));
+	struct service *svc = req->svc;
+	struct pin_request *pr;
+	unsigned wait =
+		token_memory_pin_wait(svc->memory, j->serial, j->kind == JOB_UNLOCK_PIN, now_ms());
 
+	/* One PIN operation per token at a time, and none while the delay
+	 * after a wrong PIN runs: a user cannot try PINs faster in parallel. */
+	if (wait == 0 && under_way(svc, j->serial)) {
+		wait = 1;
+		req->error_message = "another PIN operation on this token is under way: try again";
+	}
+	if (wait > 0) {
+		refusals_record(svc->refusals, &req->peer, req->program, j->serial, operation,
+				"retry_later");
+		req->error_extra = json_object_new_object();
+		if (req->error_extra)
+			json_object_object_add(req->error_extra, "retry_after",
+					       json_object_new_int64(wait));
+		job_free(j);
+		return REQUEST_E_RETRY_LATER;
+	}
+	pr = calloc(1, sizeof(*pr));
 	if (!pr) {
 		job_free(j);
 		return REQUEST_E_NO_MEMORY;
 	}
 	*pr = (struct pin_request){
-		.req = req, .module = m, .operation = operation, .answer = answer};
+		.req = req, .module = m, .job = j, .operation = operation, .answer = answer};
+	/* The intent goes to disk before the token is touched: whatever
+	 * happens next, a PIN operation is never missing from the log. */
+	if (audit_pin(pr, j->serial, "started", intent_written) < 0) {
+		free(pr);
+		job_free(j);
+		return REQUEST_E_NO_MEMORY;
+	}
 	j->finish = pin_job_finished;
 	j->userdata = pr;
 	j->free_userdata = pin_request_free;
+	pr->next = svc->pin_requests;
+	svc->pin_requests = pr;
+	pr->listed = true;
 	request_keep(req);
-	module_submit_job(m, j);
 	return REQUEST_LATER;
 }
 

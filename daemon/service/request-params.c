@@ -46,9 +46,9 @@ static bool recipients_valid(json_object *v)
 	return true;
 }
 
-static bool value_valid(enum param_type type, json_object *v)
+static bool value_valid(const struct param_spec *p, json_object *v)
 {
-	switch (type) {
+	switch (p->type) {
 	case PARAM_STRING:
 	case PARAM_PIN:
 		return json_object_is_type(v, json_type_string);
@@ -56,7 +56,9 @@ static bool value_valid(enum param_type type, json_object *v)
 		return json_object_is_type(v, json_type_string) &&
 		       json_object_get_string_len(v) > 0;
 	case PARAM_INT:
-		return json_object_is_type(v, json_type_int) && json_object_get_int64(v) >= 0;
+		return json_object_is_type(v, json_type_int) && json_object_get_int64(v) >= 0 &&
+		       (p->max == 0 ||
+			(json_object_get_int64(v) >= p->min && json_object_get_int64(v) <= p->max));
 	case PARAM_BOOL:
 		return json_object_is_type(v, json_type_boolean);
 	case PARAM_RECIPIENTS:
@@ -95,8 +97,14 @@ bool params_check(const struct param_spec *specs, json_object *params, char *buf
 			snprintf(buf, size, "\"%s\" is needed: %s", p->name, type_text(p->type));
 			return false;
 		}
-		if (!value_valid(p->type, v)) {
-			snprintf(buf, size, "\"%s\" must be %s", p->name, type_text(p->type));
+		if (!value_valid(p, v)) {
+			if (p->type == PARAM_INT && p->max > 0)
+				snprintf(buf, size,
+					 "\"%s\" must be a whole number from %lld to %lld", p->name,
+					 (long long)p->min, (long long)p->max);
+			else
+				snprintf(buf, size, "\"%s\" must be %s", p->name,
+					 type_text(p->type));
 			return false;
 		}
 	}

@@ -26,6 +26,7 @@ struct param_spec {
 	const char *name;
 	enum param_type type;
 	bool required;
+	int64_t min, max; /* PARAM_INT: when max > 0, within [min, max] */
 };
 
 /* A table ends with {NULL}. Returns true, or false with why in buf (for

@@ -26,6 +26,12 @@ static const struct {
 				     "to spend the final try)"},
 	[REQUEST_E_TOKEN_REMOVED] = {UKEY_WIRE_TOKEN_REMOVED, "the token was removed"},
 	[REQUEST_E_TOKEN] = {UKEY_WIRE_TOKEN_ERROR, "the token failed the operation"},
+	[REQUEST_E_RETRY_LATER] = {UKEY_WIRE_RETRY_LATER,
+				   "a wrong PIN was entered on this token lately: wait retry_after "
+				   "seconds before the next try"},
+	[REQUEST_E_AUDIT] = {UKEY_WIRE_AUDIT_UNAVAILABLE,
+			     "the audit log cannot be written: PIN operations are refused until it "
+			     "can be"},
 };
 
 const char *request_status_wire_code(enum request_status status)

@@ -28,7 +28,9 @@ enum request_status {
 	REQUEST_E_PIN_LOCKED,
 	REQUEST_E_LOCKOUT_GUARD,
 	REQUEST_E_TOKEN_REMOVED,
-	REQUEST_E_TOKEN, /* the token failed the operation */
+	REQUEST_E_TOKEN,       /* the token failed the operation */
+	REQUEST_E_AUDIT,       /* the audit log cannot be written (or read): nothing was tried */
+	REQUEST_E_RETRY_LATER, /* a wrong PIN lately, or a PIN operation under way: wait */
 };
 
 struct request {

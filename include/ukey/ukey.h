@@ -55,8 +55,13 @@ enum ukey_error {
 	UKEY_E_PERMISSION = 15,	   /**< only root or the admin group may do this */
 	UKEY_E_TOKEN_REMOVED = 16, /**< the token was pulled out */
 	UKEY_E_TOKEN = 17,	   /**< the token failed the operation */
-	UKEY_E_BUSY = 18,	   /**< ukeyd is still starting, or has too many clients */
-	UKEY_E_NOT_CMS = 19,	   /**< the bid file is not a CMS/PKCS#7 encrypted file */
+	UKEY_E_BUSY = 18,    /**< ukeyd is overloaded (too many connections, from this user or in
+			      * all) or still reading the tokens: not "not running"; retry later */
+	UKEY_E_NOT_CMS = 19, /**< the bid file is not a CMS/PKCS#7 encrypted file */
+	UKEY_E_AUDIT = 20,   /**< the audit log cannot be written (or read): the PIN operation
+			      * was not tried; ukey_client_get_error_reason() says why */
+	UKEY_E_RETRY_LATER = 21, /**< a PIN was wrong lately: wait before the next try on this
+				  * token (ukey_client_get_retry_after()) */
 };
 
 /**
@@ -432,7 +437,12 @@ enum ukey_error ukey_client_probe_default_pin(ukey_client *client, const char *s
 /**
  * ukey_client_get_error_reason - why the last request failed, in a word
  * when ukeyd gave one: for UKEY_E_PIN_POLICY "too_short", "too_long",
- * "default", "same_as_old", "repeated" or "sequence". NULL otherwise.
+ * "default", "same_as_old", "repeated" or "sequence"; for UKEY_E_AUDIT
+ * the system's words for what keeps the log from being written ("No space
+ * left on device"); for UKEY_E_PERMISSION "pin_users" (PIN operations
+ * are for root, the admin group and the users ukeyd's pin_users names)
+ * or "force" (the final try is for the admin group and the user of the
+ * active local session). NULL otherwise.
  * Valid until the next request. Thread safety: the client's thread.
  */
 const char *ukey_client_get_error_reason(ukey_client *client);
@@ -447,13 +457,36 @@ const char *ukey_client_get_error_reason(ukey_client *client);
 int ukey_client_get_error_tries_left(ukey_client *client);
 
 /**
+ * ukey_client_get_retry_after - after UKEY_E_RETRY_LATER (or UKEY_E_BUSY
+ * when ukeyd said), the seconds to wait before trying again; 0 otherwise.
+ * Valid until the next request. Thread safety: the client's thread.
+ */
+unsigned ukey_client_get_retry_after(ukey_client *client);
+
+/**
  * ukey_client_get_audit - the audit log of PIN operations since @since
- * (Unix time; 0 for all), as a JSON array of objects with "time", "uid",
- * "pid", "program", "serial", "operation" and "result". Needs root or the
- * admin group. *ret_json is malloc'ed; free() it.
+ * (Unix time; 0 for all), as a JSON array of objects with "seq", "time",
+ * "uid", "pid", "program", "serial", "operation", "result" and, for
+ * refusals counted together, "count" (docs/protocol.md). A PIN operation
+ * has two entries: "started" before the token is touched, then its
+ * outcome. Needs root or the admin group. Reads the whole log a page at a
+ * time: for a long one, ukey_client_get_audit_page(). *ret_json is
+ * malloc'ed; free() it. UKEY_E_AUDIT when the log cannot be read.
  * Thread safety: not thread safe (the client's thread).
  */
 enum ukey_error ukey_client_get_audit(ukey_client *client, int64_t since, char **ret_json);
+
+/**
+ * ukey_client_get_audit_page - one page of the audit log: at most @limit
+ * (1 to 1000) entries at or after @since with a "seq" above @after,
+ * oldest first, as a JSON array in *ret_json (malloc'ed; free() it). For
+ * the next page, pass *ret_next as @after; *ret_more says whether there
+ * is one. Needs root or the admin group.
+ * Thread safety: not thread safe (the client's thread).
+ */
+enum ukey_error ukey_client_get_audit_page(ukey_client *client, int64_t since, uint64_t after,
+					   unsigned limit, char **ret_json, uint64_t *ret_next,
+					   bool *ret_more);
 
 /* ----------------------------------------------------------------- token */
 

@@ -10,10 +10,63 @@
 
 #include "util.h"
 
+struct line_reader {
+	FILE *f;
+	char *line;
+	size_t cap;
+	int lineno;
+	int first_long; /* the first line too long, or 0 */
+};
+
+/* inih's reader: one line of the file per call, whole, or a line that
+ * inih refuses (no '=', ':' or '[') in the place of one too long (a long
+ * comment is only skipped). */
+static char *read_whole_line(char *str, int num, void *stream)
+{
+	struct line_reader *r = stream;
+	ssize_t n = getline(&r->line, &r->cap, r->f);
+	size_t len;
+
+	if (n < 0)
+		return NULL;
+	r->lineno++;
+	len = (size_t)n;
+	if (len > 0 && r->line[len - 1] == '\n')
+		len--;
+	if (len > CONF_MAX_LINE || (int)len + 2 > num) {
+		size_t lead = strspn(r->line, " \t");
+		/* A long comment says nothing: an empty line in its place. */
+		if (r->line[lead] == '#' || r->line[lead] == ';') {
+			snprintf(str, (size_t)num, "\n");
+			return str;
+		}
+		if (!r->first_long)
+			r->first_long = r->lineno;
+		snprintf(str, (size_t)num, "\x01\n");
+		return str;
+	}
+	memcpy(str, r->line, len);
+	str[len] = '\n';
+	str[len + 1] = '\0';
+	return str;
+}
+
+int conf_parse_file(FILE *f, conf_handler handler, void *userdata, bool *ret_too_long)
+{
+	struct line_reader r = {.f = f};
+	int bad = ini_parse_stream(read_whole_line, &r, handler, userdata);
+
+	free(r.line);
+	if (ret_too_long)
+		*ret_too_long = bad > 0 && bad == r.first_long;
+	return bad;
+}
+
 static int parse_one(const char *path, conf_handler handler, void *data, const char *what,
 		     char **ret_error)
 {
 	FILE *f = fopen(path, "re");
+	bool too_long;
 	int r;
 
 	if (!f) {
@@ -22,10 +75,12 @@ static int parse_one(const char *path, conf_handler handler, void *data, const c
 			*ret_error = NULL;
 		return r;
 	}
-	r = ini_parse_file(f, handler, data);
+	r = conf_parse_file(f, handler, data, &too_long);
 	fclose(f);
 	if (r != 0) {
-		if (asprintf(ret_error, "%s:%d: invalid %s line", path, r, what) < 0)
+		if ((too_long ? asprintf(ret_error, "%s:%d: line too long (at most %d bytes)", path,
+					 r, CONF_MAX_LINE)
+			      : asprintf(ret_error, "%s:%d: invalid %s line", path, r, what)) < 0)
 			*ret_error = NULL;
 		return -EINVAL;
 	}

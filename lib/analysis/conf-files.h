@@ -6,11 +6,26 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /* inih's handler: returns nonzero on success. */
 typedef int (*conf_handler)(void *userdata, const char *section, const char *name,
 			    const char *value);
+
+/* The longest line inih reads whole (its buffer, INI_MAX_LINE, less the
+ * newline and the terminating NUL). */
+#define CONF_MAX_LINE 198
+
+/* Parses an open INI file line by line with handler, as inih's
+ * ini_parse_file() does, but counting lines as they are in the file: a
+ * line longer than CONF_MAX_LINE is an error on its own line (inih would
+ * read it as several, and misnumber every line after it); a comment that
+ * long is skipped. Returns 0, or
+ * the number of the first bad line, with *ret_too_long set when that
+ * line was too long. */
+int conf_parse_file(FILE *f, conf_handler handler, void *userdata, bool *ret_too_long);
 
 /* Parses file with shipped_data, then each *.conf in dir with admin_data
  * (file and dir may be NULL; a missing dir is fine). Stops at the first

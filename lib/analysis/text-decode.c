@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <iconv.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,9 +77,45 @@ char *text_decode(const void *data, size_t len)
 	return replace_invalid(s, len);
 }
 
+/* How many bytes at the end of s[0..len) begin a UTF-8 character that
+ * the end cuts short (a lead byte and fewer continuation bytes than it
+ * announces), or 0. */
+static size_t utf8_cut_tail(const unsigned char *s, size_t len)
+{
+	for (size_t back = 1; back <= 3 && back <= len; back++) {
+		unsigned char c = s[len - back];
+		size_t need;
+
+		if ((c & 0xc0) == 0x80)
+			continue; /* a continuation byte: look further back */
+		need = c >= 0xf0 && c < 0xf8 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 0;
+		return need > back && c < 0xf8 ? back : 0;
+	}
+	return 0;
+}
+
+static bool has_multibyte(const unsigned char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (s[i] >= 0x80)
+			return true;
+	return false;
+}
+
 char *p11_text_decode(const unsigned char *field, size_t size)
 {
-	while (size > 0 && (field[size - 1] == ' ' || field[size - 1] == '\0'))
-		size--;
-	return text_decode(field, size);
+	size_t len = size, cut;
+
+	while (len > 0 && (field[len - 1] == ' ' || field[len - 1] == '\0'))
+		len--;
+	/* A label that fills its whole field may have been cut there inside
+	 * a character by a writer that counted bytes ("国信CA测试主锁" needs 33
+	 * of CKA_LABEL's 32). When the rest is UTF-8 with characters beyond
+	 * ASCII, it is UTF-8: the broken character is dropped instead of
+	 * reading the whole label as GB18030 mojibake. */
+	if (len == size && len > 0 && !memchr(field, '\0', len) &&
+	    (cut = utf8_cut_tail(field, len)) > 0 &&
+	    ukey_utf8_valid((const char *)field, len - cut) && has_multibyte(field, len - cut))
+		len -= cut;
+	return text_decode(field, len);
 }

@@ -15,5 +15,7 @@
 char *text_decode(const void *data, size_t len);
 
 /* A PKCS#11 text field: blank-padded, not terminated. Trailing blanks and
- * NULs are trimmed, then text_decode(). */
+ * NULs are trimmed, then text_decode(). A field filled to its last byte
+ * whose end cuts a UTF-8 character short (a writer that counted bytes) is
+ * read as the UTF-8 it is, without the broken character. */
 char *p11_text_decode(const unsigned char *field, size_t size);

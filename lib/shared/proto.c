@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "secret.h"
 #include "util.h"
 
 void ukey_linebuf_init(struct ukey_linebuf *b, size_t max, bool wipe)
@@ -134,6 +135,14 @@ int ukey_msg_parse(const char *line, size_t len, json_object **ret_obj)
 			obj = NULL;
 			r = 0;
 		}
+	}
+	/* Not a message: whatever it built may hold a PIN anywhere, and is
+	 * wiped before it is freed (the object, and the objects the tokener
+	 * still holds half built at each depth). */
+	if (r < 0) {
+		ukey_json_wipe_strings(obj);
+		for (int d = 0; d <= tok->depth && d < UKEY_MAX_JSON_DEPTH; d++)
+			ukey_json_wipe_strings(tok->stack[d].current);
 	}
 	json_object_put(obj);
 	/* The tokener gathers each string's text, PINs included, in a print

@@ -78,3 +78,5 @@ char *ukey_msg_format(json_object *obj, size_t *ret_len);
 #define UKEY_WIRE_LOCKOUT_GUARD "lockout_guard"
 #define UKEY_WIRE_TOKEN_REMOVED "token_removed"
 #define UKEY_WIRE_TOKEN_ERROR "token_error"
+#define UKEY_WIRE_AUDIT_UNAVAILABLE "audit_unavailable"
+#define UKEY_WIRE_RETRY_LATER "retry_later"

@@ -35,6 +35,28 @@ void ukey_json_wipe_string(json_object *s)
 	OPENSSL_cleanse((char *)json_object_get_string(s), (size_t)json_object_get_string_len(s));
 }
 
+void ukey_json_wipe_strings(json_object *obj)
+{
+	switch (json_object_get_type(obj)) {
+	case json_type_string:
+		ukey_json_wipe_string(obj);
+		break;
+	case json_type_array:
+		for (size_t i = 0; i < json_object_array_length(obj); i++)
+			ukey_json_wipe_strings(json_object_array_get_idx(obj, i));
+		break;
+	case json_type_object: {
+		struct json_object_iterator it = json_object_iter_begin(obj);
+		struct json_object_iterator end = json_object_iter_end(obj);
+		for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it))
+			ukey_json_wipe_strings(json_object_iter_peek_value(&it));
+		break;
+	}
+	default:
+		break;
+	}
+}
+
 /* Overwrites the PIN strings of obj (and of its "params") with c. */
 static void fill_pins(json_object *obj, int c)
 {

@@ -34,3 +34,7 @@ void ukey_json_wipe_string(json_object *s);
  * json_object_put() on a message that carried PINs; render that message
  * with JSON_C_TO_STRING_PLAIN only. */
 void ukey_json_wipe_pins(json_object *obj);
+
+/* Wipes every string in obj, at any depth (and nothing else): for what a
+ * failed parse built, where a PIN may be anywhere. */
+void ukey_json_wipe_strings(json_object *obj);

@@ -62,5 +62,18 @@ int ukey_parse_uint(const char *s, unsigned min, unsigned max, unsigned *ret);
 /* Whether s is valid UTF-8 (no overlongs, no surrogates). */
 bool ukey_utf8_valid(const char *s, size_t len);
 
+/* Text from a token or a certificate, made safe for a log line, a
+ * terminal or a table: every control character (C0, DEL, C1), every
+ * bidirectional override, embedding, isolate and mark, and the line and
+ * paragraph separators become visible escapes ("\n", "\t", "\r",
+ * "\x1b", "\u0085", "\u202e"), and a byte that is not valid UTF-8
+ * becomes "\xHH". Nothing else changes (a backslash stays one).
+ * Writes at most size bytes to out, always terminated when size > 0, and
+ * returns the length the whole escape needs (as snprintf does). */
+size_t ukey_escape_controls(const char *s, size_t len, char *out, size_t size);
+
+/* The same, malloc'ed; NULL on ENOMEM. */
+char *ukey_escape_controls_dup(const char *s);
+
 /* The struct that holds member ptr (a job's payload around its header). */
 #define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))

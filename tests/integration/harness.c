@@ -306,6 +306,11 @@ char *harness_sh(const char *cmd, int *ret_status)
 	return harness_run(argv, NULL, ret_status);
 }
 
+void harness_pin_delay(unsigned seconds)
+{
+	usleep(seconds * 1000000u + 200000u);
+}
+
 bool harness_file_contains(const char *path, const char *needle)
 {
 	FILE *f = fopen(path, "re");

@@ -94,6 +94,11 @@ char *harness_run_input(const char *const *argv, const char *const *env, const c
  * when it cannot be read (not root). */
 int harness_memory_contains(pid_t pid, const char *needle);
 
+/* Sleeps through the wait ukeyd makes the next PIN try on a token keep
+ * after a wrong one (1 s, then twice as long after each further one), and
+ * a little more. */
+void harness_pin_delay(unsigned seconds);
+
 /* Like harness_run but through /bin/sh -c. */
 char *harness_sh(const char *cmd, int *ret_status);
 

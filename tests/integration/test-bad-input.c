@@ -169,6 +169,31 @@ static void test_invalid_requests(void **state)
 		     "invalid_request");
 	expect_error(fd, "{\"id\":9,\"method\":\"get\",\"params\":{\"serial\":\"nope\"}}",
 		     "not_found");
+	/* Every parameter against its type and format: nothing accepted
+	 * silently, nothing answered "out of memory". */
+	expect_error(fd, "{\"id\":10,\"method\":\"check\",\"params\":{\"opening\":\"x\"}}",
+		     "invalid_request");
+	expect_error(fd, "{\"id\":11,\"method\":\"check\",\"params\":{\"bid\":\"z\"}}",
+		     "invalid_request");
+	expect_error(fd,
+		     "{\"id\":12,\"method\":\"check\",\"params\":{\"serial\":\"A\",\"pin\":null}}",
+		     "invalid_request");
+	expect_error(fd, "{\"id\":13,\"method\":\"check\",\"params\":{\"opening\":-1}}",
+		     "invalid_request");
+	expect_error(fd,
+		     "{\"id\":14,\"method\":\"pin_change\",\"params\":{\"serial\":\"A\","
+		     "\"new_pin\":\"802514\"}}",
+		     "invalid_request");
+	expect_error(fd,
+		     "{\"id\":15,\"method\":\"pin_unlock\",\"params\":{\"serial\":\"A\","
+		     "\"so_pin\":\"1\",\"force\":\"yes\"}}",
+		     "invalid_request");
+	expect_error(fd, "{\"id\":16,\"method\":\"audit\",\"params\":{\"limit\":0}}",
+		     "invalid_request");
+	expect_error(fd,
+		     "{\"id\":17,\"method\":\"seal_picture\",\"params\":{\"serial\":\"A\","
+		     "\"index\":1.5}}",
+		     "invalid_request");
 	close(fd);
 	assert_daemon_serves();
 }
@@ -261,8 +286,70 @@ static void test_many_clients(void **state)
 	assert_daemon_serves();
 }
 
+/* Lines that are not requests but carry PINs: whatever way the parse
+ * fails, no PIN stays in ukeyd's memory. Each PIN is distinctive and 32
+ * characters long; memory is searched for its last 16 (malloc reuses the
+ * first 16 bytes of a freed chunk, which would hide a PIN by chance). */
+static void test_pins_in_broken_requests_are_wiped(void **state)
+{
+	static const char *const lines[] = {
+		/* trailing bytes after a whole object */
+		"{\"id\":2,\"method\":\"pin_change\",\"params\":{\"serial\":\"x\",\"old_pin\":"
+		"\"84062719536182044028163591726048\",\"new_pin\":"
+		"\"59273840162739588593726104837295\"}} trailing",
+		/* cut off inside the params */
+		"{\"id\":3,\"method\":\"pin_change\",\"params\":{\"old_pin\":"
+		"\"39164027581937466473918572046193\","
+		"\"new_pin\":\"72640193857264911946275839104627\",",
+		/* an array, not an object */
+		"[{\"method\":\"get\",\"params\":{\"pin\":\"60391847263058177185036274819306\"}}]",
+		/* a bad token after the PIN */
+		"{\"id\":4,\"params\":{\"so_pin\":\"47182936504829166192840563928174\"},\"x\":nul}",
+		/* too deep, with the PIN on the way down */
+		"{\"params\":{\"pin\":\"29573618409172633627190481637592\",\"a\":[[[[[[[[[[[[[[[[[["
+		"1]]]]]]]]]]]]]]]"
+		"]]}}",
+		/* no id: a request that is no request */
+		"{\"method\":\"pin_change\",\"params\":{\"old_pin\":"
+		"\"18405937264810599501846273950481\"}}",
+		/* a PIN where no PIN belongs */
+		"{\"id\":5,\"method\":\"list\",\"params\":{\"whatever\":"
+		"\"93058172649301722710394627185039\"}} x",
+	};
+	static const char *const pins[] = {
+		"84062719536182044028163591726048", "59273840162739588593726104837295",
+		"39164027581937466473918572046193", "72640193857264911946275839104627",
+		"60391847263058177185036274819306", "47182936504829166192840563928174",
+		"29573618409172633627190481637592", "18405937264810599501846273950481",
+		"93058172649301722710394627185039"};
+	int fd = hello(), found;
+
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		json_object *r;
+		send_line(fd, lines[i]);
+		r = raw_reply(fd);
+		assert_non_null(r);
+		assert_true(json_object_object_get_ex(r, "error", NULL));
+		json_object_put(r);
+	}
+	close(fd);
+	assert_daemon_serves();
+	for (size_t i = 0; i < sizeof(pins) / sizeof(pins[0]); i++) {
+		found = harness_memory_contains(h.daemon, pins[i] + 16);
+		if (found < 0) {
+			fprintf(stderr, "SKIP: reading ukeyd's memory needs root\n");
+			skip();
+		}
+		if (found)
+			fprintf(stderr, "PIN %s is still in ukeyd's memory\n", pins[i]), fail();
+	}
+}
+
 static int group_setup(void **state)
 {
+	/* meson test fills freed memory (MALLOC_PERTURB_): a PIN left in a
+	 * freed chunk would be hidden from the memory search. */
+	unsetenv("MALLOC_PERTURB_");
 	const char *const args[] = {"--module", SOFTHSM_MODULE, NULL};
 
 	if (harness_setup(&h, "both") < 0 || harness_start_daemon(&h, args, NULL) < 0)
@@ -285,6 +372,7 @@ int main(void)
 		cmocka_unit_test(test_random_bytes),
 		cmocka_unit_test(test_disconnect_mid_request),
 		cmocka_unit_test(test_many_clients),
+		cmocka_unit_test(test_pins_in_broken_requests_are_wiped),
 	};
 	return HARNESS_RUN_TESTS("bad-input", tests, group_setup, group_teardown);
 }

@@ -81,6 +81,7 @@ static void test_count_low_then_final_try(void **state)
 	flags = witness_flags();
 	assert_non_null(strstr(flags, "count low"));
 	free(flags);
+	harness_pin_delay(1); /* after a wrong PIN, the next try waits */
 
 	free(ukeyctl_input(&status, "99887766\n24681357\n", "pin", "change", serial));
 	assert_int_equal(status, 10);
@@ -96,6 +97,7 @@ static void test_guard_refuses_the_final_try(void **state)
 	int status;
 	char *flags;
 
+	harness_pin_delay(2);
 	/* Without --force: refused, nothing tried, not even the probe. */
 	free(ukeyctl_input(&status, "99887766\n24681357\n", "pin", "change", serial));
 	assert_int_equal(status, 13);
@@ -141,6 +143,7 @@ static void test_force_with_wrong_pin_locks(void **state)
 	flags = witness_flags();
 	assert_non_null(strstr(flags, "locked"));
 	free(flags);
+	harness_pin_delay(4);
 	/* Locked: even the right PIN is not tried. */
 	free(ukeyctl_input(&status, "123456\n24681357\n", "pin", "change", serial));
 	assert_int_equal(status, 11);
@@ -175,9 +178,11 @@ static void test_so_pin_guard(void **state)
 	 * one would destroy the token for good. */
 	free(ukeyctl_input(&status, "11223344\n", "pin", "unlock", serial));
 	assert_int_equal(status, 10);
+	harness_pin_delay(1);
 	free(ukeyctl_input(&status, "11223344\n", "pin", "unlock", serial));
 	assert_int_equal(status, 10);
 	assert_string_equal(state_of("so"), "final_try");
+	harness_pin_delay(2);
 	free(ukeyctl_input(&status, "11223344\n", "pin", "unlock", serial));
 	assert_int_equal(status, 13);
 	flags = witness_flags();

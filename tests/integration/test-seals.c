@@ -236,6 +236,7 @@ static void test_private_seal_needs_the_pin(void **state)
 			 UKEY_E_PIN_INCORRECT);
 	assert_null(t);
 	ukey_client_unref(c);
+	usleep(1200 * 1000); /* the wait after a wrong PIN (test-pin-delay) */
 	/* Without the PIN, and in the cache others see: nothing private. */
 	t = get(secondary);
 	assert_int_equal(ukey_token_get_seal_count(t), 0);

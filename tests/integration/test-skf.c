@@ -386,6 +386,7 @@ static void test_wrong_pin_says_tries_left(void **state)
 	/* One attempt, never retried; the counter on the token says 5. */
 	assert_int_equal(harness_skf_calls(&h, "SKF_ChangePIN", "dev0", from), 1);
 	assert_int_equal(app_remaining("dev0", "user_pin"), 5);
+	harness_pin_delay(1);
 
 	assert_int_equal(ukey_client_new(h.socket, &c), UKEY_OK);
 	assert_int_equal(ukey_client_change_pin(c, serial[0], WRONG_PIN, NEW_PIN, 0),
@@ -398,6 +399,7 @@ static void test_wrong_pin_says_tries_left(void **state)
 	assert_string_equal(member_str(t, "pin.user"), "count_low");
 	assert_int_equal(member_int(t, "pin.user_tries_left"), 4);
 	json_object_put(t);
+	harness_pin_delay(2); /* for the tests after */
 }
 
 static void test_change(void **state)
@@ -481,6 +483,7 @@ static void test_lockout_guard(void **state)
 	json_object_put(t);
 
 	/* Locked: not even the right PIN is tried. */
+	harness_pin_delay(1);
 	from = harness_skf_log_lines(&h);
 	assert_int_equal(ukey_client_change_pin(c, serial[0], NEW_PIN, UNLOCK_PIN, UKEY_PIN_FORCE),
 			 UKEY_E_PIN_LOCKED);
@@ -519,6 +522,7 @@ static void test_unlock(void **state)
 	assert_int_equal(harness_skf_calls(&h, "SKF_UnblockPIN", NULL, from), 1);
 	assert_int_equal(app_remaining("dev0", "admin_pin"), 9);
 
+	harness_pin_delay(1);
 	out = ukeyctl_sh(&status, ADMIN_PIN "\\n", NULL, "pin unlock %s", serial[0]);
 	assert_int_equal(status, 0);
 	free(out);

@@ -49,6 +49,9 @@ static void test_variants_pick_the_operation(void **state)
 	assert_null(lookup("hello", "{}")); /* the server's own */
 }
 
+static const struct request_rights admin = {true, true, true};
+static const struct request_rights user = {false, true, false};
+
 struct expect {
 	const char *method, *params;
 	enum request_policy ready_admin, ready_user, starting_admin, starting_user;
@@ -87,11 +90,49 @@ static void test_policy_columns(void **state)
 		const struct method *m = lookup(e->method, e->params);
 
 		assert_non_null(m);
-		assert_int_equal(request_table_policy(m, true, true), e->ready_admin);
-		assert_int_equal(request_table_policy(m, true, false), e->ready_user);
-		assert_int_equal(request_table_policy(m, false, true), e->starting_admin);
-		assert_int_equal(request_table_policy(m, false, false), e->starting_user);
+		assert_int_equal(request_table_policy(m, true, &admin, false), e->ready_admin);
+		assert_int_equal(request_table_policy(m, true, &user, false), e->ready_user);
+		assert_int_equal(request_table_policy(m, false, &admin, false), e->starting_admin);
+		assert_int_equal(request_table_policy(m, false, &user, false), e->starting_user);
 	}
+}
+
+/* Spending a PIN try is for pin_users; force, for the admin group or the
+ * active session's user; neither matters to rows that spend none. */
+static void test_pin_rights(void **state)
+{
+	static const struct request_rights outsider = {false, false, false};
+	static const struct request_rights group_member = {false, true, false};
+	static const struct request_rights active = {false, true, true};
+	static const char *const spending[][2] = {
+		{"get", "{\"pin\":\"x\"}"},
+		{"check", "{\"pin\":\"x\"}"},
+		{"pin_change", "{}"},
+		{"pin_probe_default", "{}"},
+	};
+
+	for (size_t i = 0; i < sizeof(spending) / sizeof(spending[0]); i++) {
+		const struct method *m = lookup(spending[i][0], spending[i][1]);
+		assert_true(m->spends_pin);
+		assert_non_null(m->audit_operation);
+		assert_int_equal(request_table_policy(m, true, &outsider, false),
+				 POLICY_REFUSE_PIN_USERS);
+		/* Refused before "busy": an outsider learns nothing more. */
+		assert_int_equal(request_table_policy(m, false, &outsider, false),
+				 POLICY_REFUSE_PIN_USERS);
+		assert_int_equal(request_table_policy(m, true, &group_member, false), POLICY_RUN);
+		assert_int_equal(request_table_policy(m, true, &group_member, true),
+				 POLICY_REFUSE_FORCE);
+		assert_int_equal(request_table_policy(m, true, &active, true), POLICY_RUN);
+		assert_int_equal(request_table_policy(m, true, &admin, true), POLICY_RUN);
+	}
+	assert_int_equal(request_table_policy(lookup("list", "{}"), true, &outsider, true),
+			 POLICY_RUN);
+	assert_int_equal(request_table_policy(lookup("get", "{}"), true, &outsider, true),
+			 POLICY_RUN);
+	/* Unlock: the admin group first, then the rest. */
+	assert_int_equal(request_table_policy(lookup("pin_unlock", "{}"), true, &active, false),
+			 POLICY_REFUSE_PERMISSION);
 }
 
 /* Denied admin requests are audited under the operation's own name. */
@@ -151,6 +192,11 @@ static void test_parameter_shapes(void **state)
 	assert_false(shape_ok("pin_probe_default", "{}"));
 	assert_true(shape_ok("audit", "{}"));
 	assert_false(shape_ok("audit", "{\"since\":\"2026-11-01\"}"));
+	assert_true(shape_ok("audit", "{\"since\":0,\"after\":450000,\"limit\":1000}"));
+	assert_true(shape_ok("audit", "{\"limit\":1}"));
+	assert_false(shape_ok("audit", "{\"limit\":0}"));
+	assert_false(shape_ok("audit", "{\"limit\":1001}"));
+	assert_false(shape_ok("audit", "{\"after\":-1}"));
 }
 
 int main(void)
@@ -159,6 +205,7 @@ int main(void)
 		cmocka_unit_test(test_variants_pick_the_operation),
 		cmocka_unit_test(test_policy_columns),
 		cmocka_unit_test(test_admin_rows_name_their_audit),
+		cmocka_unit_test(test_pin_rights),
 		cmocka_unit_test(test_parameter_shapes),
 	};
 
