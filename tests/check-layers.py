@@ -20,8 +20,9 @@ ALLOWED = {
     'lib/shared': [],
     'lib/analysis': SHARED,
     'lib/libukey': SHARED,
-    'tools': ANALYSIS + ['lib/libukey'],
-    'tools/notify': ['lib/libukey'],  # ukey-notify: the public library only
+    'tools/common': ['lib/libukey'],  # words both front ends show
+    'tools': ANALYSIS + ['lib/libukey', 'tools/common'],
+    'tools/notify': ['lib/libukey', 'tools/common'],  # no daemon code, no analysis
     'daemon/base': SHARED,
     'daemon/model': ANALYSIS + ['daemon/base'],
     'daemon/backend': MODEL,

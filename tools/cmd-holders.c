@@ -7,6 +7,7 @@
 #include "commands.h"
 #include "ctl.h"
 #include "output.h"
+#include "role-text.h"
 
 /* A holder is known by its credit code, else by its name. */
 static const char *holder_key(const ukey_token *t)
@@ -58,9 +59,10 @@ int cmd_holders(struct ctl *ctl, int argc, char **argv)
 					continue;
 				done[k] = true;
 				primary ? primaries++ : secondaries++;
+				const char *role = role_text(t);
 				printf("  %s  %-18s %s\n",
 				       primary ? _("primary  ") : _("secondary"),
-				       tx(ukey_token_get_serial(t)), role_text(t));
+				       tx(ukey_token_get_serial(t)), role ? role : "-");
 			}
 		if (primaries > 1) {
 			printf(_("  ! More than one primary token of this holder is plugged in; "

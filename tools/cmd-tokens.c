@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "ctl.h"
 #include "output.h"
+#include "role-text.h"
 
 static void print_token_json_list(ukey_token_list *list)
 {
@@ -280,7 +281,7 @@ static void print_token(ukey_token *tok)
 	if (ukey_token_get_ca(tok))
 		print_field(_("CA:"), ukey_token_get_ca_name(tok, ctl_language()));
 	if (ukey_token_is_initialized(tok))
-		print_field(_("Role:"), role_text(tok));
+		print_field(_("Role:"), role_text(tok) ? role_text(tok) : "-");
 	print_field(_("User PIN:"), pin_text(tok, false, buf, sizeof(buf)));
 	print_field(_("SO PIN:"), pin_text(tok, true, buf, sizeof(buf)));
 	if (ukey_token_is_initialized(tok))

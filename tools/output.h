@@ -38,5 +38,3 @@ void table_free(struct table *t);
 
 const char *seal_kind_text(enum ukey_seal_kind k);
 const char *seal_status_text(enum ukey_seal_status st);
-/* "primary (carries the seal)", "secondary (no seal)", ... */
-const char *role_text(const ukey_token *t);

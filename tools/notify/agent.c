@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "escape.h"
+#include "role-text.h"
 
 #define _(s) gettext(s)
 
@@ -174,22 +175,6 @@ static const char *language(void)
 	if (lang && strcmp(lang, "C") != 0 && strcmp(lang, "POSIX") != 0 && language && *language)
 		lang = language;
 	return lang && strncmp(lang, "zh", 2) == 0 ? "zh" : "en";
-}
-
-static const char *role_text(const ukey_token *t)
-{
-	switch (ukey_token_get_role(t)) {
-	case UKEY_ROLE_PRIMARY:
-		if (ukey_token_is_seal_missing(t))
-			return _("primary, SEAL MISSING");
-		return ukey_token_is_seal_usable(t) ? _("primary (carries the seal)")
-						    : _("primary, seal unusable");
-	case UKEY_ROLE_SECONDARY:
-		return _("secondary (no seal)");
-	case UKEY_ROLE_UNKNOWN:
-		break;
-	}
-	return NULL;
 }
 
 /* "测试投标单位 · 国信CA · 主锁（含电子签章）": whose token it is, for a
