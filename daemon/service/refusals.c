@@ -8,6 +8,7 @@
 
 #include "audit.h"
 #include "log.h"
+#include "rate-bucket.h"
 #include "util.h"
 
 /* Each user may have this many refusals audited one by one at once, and
@@ -29,8 +30,7 @@ struct user {
 	struct user *next;
 	struct refusals *owner;
 	uid_t uid;
-	double tokens;
-	uint64_t refilled_at;
+	struct rate_bucket bucket; /* of refusals audited one by one */
 	struct counted *counted;
 	sd_event_source *timer; /* writes the counts */
 };
@@ -84,10 +84,9 @@ static struct user *user_get(struct refusals *r, uid_t uid, uint64_t now)
 	struct user **pp = &r->users, *u, *found = NULL;
 
 	while ((u = *pp)) {
-		double tokens = u->tokens + (double)(now - u->refilled_at) / 1e6 * PER_SECOND;
 		if (u->uid == uid) {
 			found = u;
-		} else if (!u->counted && tokens >= BURST) {
+		} else if (!u->counted && rate_bucket_is_full(&u->bucket, PER_SECOND, BURST, now)) {
 			*pp = u->next;
 			user_free(u);
 			continue;
@@ -100,7 +99,7 @@ static struct user *user_get(struct refusals *r, uid_t uid, uint64_t now)
 	if (!u)
 		return NULL;
 	*u = (struct user){
-		.next = r->users, .owner = r, .uid = uid, .tokens = BURST, .refilled_at = now};
+		.next = r->users, .owner = r, .uid = uid, .bucket = rate_bucket_full(BURST, now)};
 	if (sd_event_add_time(r->loop, &u->timer, CLOCK_MONOTONIC, UINT64_MAX, 1000000u, on_timer,
 			      u) < 0 ||
 	    sd_event_source_set_enabled(u->timer, SD_EVENT_OFF) < 0) {
@@ -146,16 +145,9 @@ void refusals_record(struct refusals *r, const struct ucred *peer, const char *p
 	struct user *u = user_get(r, peer->uid, now);
 	struct audit_entry e = {peer, program, serial, operation, result, 1};
 
-	if (u) {
-		u->tokens += (double)(now - u->refilled_at) / 1e6 * PER_SECOND;
-		if (u->tokens > BURST)
-			u->tokens = BURST;
-		u->refilled_at = now;
-		if (u->tokens < 1.0) {
-			count(u, peer, program, operation, result, now);
-			return;
-		}
-		u->tokens -= 1.0;
+	if (u && !rate_bucket_take(&u->bucket, PER_SECOND, BURST, now)) {
+		count(u, peer, program, operation, result, now);
+		return;
 	}
 	if (audit_write(r->audit, &e, NULL, NULL) < 0)
 		log_error("out of memory: a refusal of uid %u is not in the audit log",

@@ -15,6 +15,7 @@
 #include "build-config.h"
 #include "log.h"
 #include "proto.h"
+#include "rate-bucket.h"
 #include "secret.h"
 #include "util.h"
 
@@ -42,8 +43,7 @@ struct uid_usage {
 	uid_t uid;
 	unsigned clients;
 	size_t out_bytes;
-	double connects; /* left in the bucket */
-	uint64_t refilled_at;
+	struct rate_bucket connects;
 };
 
 struct client {
@@ -743,9 +743,8 @@ static struct uid_usage *usage_get(struct server *s, uid_t uid, uint64_t now)
 	while ((u = *pp)) {
 		if (u->uid == uid) {
 			found = u;
-		} else if (u->clients == 0 && u->connects + (double)(now - u->refilled_at) / 1e6 *
-								      s->limits.connect_rate >=
-						      burst) {
+		} else if (u->clients == 0 &&
+			   rate_bucket_is_full(&u->connects, s->limits.connect_rate, burst, now)) {
 			*pp = u->next;
 			free(u);
 			continue;
@@ -758,7 +757,7 @@ static struct uid_usage *usage_get(struct server *s, uid_t uid, uint64_t now)
 	if (!u)
 		return NULL;
 	*u = (struct uid_usage){
-		.next = s->usage, .uid = uid, .connects = burst, .refilled_at = now};
+		.next = s->usage, .uid = uid, .connects = rate_bucket_full(burst, now)};
 	s->usage = u;
 	return u;
 }
@@ -766,18 +765,10 @@ static struct uid_usage *usage_get(struct server *s, uid_t uid, uint64_t now)
 /* Takes one connection from the user's bucket; false when it is empty. */
 static bool usage_take_connect(struct server *s, struct uid_usage *u, uint64_t now)
 {
-	double burst = 2.0 * s->limits.connect_rate;
-
 	if (u->uid == 0 || s->limits.connect_rate == 0)
 		return true;
-	u->connects += (double)(now - u->refilled_at) / 1e6 * s->limits.connect_rate;
-	if (u->connects > burst)
-		u->connects = burst;
-	u->refilled_at = now;
-	if (u->connects < 1.0)
-		return false;
-	u->connects -= 1.0;
-	return true;
+	return rate_bucket_take(&u->connects, s->limits.connect_rate, 2.0 * s->limits.connect_rate,
+				now);
 }
 
 /* Says at most once a minute that clients were refused, with how many. */
