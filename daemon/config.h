@@ -9,10 +9,9 @@
 #include "pin-policy.h"
 
 struct ukeyd_config {
-	char *config_path;  /* the file read, read again on SIGHUP */
-	bool config_given;  /* --config: a missing file is an error */
-	bool modules_given; /* --module: the file's modules do not count */
-	char **modules;	    /* PKCS#11 module paths, in load order */
+	char *config_path; /* the file read, read again on SIGHUP */
+	bool config_given; /* --config: a missing file is an error */
+	char **modules;	   /* PKCS#11 module paths, in load order */
 	size_t n_modules;
 	char **skf_libs; /* SKF (GM/T 0016) library paths, loaded after the modules */
 	size_t n_skf_libs;

@@ -68,6 +68,20 @@ static void override(char **field, char **cli_value)
 	*cli_value = NULL;
 }
 
+/* A list given on the command line replaces the file's, not adds to it. */
+static void override_list(char ***field, size_t *n, char ***cli_value, size_t *cli_n)
+{
+	if (*cli_n == 0)
+		return;
+	for (size_t i = 0; i < *n; i++)
+		free((*field)[i]);
+	free(*field);
+	*field = *cli_value;
+	*n = *cli_n;
+	*cli_value = NULL;
+	*cli_n = 0;
+}
+
 /* For packagers (the shipped rules are made this way) and for
  * administrators who added a token to the table. */
 static int write_udev_rules(const struct ukeyd_config *cfg)
@@ -202,25 +216,8 @@ int main(int argc, char **argv)
 		return EXIT_FAILURE;
 	}
 	/* The command line wins over the file. */
-	if (cli.n_modules > 0) {
-		for (size_t i = 0; i < cfg.n_modules; i++)
-			free(cfg.modules[i]);
-		free(cfg.modules);
-		cfg.modules = cli.modules;
-		cfg.n_modules = cli.n_modules;
-		cfg.modules_given = true;
-		cli.modules = NULL;
-		cli.n_modules = 0;
-	}
-	if (cli.n_skf_libs > 0) {
-		for (size_t i = 0; i < cfg.n_skf_libs; i++)
-			free(cfg.skf_libs[i]);
-		free(cfg.skf_libs);
-		cfg.skf_libs = cli.skf_libs;
-		cfg.n_skf_libs = cli.n_skf_libs;
-		cli.skf_libs = NULL;
-		cli.n_skf_libs = 0;
-	}
+	override_list(&cfg.modules, &cfg.n_modules, &cli.modules, &cli.n_modules);
+	override_list(&cfg.skf_libs, &cfg.n_skf_libs, &cli.skf_libs, &cli.n_skf_libs);
 	override(&cfg.socket_path, &cli.socket_path);
 	override(&cfg.state_dir, &cli.state_dir);
 	override(&cfg.ca_profiles, &cli.ca_profiles);
