@@ -149,9 +149,18 @@ static const char *policy_reason_text(const char *reason)
 
 static int pin_failed(ukey_client *client, enum ukey_error e, const char *what)
 {
+	const char *reason = ukey_client_get_error_reason(client);
+
+	/* The token judged the PINs itself: either may be the one. */
+	if (e == UKEY_E_PIN_POLICY && reason && strcmp(reason, "token_refused") == 0) {
+		fprintf(stderr, _("The token does not take a PIN of that length or those "
+				  "characters (the current PIN or the new one). No try was spent "
+				  "and nothing was changed.\n"));
+		return EXIT_POLICY;
+	}
 	if (e == UKEY_E_PIN_POLICY) {
 		fprintf(stderr, _("The new PIN is refused: %s. The token was not touched.\n"),
-			policy_reason_text(ukey_client_get_error_reason(client)));
+			policy_reason_text(reason));
 		return EXIT_POLICY;
 	}
 	return ctl_fail_request(client, e, what);

@@ -37,6 +37,8 @@ enum job_outcome {
 	JOB_WRONG_PIN,	   /* the login failed: one try spent */
 	JOB_PIN_LOCKED,	   /* locked before or by this attempt */
 	JOB_GUARD_REFUSED, /* final try (or, for a probe, any failed try): not attempted */
+	JOB_PIN_REFUSED,   /* the token took a PIN given for none (length, characters): no try spent
+			    */
 	JOB_TOKEN_REMOVED, /* no such token on the backend (any more) */
 	JOB_FAILED,	   /* anything else; rv says what */
 };

@@ -164,6 +164,7 @@ static const enum request_status outcome_status[] = {
 	[JOB_WRONG_PIN] = REQUEST_E_PIN_INCORRECT,
 	[JOB_PIN_LOCKED] = REQUEST_E_PIN_LOCKED,
 	[JOB_GUARD_REFUSED] = REQUEST_E_LOCKOUT_GUARD,
+	[JOB_PIN_REFUSED] = REQUEST_E_PIN_POLICY,
 	[JOB_TOKEN_REMOVED] = REQUEST_E_TOKEN_REMOVED,
 	[JOB_FAILED] = REQUEST_E_TOKEN,
 };
@@ -361,6 +362,11 @@ enum request_status pin_answer_states(struct request *req, struct job *j, json_o
 		json_object_object_add(o, "tries_left", json_object_new_int(j->tries_left));
 	if (j->by_flag && j->outcome == JOB_WRONG_PIN)
 		req->error_message = "the PIN is not the default (the token says so; no try spent)";
+	if (j->outcome == JOB_PIN_REFUSED) {
+		req->error_message = "the token does not take a PIN of this length or these "
+				     "characters (no try spent)";
+		json_object_object_add(o, "reason", json_object_new_string("token_refused"));
+	}
 	req->error_extra = o;
 	return outcome_status[j->outcome];
 }

@@ -437,7 +437,9 @@ enum ukey_error ukey_client_probe_default_pin(ukey_client *client, const char *s
 /**
  * ukey_client_get_error_reason - why the last request failed, in a word
  * when ukeyd gave one: for UKEY_E_PIN_POLICY "too_short", "too_long",
- * "default", "same_as_old", "repeated" or "sequence"; for UKEY_E_AUDIT
+ * "default", "same_as_old", "repeated" or "sequence" (ukeyd's policy), or
+ * "token_refused" (the token would not take a PIN of that length or those
+ * characters, the current or the new one; no try was spent); for UKEY_E_AUDIT
  * the system's words for what keeps the log from being written ("No space
  * left on device"); for UKEY_E_PERMISSION "pin_users" (PIN operations
  * are for root, the admin group and the users ukeyd's pin_users names)

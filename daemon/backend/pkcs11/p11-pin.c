@@ -130,7 +130,11 @@ static void with_login(struct p11_module *m, struct job *j, logged_in_fn op)
 		rv = op ? op(m, s, j) : CKR_OK;
 		if (rv != CKR_OK) {
 			j->rv = rv;
-			j->outcome = removed_or_failed(rv);
+			/* Logged in, so the PIN the token will not take is the new one. */
+			j->outcome =
+				j->new_pin && (rv == CKR_PIN_LEN_RANGE || rv == CKR_PIN_INVALID)
+					? JOB_PIN_REFUSED
+					: removed_or_failed(rv);
 		}
 		(void)m->fl->C_Logout(s);
 	}

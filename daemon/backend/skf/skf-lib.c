@@ -346,11 +346,13 @@ ULONG skf_pin_info(struct skf_lib *l, HAPPLICATION app, ULONG type, struct skf_p
 	*ret = (struct skf_pin_info){-1, -1, -1};
 	if (rv != SAR_OK)
 		return rv;
-	/* Counts a token could mean: a library's garbage shows as unknown. */
-	if (max.v <= 255 && left.v <= max.v) {
-		ret->max = (int)max.v;
+	/* Counts a token could mean: a library's garbage shows as unknown.
+	 * The tries left stand on their own: a library that leaves the
+	 * maximum unset must not hide a final try from the lockout guard. */
+	if (left.v <= 255)
 		ret->left = (int)left.v;
-	}
+	if (max.v > 0 && max.v <= 255 && max.v >= left.v)
+		ret->max = (int)max.v;
 	ret->is_default = def.v != 0;
 	return SAR_OK;
 }

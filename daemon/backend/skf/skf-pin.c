@@ -104,23 +104,32 @@ static ULONG open_app(struct skf_lib *l, const char *serial, struct skf_dev **re
  * handle (the login belongs to it). NULL: the PIN call is the job. */
 typedef void (*logged_in_fn)(struct skf_lib *l, struct skf_dev *d, HAPPLICATION app, struct job *j);
 
-/* The job's one PIN call, never retried. */
-static ULONG pin_call(struct skf_lib *l, HAPPLICATION app, struct job *j)
+/* The job's one PIN call, never retried; *ret_left is the count the call
+ * gives back when it failed (-1 when it gives none that makes sense). */
+static ULONG pin_call(struct skf_lib *l, HAPPLICATION app, struct job *j, int *ret_left)
 {
 	_cleanup_secret_ struct ukey_secret *pin = pin_copy(j->pin);
 	_cleanup_secret_ struct ukey_secret *new_pin = pin_copy(j->new_pin);
-	skf_out32 retry = {.wide = 0};
+	skf_out32 retry = {.wide = UINT64_MAX}; /* left as it is: no count */
+	ULONG rv;
 
+	*ret_left = -1;
 	if (!pin || (j->new_pin && !new_pin))
 		return SKF_RV_NO_MEMORY;
 	switch (j->kind) {
 	case JOB_CHANGE_PIN:
-		return l->fn.ChangePIN(app, USER_TYPE, pin->data, new_pin->data, &retry.v);
+		rv = l->fn.ChangePIN(app, USER_TYPE, pin->data, new_pin->data, &retry.v);
+		break;
 	case JOB_UNLOCK_PIN:
-		return l->fn.UnblockPIN(app, pin->data, new_pin->data, &retry.v);
+		rv = l->fn.UnblockPIN(app, pin->data, new_pin->data, &retry.v);
+		break;
 	default:
-		return l->fn.VerifyPIN(app, USER_TYPE, pin->data, &retry.v);
+		rv = l->fn.VerifyPIN(app, USER_TYPE, pin->data, &retry.v);
+		break;
 	}
+	if (rv != SAR_OK && retry.v <= 255)
+		*ret_left = (int)retry.v;
+	return rv;
 }
 
 /* The PINs as they are now, into the job. */
@@ -146,6 +155,7 @@ static void with_pin(struct skf_lib *l, struct job *j, logged_in_fn op)
 {
 	bool so = j->kind == JOB_UNLOCK_PIN;
 	struct skf_pin_info before;
+	int after = -1;
 	struct skf_dev *d = NULL;
 	HAPPLICATION app = NULL;
 	ULONG rv;
@@ -165,24 +175,35 @@ static void with_pin(struct skf_lib *l, struct job *j, logged_in_fn op)
 	j->tries_left = before.left;
 	if (before.left == 0)
 		j->outcome = JOB_PIN_LOCKED;
-	else if (before.left == 1 && !j->force)
-		j->outcome = JOB_GUARD_REFUSED;
+	else if ((before.left == 1 || before.left < 0) && !j->force)
+		j->outcome = JOB_GUARD_REFUSED; /* the final try, or maybe it */
 	else
 		j->outcome = JOB_DONE;
 	if (j->outcome != JOB_DONE)
 		goto states;
 
-	rv = pin_call(l, app, j);
+	rv = pin_call(l, app, j, &after);
 	j->outcome = outcome_of(rv);
 	if (j->outcome != JOB_DONE)
 		j->rv = rv;
 	else if (op)
 		op(l, d, app, j);
+	/* Where the counts cannot be read again, the PIN call's own count
+	 * (of the user PIN: vendors differ on what UnblockPIN gives). */
+	if (!so && after >= 0)
+		j->tries_left = after;
 states:
 	fresh_states(l, app, j, so);
 	/* A wrong PIN on the final try: say what it did. */
 	if (j->outcome == JOB_WRONG_PIN && j->tries_left == 0)
 		j->outcome = JOB_PIN_LOCKED;
+	/* ChangePIN and UnblockPIN judge both PINs in one call: a PIN of a
+	 * length or characters the token takes for no PIN, with no try
+	 * spent, is not a wrong PIN (the current one may well be right). */
+	if (j->outcome == JOB_WRONG_PIN && j->new_pin &&
+	    (rv == SAR_PIN_LEN_RANGE || rv == SAR_PIN_INVALID) && before.left >= 0 &&
+	    j->tries_left == before.left)
+		j->outcome = JOB_PIN_REFUSED;
 	(void)l->fn.ClearSecureState(app);
 close:
 	(void)l->fn.CloseApplication(app);
@@ -264,20 +285,8 @@ static void read_private(struct skf_lib *l, struct skf_dev *d, HAPPLICATION app,
 	if (rv == SAR_OK && l->fn.EPS_ReadESealData) {
 		rv = skf_fetch(eps_read, &e, SEAL_ROOM, SEAL_MAX, &seal, &len);
 		if (rv == SAR_OK && len > 0) {
-			struct token_object *o = realloc(pj->objects->objects,
-							 (pj->objects->n_objects + 1) * sizeof(*o));
-			if (!o) {
-				free(seal);
-				rv = SKF_RV_NO_MEMORY;
-			} else {
-				pj->objects->objects = o;
-				o = &o[pj->objects->n_objects++];
-				*o = (struct token_object){.value = seal, .value_len = len};
-				o->label = strdup("EPS_ReadESealData");
-				o->application = strdup(d->apps[d->pin_app].name);
-				if (!o->label || !o->application)
-					rv = SKF_RV_NO_MEMORY;
-			}
+			rv = skf_add_object(pj->objects, d->apps[d->pin_app].name,
+					    "EPS_ReadESealData", seal, len);
 		} else {
 			free(seal);
 			if (rv == SAR_FILE_NOT_EXIST || rv == SAR_NOTSUPPORTYETERR)

@@ -449,8 +449,8 @@ static ULONG read_file(struct skf_lib *l, HAPPLICATION app, const char *name, si
 	return SAR_OK;
 }
 
-static ULONG add_object(struct token *t, const char *app_name, const char *name, uint8_t *value,
-			size_t len)
+ULONG skf_add_object(struct token *t, const char *app_name, const char *name, uint8_t *value,
+		     size_t len)
 {
 	struct token_object *o = grow(t->objects, t->n_objects, sizeof(*o));
 
@@ -511,7 +511,7 @@ ULONG skf_read_files(struct skf_lib *l, HAPPLICATION app, const char *app_name, 
 		}
 		rv = read_file(l, app, names[i], u.a.FileSize, DEFAULT_CHUNK, small, &value, &len);
 		if (rv == SAR_OK)
-			rv = add_object(t, app_name, names[i], value, len);
+			rv = skf_add_object(t, app_name, names[i], value, len);
 	}
 	skf_names_free(names, n);
 	return rv;

@@ -25,6 +25,12 @@ int skf_read_head(void *lib, const struct token_place *place, struct token **ret
  * may read. */
 int skf_read_objects(void *lib, struct token *t);
 
+/* One more data object of t: value (taken, freed on failure) under the
+ * name and application the library gave (decoded as token text).
+ * Returns SAR_OK or SKF_RV_NO_MEMORY. */
+ULONG skf_add_object(struct token *t, const char *app_name, const char *name, uint8_t *value,
+		     size_t len);
+
 /* The files of an application its rights let the caller read: with
  * anyone_only, those anyone may read; else those only a user login opens
  * (the application logged in on app). Added to t as data objects.

@@ -219,7 +219,9 @@ static int unwrap_test(struct skf_lib *l, const struct skf_dev *d, HAPPLICATION 
 		uint8_t room[SKF_ECCCIPHERBLOB_SIZE(64)];
 	} blob = {0};
 	uint8_t key[16], iv[16], plain[32], ct[32], out[128] = {0};
-	bool cbc = d->alg_sym_cap & SGD_SM4_CBC;
+	/* Both bits of SGD_SM4_CBC: 0x400 alone is any SM4 mode, 0x2 alone
+	 * any algorithm's CBC; an ECB-only device gets ECB. */
+	bool cbc = (d->alg_sym_cap & SGD_SM4_CBC) == SGD_SM4_CBC;
 	BLOCKCIPHERPARAM param;
 	skf_out32 out_len = {.wide = 0};
 	X509 *x = cert_of(c);
