@@ -15,6 +15,9 @@ struct scan_result {
 	/* The newest scan request completed as of this view (a partial view
 	 * carries the last completed one). */
 	uint64_t seq;
+	/* Views are numbered as the worker makes them, scans' and jobs'
+	 * alike: a higher number is a newer view of the library. */
+	uint64_t view;
 	bool final;	 /* the scan is complete: tokens not listed are gone */
 	int error;	 /* 0, or a negative errno: the backend failed as a whole */
 	char *error_msg; /* what failed, for the log */

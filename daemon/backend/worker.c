@@ -42,6 +42,7 @@ struct worker {
 	bool quit;
 	struct scan_result *done;     /* the newest view handed on, not yet taken */
 	uint64_t completed;	      /* seq of the newest complete scan */
+	uint64_t views;		      /* views numbered so far (scan_result.view) */
 	struct job *jobs, *jobs_done; /* queues, oldest first */
 
 	/* owned by the thread */
@@ -114,6 +115,7 @@ static void post(struct worker *w, struct scan_result *r, bool final, uint64_t s
 	if (final && seq > w->completed)
 		w->completed = seq;
 	r->seq = w->completed;
+	r->view = ++w->views;
 	r->final = final;
 	scan_result_free(w->done);
 	w->done = r;
@@ -359,6 +361,8 @@ static void *worker_main(void *arg)
 				job->scan->seq = 0; /* answers no scan request */
 			}
 			pthread_mutex_lock(&w->lock);
+			if (job->scan)
+				job->scan->view = ++w->views;
 			for (tail = &w->jobs_done; *tail; tail = &(*tail)->next)
 				;
 			*tail = job;

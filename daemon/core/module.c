@@ -9,6 +9,7 @@
 #include "job.h"
 #include "log.h"
 #include "scan-result.h"
+#include "util.h"
 
 struct module {
 	struct worker *worker;
@@ -21,9 +22,10 @@ struct module {
 	 * stalled: requests stop waiting for it until it answers again. */
 	sd_event_source *watchdog;
 	bool stalled;
-	uint64_t requested; /* seq of the newest scan asked for */
-	uint64_t completed; /* seq of the newest result handed on */
-	unsigned jobs;	    /* jobs submitted and not yet back */
+	uint64_t requested;    /* seq of the newest scan asked for */
+	uint64_t completed;    /* seq of the newest result handed on */
+	uint64_t applied_view; /* the newest view given to the cache (scan_result.view) */
+	unsigned jobs;	       /* jobs submitted and not yet back */
 	uint64_t tokens_added, tokens_removed;
 	const struct module_callbacks *cb;
 	void *userdata;
@@ -85,14 +87,31 @@ static int on_worker_result(sd_event_source *src, int fd, uint32_t revents, void
 	struct scan_result *r = worker_take_result(m->worker);
 	struct job *jobs;
 
+	/* A job's view and the scans' reach the loop by two ways: whichever
+	 * is older than what the cache has is dropped, never applied over it
+	 * (a token pulled out right after a PIN change would come back). */
 	if (r) {
 		m->completed = r->seq;
-		m->cb->scanned(m, r, m->userdata);
+		if (r->view > m->applied_view) {
+			m->applied_view = r->view;
+			m->cb->scanned(m, r, m->userdata);
+		} else {
+			scan_result_free(r);
+		}
 	}
 	jobs = worker_take_jobs(m->worker);
 	while (jobs) {
 		struct job *next = jobs->next;
+
 		m->jobs--;
+		if (jobs->scan && jobs->scan->view < m->applied_view) {
+			/* What the job taught is remembered when it is answered;
+			 * the next scan attaches it to the newer records. */
+			scan_result_free(TAKE_PTR(jobs->scan));
+			module_request_scan(m, WORKER_SCAN_INCREMENTAL);
+		} else if (jobs->scan) {
+			m->applied_view = jobs->scan->view;
+		}
 		m->cb->job_done(m, jobs, m->userdata);
 		jobs = next;
 	}
