@@ -2,10 +2,10 @@
 #include "check.h"
 
 #include <string.h>
-#include <time.h>
 
 #include "certs.h"
 #include "seals.h"
+#include "token-json.h"
 #include "token.h"
 #include "util.h"
 #include "wire-names.h"
@@ -14,17 +14,6 @@ struct items {
 	json_object *arr;
 	enum ukey_verdict verdict; /* from the worst item so far */
 };
-
-static json_object *iso_time(int64_t t)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-	char buf[32];
-
-	gmtime_r(&tt, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return json_object_new_string(buf);
-}
 
 /* Adds an item; params (taken) may be NULL. */
 static void add(struct items *it, const char *code, enum ukey_severity sev, json_object *params)
@@ -48,8 +37,8 @@ static json_object *cert_params(const struct token_cert *c, int64_t now)
 	json_object_object_add(p, "label", json_object_new_string(c->label ? c->label : ""));
 	json_object_object_add(p, "usage",
 			       json_object_new_string(ukey_wire_cert_usage_name(c->info->usage)));
-	json_object_object_add(p, "not_before", iso_time(c->info->not_before));
-	json_object_object_add(p, "not_after", iso_time(c->info->not_after));
+	json_object_object_add(p, "not_before", token_json_time(c->info->not_before));
+	json_object_object_add(p, "not_after", token_json_time(c->info->not_after));
 	json_object_object_add(p, "days_left", json_object_new_int64(cert_days_left(c->info, now)));
 	return p;
 }
@@ -101,7 +90,7 @@ static void check_cert(struct items *it, const struct token_cert *c, const struc
 	 * there, and renewing after encrypting does not help. */
 	if (o->opening && c->info->not_after < o->opening) {
 		json_object *p = cert_params(c, o->now);
-		json_object_object_add(p, "opening", iso_time(o->opening));
+		json_object_object_add(p, "opening", token_json_time(o->opening));
 		add(it, "cert_expires_before_opening", UKEY_SEVERITY_ERROR, p);
 	}
 }
@@ -203,7 +192,7 @@ static void check_seals(struct items *it, const struct token *t, const struct ch
 		json_object_object_add(p, "status",
 				       json_object_new_string(ukey_wire_seal_status_name(st)));
 		if (s->layout)
-			json_object_object_add(p, "valid_to", iso_time(s->valid_to));
+			json_object_object_add(p, "valid_to", token_json_time(s->valid_to));
 		add(it, seal_code(st), UKEY_SEVERITY_ERROR, p);
 	}
 }

@@ -22,7 +22,7 @@ static json_object *hex_json(const uint8_t *data, size_t len)
 	return hex ? json_object_new_string(hex) : NULL;
 }
 
-static json_object *iso8601(int64_t t)
+json_object *token_json_time(int64_t t)
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
@@ -61,8 +61,8 @@ static void cert_info_to_json(const struct cert_info *c, int64_t now, json_objec
 	json_object_object_add(o, "issuer_der", json_object_new_string(c->issuer_der));
 	if (c->skid)
 		json_object_object_add(o, "skid", json_object_new_string(c->skid));
-	json_object_object_add(o, "not_before", iso8601(c->not_before));
-	json_object_object_add(o, "not_after", iso8601(c->not_after));
+	json_object_object_add(o, "not_before", token_json_time(c->not_before));
+	json_object_object_add(o, "not_after", token_json_time(c->not_after));
 	json_object_object_add(o, "days_left", json_object_new_int64(cert_days_left(c, now)));
 	json_object_object_add(
 		o, "expiry",
@@ -117,8 +117,8 @@ static json_object *seal_to_json(const struct token *t, const struct token_objec
 	json_object_object_add(j, "version", json_object_new_int(s->layout));
 	json_object_object_add(j, "type", json_object_new_int64(s->property_type));
 	json_object_object_add(j, "vendor", json_object_new_string(s->vendor));
-	json_object_object_add(j, "valid_from", iso8601(s->valid_from));
-	json_object_object_add(j, "valid_to", iso8601(s->valid_to));
+	json_object_object_add(j, "valid_from", token_json_time(s->valid_from));
+	json_object_object_add(j, "valid_to", token_json_time(s->valid_to));
 	json_object_object_add(j, "picture_type", json_object_new_string(s->picture_type));
 	json_object_object_add(j, "picture_size", json_object_new_int64((int64_t)s->picture_len));
 	return j;

@@ -7,6 +7,10 @@
 
 struct token;
 
+/* A time as the wire carries it: "2026-12-02T01:54:56Z" (UTC), or NULL
+ * (a JSON null) when it cannot be written. */
+json_object *token_json_time(int64_t t);
+
 /* The token in the JSON contract shape (docs/protocol.md), with day
  * counts and expiry states as of now. NULL on ENOMEM. */
 json_object *token_to_json(const struct token *t, int64_t now);

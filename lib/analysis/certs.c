@@ -107,7 +107,7 @@ static char *name_first(const X509_NAME *name, int nid)
 	return entry_text(X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i)));
 }
 
-static int64_t asn1_time_to_unix(const ASN1_TIME *t)
+int64_t cert_time_to_unix(const ASN1_TIME *t)
 {
 	struct tm tm;
 
@@ -369,8 +369,8 @@ int cert_analyze(const uint8_t *der, size_t len, const uint8_t *id, size_t id_le
 		goto out;
 	c->subject_o = name_first(X509_get_subject_name(x), NID_organizationName);
 	c->subject_cn = name_first(X509_get_subject_name(x), NID_commonName);
-	c->not_before = asn1_time_to_unix(X509_get0_notBefore(x));
-	c->not_after = asn1_time_to_unix(X509_get0_notAfter(x));
+	c->not_before = cert_time_to_unix(X509_get0_notBefore(x));
+	c->not_after = cert_time_to_unix(X509_get0_notAfter(x));
 	read_key_type(x, c);
 	if (read_usages(x, c) < 0)
 		goto out;

@@ -7,6 +7,7 @@
  */
 #pragma once
 
+#include <openssl/types.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -67,6 +68,9 @@ void cert_info_free(struct cert_info *info);
 /* Whole days until not_after, rounded down: 0 on the last day, negative
  * once expired. */
 int64_t cert_days_left(const struct cert_info *info, int64_t now);
+
+/* An X.509/ASN.1 time as Unix seconds; 0 when absent or unreadable. */
+int64_t cert_time_to_unix(const ASN1_TIME *t);
 enum ukey_cert_expiry cert_expiry_state(const struct cert_info *info, int64_t now);
 /* The first moment after now at which days_left or the expiry state
  * changes, so answers computed from a clock can be cached until then. */

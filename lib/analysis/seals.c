@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "certs.h"
 #include "text-decode.h"
 #include "util.h"
 
@@ -221,15 +222,6 @@ static int der_children(const uint8_t *der, size_t len, struct slice *out, size_
 	return 0;
 }
 
-static int64_t time_to_unix(const ASN1_TIME *t)
-{
-	struct tm tm;
-
-	if (!t || !ASN1_TIME_to_tm(t, &tm))
-		return 0;
-	return (int64_t)timegm(&tm);
-}
-
 static char *string_of(const ASN1_STRING *s)
 {
 	return text_decode(ASN1_STRING_get0_data(s), (size_t)ASN1_STRING_length(s));
@@ -363,9 +355,10 @@ static int read_signers(struct seal_info *s, const STACK_OF(ASN1_TYPE) * list, l
 		} else {
 			continue;
 		}
+		/* Counted even half made, so that seal_info_free frees it. */
+		s->n_signers++;
 		if (!g->value)
 			return -ENOMEM;
-		s->n_signers++;
 	}
 	return 0;
 }
@@ -381,9 +374,9 @@ static int fill_common(struct seal_info *s, const SES_HEADER *h, const ASN1_IA5S
 	s->esid = string_of(esid);
 	s->property_type = ASN1_INTEGER_get(type);
 	s->name = string_of(name);
-	s->create_date = time_to_unix(created);
-	s->valid_from = time_to_unix(start);
-	s->valid_to = time_to_unix(end);
+	s->create_date = cert_time_to_unix(created);
+	s->valid_from = cert_time_to_unix(start);
+	s->valid_to = cert_time_to_unix(end);
 	s->picture_type = string_of(pic->type);
 	s->picture = copy_bytes(pic->data, &s->picture_len);
 	s->picture_width = ASN1_INTEGER_get(pic->width);
@@ -406,8 +399,9 @@ static void check_maker(struct seal_info *s, const ASN1_OCTET_STRING *cert, cons
 		return; /* no maker certificate: the signature cannot be checked */
 	s->signature_ok = verify_signature(tbs, maker, alg, sig);
 	/* A maker certificate that expired later does not void what it made. */
-	s->maker_valid_at_creation = time_to_unix(X509_get0_notBefore(maker)) <= s->create_date &&
-				     s->create_date <= time_to_unix(X509_get0_notAfter(maker));
+	s->maker_valid_at_creation =
+		cert_time_to_unix(X509_get0_notBefore(maker)) <= s->create_date &&
+		s->create_date <= cert_time_to_unix(X509_get0_notAfter(maker));
 	X509_free(maker);
 }
 
@@ -567,6 +561,10 @@ static bool bound(const struct seal_info *s, const uint8_t *const *certs, const 
 			unsigned char d[EVP_MAX_MD_SIZE];
 			unsigned int dlen = 0;
 
+			/* Nothing binds to nothing: an empty certificate or
+			 * signer entry matches no one. */
+			if (lens[i] == 0 || g->value_len == 0)
+				continue;
 			if (!g->is_digest) {
 				if (g->value_len == lens[i] &&
 				    memcmp(g->value, certs[i], lens[i]) == 0)
@@ -593,7 +591,7 @@ enum ukey_seal_status seal_status(const struct seal_info *s, const uint8_t *cons
 		return UKEY_SEAL_NOT_YET_VALID;
 	if (now > s->valid_to)
 		return UKEY_SEAL_EXPIRED;
-	if (n_certs > 0 && !bound(s, certs, cert_lens, n_certs))
+	if (certs && !bound(s, certs, cert_lens, n_certs))
 		return UKEY_SEAL_NOT_BOUND;
 	return UKEY_SEAL_VALID;
 }

@@ -48,6 +48,7 @@ int seal_parse(const uint8_t *der, size_t len, struct seal_info **ret_seal);
 void seal_info_free(struct seal_info *s);
 
 /* The status as of now. certs are the token's certificates (DER), for
- * the binding; n_certs 0 skips that step (a seal file checked offline). */
+ * the binding (none: the seal binds to nothing); certs NULL skips that
+ * step (a seal file checked offline). */
 enum ukey_seal_status seal_status(const struct seal_info *s, const uint8_t *const *certs,
 				  const size_t *cert_lens, size_t n_certs, int64_t now);

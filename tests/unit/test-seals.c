@@ -126,6 +126,14 @@ static void test_binding(void **state)
 	certs[0] = other;
 	lens[0] = sizeof(other);
 	assert_int_equal(seal_status(s, certs, lens, 1, 1571961600), UKEY_SEAL_NOT_BOUND);
+	/* A token without certificates, or with an empty one, binds nothing;
+	 * nor does a signer entry that lists nothing. */
+	assert_int_equal(seal_status(s, certs, lens, 0, 1571961600), UKEY_SEAL_NOT_BOUND);
+	certs[0] = (const uint8_t *)"";
+	lens[0] = 0;
+	assert_int_equal(seal_status(s, certs, lens, 1, 1571961600), UKEY_SEAL_NOT_BOUND);
+	s->signers[0].value_len = 0;
+	assert_int_equal(seal_status(s, certs, lens, 1, 1571961600), UKEY_SEAL_NOT_BOUND);
 	seal_info_free(s);
 	free(der);
 }
