@@ -195,13 +195,30 @@ static int open_listen_socket(struct ukeyd *d, bool *ret_owned)
  * reload), so that no request waits on NSS. */
 static gid_t lookup_group(const char *name, const char *setting)
 {
-	char buf[4096];
 	struct group grp, *g = NULL;
+	gid_t gid = (gid_t)-1;
+	int r = ERANGE;
 
-	if (getgrnam_r(name, &grp, buf, sizeof(buf), &g) == 0 && g)
-		return g->gr_gid;
-	log_info("%s: no group \"%s\" on this system", setting, name);
-	return (gid_t)-1;
+	/* A group of many members needs a larger buffer: grown until it
+	 * fits (1 MiB at most), or the group's rights would silently go. */
+	for (size_t size = 4096; r == ERANGE && size <= 1024 * 1024; size *= 4) {
+		_cleanup_free_ char *buf = malloc(size);
+
+		if (!buf) {
+			r = ENOMEM;
+			break;
+		}
+		r = getgrnam_r(name, &grp, buf, size, &g);
+		if (r == 0 && g)
+			gid = g->gr_gid;
+	}
+	if (gid != (gid_t)-1)
+		return gid;
+	if (r == 0)
+		log_info("%s: no group \"%s\" on this system", setting, name);
+	else
+		log_error("%s: cannot look up group \"%s\": %s", setting, name, strerror(r));
+	return gid;
 }
 
 static void settings_from_config(struct ukeyd *d, struct service_settings *st,
