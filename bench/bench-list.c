@@ -242,11 +242,18 @@ int main(int argc, char **argv)
 	       "so no socket daemon can be more than %.0fx faster than pkcs11-tool on this "
 	       "machine; ukeyd adds %.1f us to it\n",
 	       f.p50, t.p50 / f.p50, u.p50 - f.p50);
+	/* The goals are judged as a client lives (ukey_client_list_tokens:
+	 * a held list costs an "unchanged" round trip), and shown beside them
+	 * for a client that takes the whole list every time. */
 	if (tokens == 1)
-		printf("goal (1 token): >=200x faster than pkcs11-tool -L (p50): %s\n",
-		       t.p50 / u.p50 >= 200 ? "met" : "NOT met");
+		printf("goal (1 token): >=200x faster than pkcs11-tool -L (p50): %s "
+		       "(%.0fx; whole list each time %.0fx)\n",
+		       t.p50 / u.p50 >= 200 ? "met" : "NOT met", t.p50 / u.p50, t.p50 / uf.p50);
 	if (tokens == 32)
-		printf("goal (32 tokens): list p99 < 1 ms: %s\n", u.p99 < 1000 ? "met" : "NOT met");
+		printf("goal (32 tokens): list p99 < 1 ms: %s (p99 %.0f us; whole list each time "
+		       "p99 %.0f us: %s)\n",
+		       u.p99 < 1000 ? "met" : "NOT met", u.p99, uf.p99,
+		       uf.p99 < 1000 ? "met too" : "not met");
 	free(v);
 	return 0;
 }
