@@ -124,7 +124,8 @@ static void test_delay_grows_and_persists(void **state)
 
 /* Two PIN operations on one token at once: the second waits for the
  * first (it is refused, with retry_after, instead of racing it). The
- * wrapper module makes C_Login take 800 ms. */
+ * wrapper module makes C_Login take 3 s; the second comes 1 s after the
+ * first, ample for it to be under way even on a loaded machine. */
 static void test_one_at_a_time(void **state)
 {
 	const char *env[] = {h.unplug_env, h.faults_env, NULL};
@@ -134,7 +135,7 @@ static void test_one_at_a_time(void **state)
 
 	set_clock(0);
 	assert_int_equal(harness_set_plugged(&h, "none", true), 0);
-	assert_int_equal(harness_set_faults(&h, "C_Login * delay=800\n"), 0);
+	assert_int_equal(harness_set_faults(&h, "C_Login * delay=3000\n"), 0);
 	start(getenv("P11_UNPLUG"), env);
 	a = fork();
 	assert_true(a >= 0);
@@ -145,7 +146,7 @@ static void test_one_at_a_time(void **state)
 		_exit(ukey_client_change_pin(c, serial, "13572468", "24681357", 0) == UKEY_OK ? 0
 											      : 2);
 	}
-	usleep(300 * 1000);
+	usleep(1000 * 1000);
 	assert_int_equal(ukey_client_new(h.socket, &b), UKEY_OK);
 	assert_int_equal(ukey_client_change_pin(b, serial, "13572468", "11335577", 0),
 			 UKEY_E_RETRY_LATER);
