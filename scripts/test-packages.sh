@@ -173,7 +173,7 @@ else
 	not_ok "apt-get purge" "$out/purge.log"
 fi
 left=()
-for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "installed\|config-files" && left+=("package $p"); done
+for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed\|config-files" && left+=("package $p"); done
 for f in /etc/ukey /var/lib/ukey /run/ukey /usr/sbin/ukeyd /lib/udev/rules.d/69-ukey.rules \
 	/usr/lib/sysusers.d/ukey.conf /etc/systemd/system/sockets.target.wants/ukeyd.socket \
 	/etc/systemd/user/graphical-session.target.wants/ukey-notify.service \

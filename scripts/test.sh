@@ -18,7 +18,7 @@ for arg in "$@"; do
 	esac
 done
 
-"$top/scripts/install-deps.sh" || { echo "installing dependencies failed"; echo "0 passed, 1 failed"; exit 1; }
+"$top/scripts/install-deps.sh" || { echo "installing dependencies failed"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 
 builds=("build-test:-Dwerror=true")
 $asan && builds+=("build-asan:-Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug")

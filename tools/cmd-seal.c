@@ -93,7 +93,7 @@ static int seal_export(struct ctl *ctl, int argc, char **argv)
 	}
 	if (r == EXIT_OK)
 		printf(_("Wrote the %s picture of seal %ld (%zu bytes) to %s.\n"),
-		       ukey_seal_get_picture_type(ukey_token_get_seal(t, (size_t)o.index - 1)),
+		       tx(ukey_seal_get_picture_type(ukey_token_get_seal(t, (size_t)o.index - 1))),
 		       o.index, len, o.out);
 	free(data);
 	ukey_token_unref(t);

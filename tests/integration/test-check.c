@@ -114,11 +114,24 @@ static void test_items_per_token(void **state)
 		 "seal_invalid,seal_not_bound,seal_not_bound"},
 	};
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	static const char *const strict[] = {"--strict", NULL};
+	const size_t n = sizeof(cases) / sizeof(cases[0]);
+	char objects[300];
+
+	for (size_t i = 0; i < n - 1; i++)
 		check_token_is(&cases[i], NULL, strcmp(cases[i].verdict, "not_ready") == 0 ? 1 : 0);
 	/* --strict turns warnings into a failing exit. */
-	static const char *const strict[] = {"--strict", NULL};
 	check_token_is(&cases[2], strict, 1);
+	/* The seals token's items are those of the real seals of
+	 * shared/testdata, which provision-seals.sh lists when it found them. */
+	snprintf(objects, sizeof(objects), "%s/hsm/seal-objects.txt", h.dir);
+	if (access(objects, R_OK) != 0) {
+		fprintf(stderr,
+			"SKIP: test_items_per_token: 印章测试 not checked: the real seals of "
+			"shared/testdata are not beside the checkout (the other tokens were)\n");
+		skip();
+	}
+	check_token_is(&cases[n - 1], NULL, strcmp(cases[n - 1].verdict, "not_ready") == 0 ? 1 : 0);
 }
 
 static void test_opening_date(void **state)

@@ -264,15 +264,19 @@ static void test_sighup_reloads(void **state)
 	write_file(conf, "[ukeyd]\n");
 	kill(h.daemon, SIGHUP);
 	wait_in_log("reload: done", 2);
-	if (tables < 0)
-		fprintf(stderr, "# no USB hotplug here: no known tokens to read again\n");
-	else
+	if (tables >= 0)
 		assert_int_equal(reloaded_known(), tables + 1);
 	unlink(known);
 	assert_int_equal(initialized_tokens(h.socket), 2);
 	assert_int_equal(harness_stop_daemon(&h), 0);
 	/* It stopped cleanly, so its socket is gone. */
 	assert_int_not_equal(access(h.socket, F_OK), 0);
+	if (tables < 0) {
+		fprintf(stderr, "SKIP: test_sighup_reloads: no USB hotplug here (the log says no "
+				"\"reload: N known tokens\"), so the known tokens read again were "
+				"not checked; the rest was\n");
+		skip();
+	}
 }
 
 /* A second ukeyd on the same socket path refuses, saying who holds it;

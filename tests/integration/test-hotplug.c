@@ -10,7 +10,9 @@
  * serial within a bounded time, and a device not in the known-token table
  * must trigger nothing. An ePass3000GM (096e:0309) arrives the same way
  * behind the SKF test double, mapped to it by the table's skf = entry
- * (the double's own device events are off here: USB alone tells).
+ * (the double's own device events are off here: USB alone tells); that
+ * case alone skips when the double or the real seals of shared/testdata
+ * are missing.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -44,6 +46,8 @@ static struct harness h;
 static UMockdevTestbed *testbed;
 static char watch_out[160];
 static pid_t watcher = -1;
+/* Why the SKF double has no token here, or NULL. */
+static const char *skf_missing;
 
 static const char *const tokens[] = {"ePass测试锁", "GM3000测试锁", "无关锁"};
 
@@ -109,11 +113,18 @@ static void remove_device(int port)
 
 static int group_setup(void **state)
 {
-	const char *const args[] = {
-		"--module", getenv("P11_UNPLUG"), "--skf", getenv("SKF_SOFT"), "-v", NULL};
+	const char *args[] = {"--module", getenv("P11_UNPLUG"), "-v", NULL, NULL, NULL};
 	const char *const env[] = {h.unplug_env, h.skf_dir_env, h.skf_faults_env, NULL};
 	char known[256];
 	FILE *f;
+
+	/* The double is loaded whenever it was built, with no device when
+	 * the real seals its devices hold are missing. */
+	if (getenv("SKF_SOFT")) {
+		args[3] = "--skf";
+		args[4] = getenv("SKF_SOFT");
+	}
+	skf_missing = harness_skf_missing();
 
 	if (harness_setup(&h, "primary") < 0)
 		return -1;
@@ -135,9 +146,13 @@ static int group_setup(void **state)
 		return -1;
 	/* An SKF token, out of its reader until its USB device arrives; the
 	 * library's own device events off. */
-	if (harness_skf_provision(&h, "primary", NULL) < 0 ||
-	    harness_skf_set_plugged(&h, "dev0", false) < 0 ||
-	    harness_skf_set_faults(&h, "SKF_WaitForDevEvent * rv=0x0A000001\n") < 0)
+	if (skf_missing) {
+		if (harness_shf("mkdir -p '%s/devices'", h.skf_dir) != 0)
+			return -1;
+	} else if (harness_skf_provision(&h, "primary", NULL) < 0 ||
+		   harness_skf_set_plugged(&h, "dev0", false) < 0)
+		return -1;
+	if (harness_skf_set_faults(&h, "SKF_WaitForDevEvent * rv=0x0A000001\n") < 0)
 		return -1;
 
 	testbed = umockdev_testbed_new();
@@ -354,9 +369,14 @@ static void test_token_seen_only_at_initialize(void **state)
 static void test_skf_token_arrives_and_leaves(void **state)
 {
 	struct harness_events s = {0};
-	ukey_client *c = harness_subscribed_client(&h, &s);
+	ukey_client *c;
 	char serial[64];
 
+	if (skf_missing) {
+		fprintf(stderr, "SKIP: test_skf_token_arrives_and_leaves: %s\n", skf_missing);
+		skip();
+	}
+	c = harness_subscribed_client(&h, &s);
 	assert_int_equal(harness_skf_set_plugged(&h, "dev0", true), 0);
 	add_device(7, 0x096e, 0x0309, 0xff);
 	assert_true(harness_events_wait(c, &s, UKEY_EVENT_TOKEN_ADDED, NULL, EVENT_TIMEOUT_MS) >=

@@ -349,12 +349,55 @@ static void set_plugged(const char *label, bool in)
 	ukey_client_unref(c);
 }
 
-static int start_daemon(void)
+/* Until ready (its first scan over), or only until it listens. */
+static int start_daemon_until(bool ready)
 {
 	const char *const args[] = {"--module", getenv("P11_UNPLUG"), NULL};
-	const char *const env[] = {h.unplug_env, NULL};
+	const char *const env[] = {h.unplug_env, h.faults_env, NULL};
 
-	return harness_start_daemon(&h, args, env);
+	return ready ? harness_start_daemon(&h, args, env)
+		     : harness_start_daemon_listening(&h, args, env);
+}
+
+static int start_daemon(void)
+{
+	return start_daemon_until(true);
+}
+
+/* Waits up to 20 s for ukeyd's first scan to end; whether it did. */
+static bool scan_over(void)
+{
+	ukey_client *c = NULL;
+	bool scanning = true;
+
+	if (ukey_client_new(h.socket, &c) != UKEY_OK)
+		return false;
+	for (int waited = 0; scanning && waited < 20000; waited += 100) {
+		ukey_token_list *l = NULL;
+
+		if (ukey_client_list_tokens(c, &l) == UKEY_OK)
+			scanning = ukey_token_list_is_scanning(l);
+		ukey_token_list_unref(l);
+		if (scanning)
+			sleep_ms(100);
+	}
+	ukey_client_unref(c);
+	return !scanning;
+}
+
+/* Whether ukeyd's list says its first scan still runs. */
+static bool still_scanning(void)
+{
+	ukey_client *c = NULL;
+	ukey_token_list *l = NULL;
+	bool scanning;
+
+	assert_int_equal(ukey_client_new(h.socket, &c), UKEY_OK);
+	assert_int_equal(ukey_client_list_tokens(c, &l), UKEY_OK);
+	scanning = ukey_token_list_is_scanning(l);
+	ukey_token_list_unref(l);
+	ukey_client_unref(c);
+	return scanning;
 }
 
 static int group_setup(void **state)
@@ -619,6 +662,78 @@ static void test_daemon_away_and_back(void **state)
 	assert_true(wait_notice(&en, back + 1, PRIMARY " was pulled out") >= 0);
 }
 
+/* ukeyd comes back and reads its tokens slowly (socket activation, a slow
+ * token): the tokens it has not read yet are not taken as pulled out, nor
+ * announced again once read; one pulled out while it was away is told,
+ * once the scan is over. */
+static void test_daemon_back_scanning_slowly(void **state)
+{
+	int start = notices_so_far(&en), away, back, gone;
+
+	/* Plugged in now: the secondary, the renewal token and the hostile
+	 * one (test_plug_in, test_daemon_away_and_back). */
+	assert_int_equal(harness_stop_daemon(&h), 0);
+	away = wait_notice(&en, start, "The CA token service (ukeyd) stopped");
+	assert_true(away >= 0);
+	assert_int_equal(harness_set_plugged(&h, HOSTILE, false), 0);
+	/* Some 2 s a token: the two left take 4 s to read. */
+	assert_int_equal(harness_set_faults(&h, "C_FindObjectsInit * delay=2000\n"), 0);
+	assert_int_equal(start_daemon_until(false), 0);
+	back = wait_notice(&en, away + 1, "The CA token service (ukeyd) is back");
+	assert_true(back >= 0);
+	/* The agent listed while ukeyd was still reading (else this test
+	 * shows nothing). */
+	assert_true(still_scanning());
+	assert_true(scan_over());
+	gone = wait_notice(&en, back + 1, HOSTILE_SHOWN " was pulled out");
+	assert_true(gone >= 0);
+	assert_true(wait_notice(&zh, 0, HOSTILE_SHOWN "已拔出") >= 0);
+	sleep_ms(1500);
+	/* Nothing else: no token still plugged in was told pulled out or
+	 * plugged in. */
+	assert_int_equal(count_notices(&en, back + 1, "pulled out"), 1);
+	assert_int_equal(count_notices(&en, back + 1, "ready to bid"), 0);
+	assert_int_equal(notices_so_far(&en), gone + 1);
+	assert_int_equal(harness_set_faults(&h, ""), 0);
+}
+
+/* --once right after ukeyd started (by its socket): it waits for the first
+ * scan, up to 3 s, and tells every token; longer, it tells those read so
+ * far, says so, and does not claim all is ready. */
+static void test_once_waits_for_first_scan(void **state)
+{
+	const char *argv[] = {getenv("UKEY_NOTIFY"), "--once", "--socket", h.socket, NULL};
+	const char *env[] = {"LANG=C.UTF-8", "LC_ALL=", "LANGUAGE=", NULL};
+	char cmd[600];
+	int status;
+	char *out;
+
+	/* The secondary and the renewal token, 1 s each. */
+	assert_int_equal(harness_stop_daemon(&h), 0);
+	assert_int_equal(harness_set_faults(&h, "C_FindObjectsInit * delay=1000\n"), 0);
+	assert_int_equal(start_daemon_until(false), 0);
+	out = harness_run(argv, env, &status);
+	assert_int_equal(status, 1);
+	assert_non_null(strstr(out, "[normal] " SECONDARY ": ready to bid, with warnings\n"));
+	assert_non_null(strstr(out, "[normal] " RENEWAL ": ready to bid, with warnings\n"));
+	free(out);
+
+	/* 4 s each: past the wait. */
+	assert_true(scan_over());
+	assert_int_equal(harness_stop_daemon(&h), 0);
+	assert_int_equal(harness_set_faults(&h, "C_FindObjectsInit * delay=4000\n"), 0);
+	assert_int_equal(start_daemon_until(false), 0);
+	snprintf(cmd, sizeof(cmd), "LANG=C.UTF-8 LC_ALL= LANGUAGE= %s --once --socket %s 2>&1",
+		 getenv("UKEY_NOTIFY"), h.socket);
+	out = harness_sh(cmd, &status);
+	assert_int_equal(status, 1);
+	assert_non_null(strstr(out, "ukeyd is still reading the tokens"));
+	assert_null(strstr(out, RENEWAL));
+	free(out);
+	assert_int_equal(harness_set_faults(&h, ""), 0);
+	assert_true(scan_over());
+}
+
 /* The session ends (its bus goes away): the agent exits with status 0. A
  * SIGTERM (systemd stopping the unit) too. */
 static void test_exits_with_session(void **state)
@@ -643,6 +758,8 @@ int main(void)
 		cmocka_unit_test(test_once),
 		cmocka_unit_test(test_second_agent_leaves),
 		cmocka_unit_test(test_daemon_away_and_back),
+		cmocka_unit_test(test_daemon_back_scanning_slowly),
+		cmocka_unit_test(test_once_waits_for_first_scan),
 		cmocka_unit_test(test_exits_with_session),
 	};
 	const char *why = missing_tools();

@@ -249,6 +249,7 @@ static void test_short_reads(void **state)
 {
 	ukey_client *c = NULL;
 	ukey_token *t = NULL;
+	bool found = false;
 	int from;
 
 	assert_int_equal(
@@ -265,8 +266,11 @@ static void test_short_reads(void **state)
 	assert_int_equal(ukey_client_get_token(c, skf_serial[0], &t), UKEY_OK);
 	assert_int_equal(ukey_token_get_seal_count(t), 1);
 	for (size_t i = 0; i < ukey_token_get_object_count(t); i++)
-		if (strcmp(ukey_object_get_label(ukey_token_get_object(t, i)), "seal.esl") == 0)
+		if (strcmp(ukey_object_get_label(ukey_token_get_object(t, i)), "seal.esl") == 0) {
 			assert_int_equal(ukey_object_get_size(ukey_token_get_object(t, i)), 17011);
+			found = true;
+		}
+	assert_true(found);
 	ukey_token_unref(t);
 	ukey_client_unref(c);
 }

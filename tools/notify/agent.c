@@ -5,6 +5,7 @@
 #include <json-c/json.h>
 #include <libintl.h>
 #include <locale.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,11 @@ struct agent {
 	size_t n_tokens;
 	uint32_t daemon_id;
 	bool pend_away, pend_back;
+	/* ukeyd's first scan runs (it just started, or came back): its list
+	 * lacks the tokens not read yet, which it announces as it reads
+	 * them. Until the scan ends, no token is taken as pulled out for
+	 * missing from the list. */
+	bool settling;
 	bool sink_failed;
 	bool problems; /* a token is not ready, or has warnings */
 };
@@ -398,7 +404,14 @@ static void on_event(ukey_client *client, const ukey_event *ev, void *userdata)
 	case UKEY_EVENT_TOKEN_ADDED:
 		t = track(a, serial);
 		set_snapshot(t, ukey_event_get_token(ev));
-		t->pend_verdict = PEND_PLUGGED;
+		/* A token the agent knows as plugged in, announced by a first
+		 * scan (ukeyd came back): not plugged in anew, changed at most. */
+		if (a->settling && t->plugged && !t->pend_removed) {
+			if (t->pend_verdict == PEND_NONE)
+				t->pend_verdict = PEND_CHANGED;
+		} else {
+			t->pend_verdict = PEND_PLUGGED;
+		}
 		break;
 	case UKEY_EVENT_TOKEN_CHANGED:
 		t = track(a, serial);
@@ -444,6 +457,7 @@ static void on_event(ukey_client *client, const ukey_event *ev, void *userdata)
 	case UKEY_EVENT_DISCONNECTED:
 		a->pend_away = true;
 		a->pend_back = false;
+		a->settling = false;
 		break;
 	case UKEY_EVENT_RECONNECTED:
 		a->pend_back = true;
@@ -451,8 +465,48 @@ static void on_event(ukey_client *client, const ukey_event *ev, void *userdata)
 	}
 }
 
+static bool listed(const ukey_token_list *l, const char *serial)
+{
+	for (size_t i = 0; i < ukey_token_list_get_count(l); i++) {
+		ukey_token *tok = ukey_token_list_get(l, i);
+
+		if (ukey_token_is_initialized(tok) &&
+		    strcmp(ukey_token_get_serial(tok), serial) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The tokens the agent knows as plugged in that a finished scan's list
+ * lacks were pulled out. */
+static void infer_removals(struct agent *a, const ukey_token_list *l)
+{
+	for (size_t i = 0; i < a->n_tokens; i++) {
+		struct tracked *t = a->tokens[i];
+
+		if (t->plugged && !listed(l, t->serial))
+			t->pend_removed = true;
+	}
+}
+
+/* While settling: once ukeyd's list says its first scan is over, the
+ * tokens still missing from it are gone. */
+static void settle(struct agent *a)
+{
+	ukey_token_list *l = NULL;
+
+	if (!a->settling || ukey_client_list_tokens(a->client, &l) != UKEY_OK)
+		return;
+	if (!ukey_token_list_is_scanning(l)) {
+		a->settling = false;
+		infer_removals(a, l);
+	}
+	ukey_token_list_unref(l);
+}
+
 /* After ukeyd came back: what was plugged in or pulled out meanwhile is
- * unknown, so the list is compared with what the agent knew. */
+ * unknown, so the list is compared with what the agent knew; while its
+ * first scan runs, only for what it has read (settle() does the rest). */
 static void relist(struct agent *a)
 {
 	ukey_token_list *l = NULL;
@@ -462,8 +516,9 @@ static void relist(struct agent *a)
 		notify_log(_("cannot list tokens: %s"), ukey_strerror(e));
 		return;
 	}
-	for (size_t i = 0; i < a->n_tokens; i++)
-		a->tokens[i]->pend_removed = a->tokens[i]->plugged;
+	a->settling = ukey_token_list_is_scanning(l);
+	if (!a->settling)
+		infer_removals(a, l);
 	for (size_t i = 0; i < ukey_token_list_get_count(l); i++) {
 		ukey_token *tok = ukey_token_list_get(l, i);
 		struct tracked *t;
@@ -527,7 +582,10 @@ static void check_pending(struct agent *a)
 			continue;
 		e = ukey_check(a->client, t->serial, 0, NULL, 0, NULL, 0, &t->report);
 		if (e != UKEY_OK) {
-			notify_log(_("cannot check token %s: %s"), t->serial, ukey_strerror(e));
+			char *serial = esc(t->serial);
+
+			notify_log(_("cannot check token %s: %s"), serial, ukey_strerror(e));
+			free(serial);
 			t->pend_verdict = PEND_NONE;
 		}
 	}
@@ -543,6 +601,7 @@ void agent_process(struct agent *a)
 {
 	for (int rounds = 0; rounds < 16; rounds++) {
 		ukey_client_dispatch(a->client);
+		settle(a);
 		if (!pending(a))
 			break;
 		if (a->pend_away) {
@@ -589,13 +648,45 @@ void agent_free(struct agent *a)
 	free(a);
 }
 
-static enum ukey_error plugged_now(struct agent *a)
+bool agent_settling(const struct agent *a)
+{
+	return a->settling;
+}
+
+/* How long --once waits for ukeyd's first scan (a slow token, or ukeyd
+ * just started by its socket) before it tells what is read so far; as
+ * long as ukeyctl does. */
+#define SETTLE_MS 3000
+#define SETTLE_STEP_MS 100
+
+/* The tokens plugged in now, each as just plugged in. Following events,
+ * the agent takes those ukeyd's first scan has not read yet from their
+ * token_added; once (wait_settled), it waits for the scan first. */
+static enum ukey_error plugged_now(struct agent *a, bool wait_settled)
 {
 	ukey_token_list *l = NULL;
-	enum ukey_error e = ukey_client_list_tokens(a->client, &l);
+	enum ukey_error e;
 
-	if (e != UKEY_OK)
-		return e;
+	for (int waited = 0;; waited += SETTLE_STEP_MS) {
+		e = ukey_client_list_tokens(a->client, &l);
+		if (e != UKEY_OK)
+			return e;
+		if (!wait_settled || !ukey_token_list_is_scanning(l) || waited >= SETTLE_MS)
+			break;
+		l = ukey_token_list_unref(l);
+		(void)poll(NULL, 0, SETTLE_STEP_MS);
+	}
+	if (ukey_token_list_is_scanning(l) && wait_settled) {
+		/* What is told is not all there is: not "all ready". */
+		fputs("ukey-notify: ", stderr);
+		fprintf(stderr,
+			_("ukeyd is still reading the tokens: %zu shown so far. Run the command "
+			  "again in a moment.\n"),
+			ukey_token_list_get_count(l));
+		a->problems = true;
+	} else {
+		a->settling = ukey_token_list_is_scanning(l);
+	}
 	for (size_t i = 0; i < ukey_token_list_get_count(l); i++) {
 		ukey_token *tok = ukey_token_list_get(l, i);
 		struct tracked *t;
@@ -618,7 +709,7 @@ enum ukey_error agent_start(struct agent *a)
 	enum ukey_error e = ukey_client_subscribe(a->client, on_event, a);
 
 	if (e == UKEY_OK)
-		e = plugged_now(a);
+		e = plugged_now(a, false);
 	if (e == UKEY_OK)
 		agent_process(a); /* events queued meanwhile */
 	return e;
@@ -626,7 +717,7 @@ enum ukey_error agent_start(struct agent *a)
 
 enum ukey_error agent_once(struct agent *a, bool *ret_problems)
 {
-	enum ukey_error e = plugged_now(a);
+	enum ukey_error e = plugged_now(a, true);
 
 	if (e == UKEY_OK)
 		*ret_problems = a->problems;

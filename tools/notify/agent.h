@@ -53,10 +53,17 @@ void agent_free(struct agent *a);
 enum ukey_error agent_start(struct agent *a);
 
 /* The notices for the tokens plugged in now, as a plug-in would give them,
- * without subscribing (--once). Sets *ret_problems when a token is not
- * ready or has warnings. Returns the libukey error. */
+ * without subscribing (--once), once ukeyd's first scan is over (it waits
+ * up to 3 s for it). Sets *ret_problems when a token is not ready or has
+ * warnings, or the scan went on longer (then it says so on standard
+ * error). Returns the libukey error. */
 enum ukey_error agent_once(struct agent *a, bool *ret_problems);
 
 /* Call when ukey_client_get_fd() is readable: dispatches the events and
  * shows their notices. Never blocks but for the requests it makes. */
 void agent_process(struct agent *a);
+
+/* Whether ukeyd's first scan runs (it just started, or came back): its
+ * end sends no event, so call agent_process() now and then (every 0.5 s)
+ * while this is true, for the tokens pulled out meanwhile. */
+bool agent_settling(const struct agent *a);

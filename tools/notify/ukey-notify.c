@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 #include <ukey/ukey.h>
@@ -79,14 +80,50 @@ static int run_once(ukey_client *client)
 struct loop {
 	struct agent *agent;
 	ukey_client *client;
+	sd_event *event;
 	sd_event_source *ukey_source;
+	sd_event_source *settle_source;
 };
+
+/* While ukeyd's first scan runs, the agent looks again this often: the
+ * scan's end sends no event. */
+#define SETTLE_POLL_USEC (500 * 1000)
+
+static int on_settle(sd_event_source *s, uint64_t usec, void *userdata);
+
+static void watch_settling(struct loop *l)
+{
+	int r;
+
+	if (!agent_settling(l->agent))
+		return;
+	if (l->settle_source) {
+		r = sd_event_source_set_time_relative(l->settle_source, SETTLE_POLL_USEC);
+		if (r >= 0)
+			r = sd_event_source_set_enabled(l->settle_source, SD_EVENT_ONESHOT);
+	} else {
+		r = sd_event_add_time_relative(l->event, &l->settle_source, CLOCK_MONOTONIC,
+					       SETTLE_POLL_USEC, 0, on_settle, l);
+	}
+	if (r < 0)
+		notify_log(_("cannot set up the event loop: %s"), strerror(-r));
+}
+
+static int on_settle(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct loop *l = userdata;
+
+	agent_process(l->agent);
+	watch_settling(l);
+	return 0;
+}
 
 static int on_ukey(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct loop *l = userdata;
 
 	agent_process(l->agent);
+	watch_settling(l);
 	return 0;
 }
 
@@ -127,6 +164,7 @@ static int run_agent(ukey_client *client, struct desktop_bus *bus)
 		sd_event_unref(event);
 		return EXIT_ERROR;
 	}
+	l.event = event;
 	l.agent = agent_new(client, desktop_bus_show, bus);
 	if (!l.agent) {
 		sd_event_unref(event);
@@ -141,13 +179,17 @@ static int run_agent(ukey_client *client, struct desktop_bus *bus)
 				    on_ukey, &l);
 		/* libukey's fd stays the same for the client's life: it also
 		 * wakes for ukeyd coming back and for events queued during our
-		 * own requests, so nothing here retries or polls on a timer. */
-		if (r >= 0)
+		 * own requests, so nothing here retries; only while ukeyd's
+		 * first scan runs does a timer look again (watch_settling). */
+		if (r >= 0) {
+			watch_settling(&l);
 			r = sd_event_loop(event);
-		else
+		} else {
 			notify_log(_("cannot set up the event loop: %s"), strerror(-r));
+		}
 	}
 	sd_event_source_unref(l.ukey_source);
+	sd_event_source_unref(l.settle_source);
 	agent_free(l.agent);
 	/* Detach before the bus is freed, so it is closed once. */
 	sd_bus_detach_event(desktop_bus_get(bus));
