@@ -49,8 +49,11 @@ struct ukey_client {
 	void *event_userdata;
 	json_object *queued; /* events read while waiting for a reply */
 	bool told_disconnected;
+	bool subscribed; /* ukeyd sends events on this connection */
 	/* The last list and its generation: asked again, ukeyd answers
-	 * "unchanged" when the client holds the current one. */
+	 * "unchanged" when the client holds the current one. Held only for
+	 * the connection that delivered it: another daemon (a restart)
+	 * numbers its lists anew. */
 	ukey_token_list *last_list;
 	int64_t last_generation;
 };
@@ -114,6 +117,8 @@ static void client_disconnect(ukey_client *c)
 		close(c->sock);
 	}
 	c->sock = -1;
+	c->subscribed = false;
+	c->last_list = ukey_token_list_unref(c->last_list);
 	ukey_linebuf_release(&c->in);
 	if (c->event_fn)
 		retry_timer_set(c, true);
@@ -300,52 +305,76 @@ static bool take_reply(ukey_client *c, json_object *msg, int64_t id, enum ukey_e
 
 static enum ukey_error client_connect(ukey_client *c);
 
-/*
- * Sends one request and waits for the reply with its id. Takes ownership
- * of params. On success *ret_result holds a reference to the result.
- * A transport or protocol failure closes the connection for good: after
- * it the stream can no longer be trusted to be in step. A connection
- * ukeyd let go while it was idle is made again first (not for a
- * subscribed client: ukey_client_dispatch() tells the application).
- */
-static enum ukey_error client_call(ukey_client *c, const char *method, json_object *params,
-				   json_object **ret_result)
-{
-	json_object *req = NULL, *msg = NULL;
-	_cleanup_free_ char *line = NULL;
-	bool hello = strcmp(method, "hello") == 0;
-	char *line_in;
-	enum ukey_error e;
-	int64_t id, deadline;
-	size_t len, len_in, sent;
+/* Makes a request's params once the connection it goes out on is known
+ * (*ret_params NULL: none), for params that hold on one connection only. */
+typedef enum ukey_error (*params_builder)(ukey_client *c, json_object **ret_params);
 
-	if (c->sock >= 0 && !hello && !c->event_fn && client_was_let_go(c)) {
-		client_disconnect(c);
-		e = client_connect(c);
-		if (e != UKEY_OK) {
-			json_object_put(params);
-			return e;
-		}
-	}
-	if (c->sock < 0) {
-		json_object_put(params);
-		return UKEY_E_DISCONNECTED;
-	}
-	deadline = c->timeout_ms ? now_ms() + c->timeout_ms : -1;
-	id = ++c->next_id;
-	req = json_object_new_object();
+/* The request's line (malloc'ed), or NULL when out of memory. Takes
+ * ownership of params. */
+static char *request_line(int64_t id, const char *method, json_object *params, size_t *ret_len)
+{
+	json_object *req = json_object_new_object();
+	char *line;
+
 	if (!req) {
 		json_object_put(params);
-		return UKEY_E_NO_MEMORY;
+		return NULL;
 	}
 	json_object_object_add(req, "id", json_object_new_int64(id));
 	json_object_object_add(req, "method", json_object_new_string(method));
 	if (params)
 		json_object_object_add(req, "params", params);
-	line = ukey_msg_format(req, &len);
+	line = ukey_msg_format(req, ret_len);
 	/* PINs in the request: wiped from every copy json-c made. */
 	ukey_json_wipe_pins(req);
 	json_object_put(req);
+	return line;
+}
+
+/* Connects again when ukeyd let the connection go while it was idle
+ * (not for a subscribed client: ukey_client_dispatch() tells the
+ * application, and subscribes again). */
+static enum ukey_error client_take_back(ukey_client *c)
+{
+	if (c->sock < 0 || c->subscribed || !client_was_let_go(c))
+		return UKEY_OK;
+	client_disconnect(c);
+	return client_connect(c);
+}
+
+/*
+ * Sends one request and waits for the reply with its id. Takes ownership
+ * of params; with build, the params are made by it instead, once the
+ * connection the request goes out on is known, and made again when it
+ * goes out on another one. On success *ret_result holds a reference to
+ * the result. A transport or protocol failure closes the connection for
+ * good: after it the stream can no longer be trusted to be in step. A
+ * connection ukeyd let go while it was idle is made again first.
+ */
+static enum ukey_error client_request(ukey_client *c, const char *method, json_object *params,
+				      params_builder build, json_object **ret_result)
+{
+	json_object *msg = NULL;
+	_cleanup_free_ char *line = NULL;
+	bool hello = strcmp(method, "hello") == 0;
+	char *line_in;
+	enum ukey_error e = UKEY_OK;
+	int64_t id, deadline;
+	size_t len = 0, len_in, sent;
+
+	if (!hello)
+		e = client_take_back(c);
+	if (e == UKEY_OK && c->sock < 0)
+		e = UKEY_E_DISCONNECTED;
+	if (e == UKEY_OK && build)
+		e = build(c, &params);
+	if (e != UKEY_OK) {
+		json_object_put(params);
+		return e;
+	}
+	deadline = c->timeout_ms ? now_ms() + c->timeout_ms : -1;
+	id = ++c->next_id;
+	line = request_line(id, method, params, &len);
 	if (!line)
 		return UKEY_E_NO_MEMORY;
 
@@ -354,15 +383,26 @@ static enum ukey_error client_call(ukey_client *c, const char *method, json_obje
 	c->error_tries_left = -1;
 	c->retry_after = 0;
 	e = client_send(c, line, len, deadline, &sent);
-	if (e == UKEY_E_DISCONNECTED && sent == 0 && !hello && !c->event_fn) {
+	if (e == UKEY_E_DISCONNECTED && sent == 0 && !hello && !c->subscribed) {
 		/* Let go between the check above and the send: nothing of the
-		 * request went out, so it is sent once more on a new connection. */
+		 * request went out, so it is sent once more on a new connection,
+		 * with params made anew for it. */
 		client_disconnect(c);
 		e = client_connect(c);
+		if (e == UKEY_OK && build) {
+			OPENSSL_cleanse(line, len);
+			free(line);
+			line = NULL;
+			params = NULL;
+			e = build(c, &params);
+			if (e == UKEY_OK && !(line = request_line(id, method, params, &len)))
+				e = UKEY_E_NO_MEMORY;
+		}
 		if (e == UKEY_OK)
 			e = client_send(c, line, len, deadline, &sent);
 	}
-	OPENSSL_cleanse(line, len);
+	if (line)
+		OPENSSL_cleanse(line, len);
 	if (e == UKEY_E_DISCONNECTED && c->sock >= 0) {
 		/* Refused at the door: ukeyd said why ("busy", with a null id)
 		 * and hung up before the request was taken. */
@@ -388,6 +428,12 @@ static enum ukey_error client_call(ukey_client *c, const char *method, json_obje
 	if (e == UKEY_E_PROTOCOL || e == UKEY_E_DISCONNECTED || e == UKEY_E_TIMEOUT)
 		client_disconnect(c);
 	return e;
+}
+
+static enum ukey_error client_call(ukey_client *c, const char *method, json_object *params,
+				   json_object **ret_result)
+{
+	return client_request(c, method, params, NULL, ret_result);
 }
 
 /* A local stream connect completes at once, unless ukeyd's backlog is
@@ -422,8 +468,6 @@ static enum ukey_error client_connect(ukey_client *c)
 	json_object *params, *result = NULL, *v;
 	enum ukey_error e;
 
-	/* Another daemon (a restart) numbers its lists anew. */
-	c->last_list = ukey_token_list_unref(c->last_list);
 	ukey_linebuf_init(&c->in, UKEY_MAX_REPLY_SIZE, false);
 	c->sock = connect_unix(c->socket_path, c->timeout_ms);
 	if (c->sock == -EAGAIN || c->sock == -EINPROGRESS) {
@@ -560,39 +604,51 @@ UKEY_EXPORT const char *ukey_client_get_daemon_version(ukey_client *c)
 	return c && c->daemon_version ? c->daemon_version : "";
 }
 
-UKEY_EXPORT enum ukey_error ukey_client_list_tokens(ukey_client *c, ukey_token_list **ret_list)
+/* A list request's params: the generation of the list held, which ukeyd
+ * answers with "unchanged" while it is current. Made once the connection
+ * is known: a list is held only for the connection that delivered it. */
+static enum ukey_error list_params(ukey_client *c, json_object **ret_params)
 {
-	json_object *params = NULL, *result = NULL, *tokens, *v;
+	json_object *p;
+
+	*ret_params = NULL;
+	if (!c->last_list)
+		return UKEY_OK;
+	p = json_object_new_object();
+	if (!p)
+		return UKEY_E_NO_MEMORY;
+	json_object_object_add(p, "generation", json_object_new_int64(c->last_generation));
+	*ret_params = p;
+	return UKEY_OK;
+}
+
+/* One list request. "unchanged" for a list not held (none, or another
+ * generation) leaves *ret_list NULL. */
+static enum ukey_error list_request(ukey_client *c, ukey_token_list **ret_list)
+{
+	json_object *result = NULL, *tokens, *v;
 	ukey_token_list *list = NULL;
 	int64_t generation = -1;
-	bool scanning;
+	bool scanning, unchanged;
 	enum ukey_error e;
 
-	if (!c || !ret_list)
-		return UKEY_E_INVALID_ARGUMENT;
-	if (c->last_list) {
-		params = json_object_new_object();
-		if (!params)
-			return UKEY_E_NO_MEMORY;
-		json_object_object_add(params, "generation",
-				       json_object_new_int64(c->last_generation));
-	}
-	e = client_call(c, "list", params, &result);
+	e = client_request(c, "list", NULL, list_params, &result);
 	if (e != UKEY_OK)
 		return e;
 	if (json_object_object_get_ex(result, "generation", &v) &&
 	    json_object_is_type(v, json_type_int))
 		generation = json_object_get_int64(v);
 	scanning = json_object_object_get_ex(result, "scanning", &v) && json_object_get_boolean(v);
-	if (c->last_list && json_object_object_get_ex(result, "unchanged", &v) &&
-	    json_object_get_boolean(v) && generation == c->last_generation)
+	unchanged =
+		json_object_object_get_ex(result, "unchanged", &v) && json_object_get_boolean(v);
+	if (unchanged && c->last_list && generation == c->last_generation)
 		list = ukey_token_list_ref(c->last_list);
 	else if (json_object_object_get_ex(result, "tokens", &tokens))
 		e = ukey_token_list_new_from_json(tokens, scanning, &list);
-	else
+	else if (!unchanged)
 		e = UKEY_E_PROTOCOL;
 	json_object_put(result);
-	if (e != UKEY_OK)
+	if (e != UKEY_OK || !list)
 		return e;
 	/* Only a daemon that numbers its lists can say "unchanged". */
 	if (list != c->last_list && generation >= 0) {
@@ -600,6 +656,28 @@ UKEY_EXPORT enum ukey_error ukey_client_list_tokens(ukey_client *c, ukey_token_l
 		c->last_list = ukey_token_list_ref(list);
 		c->last_generation = generation;
 	}
+	*ret_list = list;
+	return UKEY_OK;
+}
+
+UKEY_EXPORT enum ukey_error ukey_client_list_tokens(ukey_client *c, ukey_token_list **ret_list)
+{
+	ukey_token_list *list = NULL;
+	enum ukey_error e;
+
+	if (!c || !ret_list)
+		return UKEY_E_INVALID_ARGUMENT;
+	e = list_request(c, &list);
+	if (e == UKEY_OK && !list) {
+		/* "unchanged", but not of a list held here: asked once more,
+		 * without a generation, for the whole list. */
+		c->last_list = ukey_token_list_unref(c->last_list);
+		e = list_request(c, &list);
+		if (e == UKEY_OK && !list)
+			e = UKEY_E_PROTOCOL;
+	}
+	if (e != UKEY_OK)
+		return e;
 	*ret_list = list;
 	return UKEY_OK;
 }
@@ -935,16 +1013,34 @@ static enum ukey_error subscribe(ukey_client *c)
 	enum ukey_error e = client_call(c, "subscribe", NULL, &result);
 
 	json_object_put(result);
+	if (e == UKEY_OK)
+		c->subscribed = true;
 	return e;
 }
 
 UKEY_EXPORT enum ukey_error ukey_client_subscribe(ukey_client *c, ukey_event_fn fn, void *userdata)
 {
+	ukey_event_fn old_fn;
+	void *old_userdata;
+	enum ukey_error e;
+
 	if (!c || !fn)
 		return UKEY_E_INVALID_ARGUMENT;
+	old_fn = c->event_fn;
+	old_userdata = c->event_userdata;
+	/* Set first: events may come right behind the reply. */
 	c->event_fn = fn;
 	c->event_userdata = userdata;
-	return subscribe(c);
+	e = subscribe(c);
+	if (e != UKEY_OK) {
+		/* As it was: a client never subscribed is not woken to
+		 * reconnect either. */
+		c->event_fn = old_fn;
+		c->event_userdata = old_userdata;
+		if (!old_fn)
+			retry_timer_set(c, false);
+	}
+	return e;
 }
 
 UKEY_EXPORT int ukey_client_get_fd(ukey_client *c)
