@@ -107,11 +107,18 @@ enum ukey_pin_state p11_pin_state(CK_FLAGS flags, bool so)
 	return UKEY_PIN_OK;
 }
 
+/* Only libp11's own errors of the module's CK_RVs (its "CKR" library)
+ * carry one: anything else on the thread's queue (an ASN.1 or EVP error
+ * left by the scan's parsing, a libp11 error of its own) has a reason code
+ * that only looks like one, 0xa0 CKR_PIN_INCORRECT among them. */
 CK_RV p11_last_ck_rv(void)
 {
-	unsigned long e, last = 0;
+	int lib = ERR_get_CKR_code();
+	unsigned long e;
+	CK_RV rv = CKR_GENERAL_ERROR;
 
 	while ((e = ERR_get_error()) != 0)
-		last = e;
-	return last ? (CK_RV)ERR_GET_REASON(last) : CKR_GENERAL_ERROR;
+		if (ERR_GET_LIB(e) == lib)
+			rv = (CK_RV)ERR_GET_REASON(e);
+	return rv;
 }

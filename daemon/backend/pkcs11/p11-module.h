@@ -50,6 +50,8 @@ PKCS11_SLOT *p11_module_find_slot(struct p11_module *m, const char *serial);
 /* The user (or SO) PIN's state from a token's flags. */
 enum ukey_pin_state p11_pin_state(CK_FLAGS flags, bool so);
 
-/* The CK_RV of libp11's last failure (it files them as the reason), and
- * OpenSSL's error queue emptied. */
+/* The CK_RV of libp11's last failure (it files the module's CK_RVs as the
+ * reason of its CKR library's errors; CKR_GENERAL_ERROR when the queue
+ * holds none), and OpenSSL's error queue emptied. Clear the queue before
+ * the libp11 call whose failure this reads. */
 CK_RV p11_last_ck_rv(void);

@@ -203,13 +203,16 @@ void p11_selftest(void *module, struct job *j)
 		goto states;
 	p11_module_refresh_slots(m);
 	slot = p11_module_find_slot(m, j->serial);
+	/* What the queue holds after a failure below is then that failure's
+	 * alone, not what the scans left on this thread. */
+	ERR_clear_error();
 	if (!slot) {
 		j->outcome = JOB_TOKEN_REMOVED;
 	} else if (PKCS11_open_session(slot, 1) < 0 || PKCS11_login(slot, 0, j->pin->data) < 0) {
 		j->rv = p11_last_ck_rv();
 		j->outcome = outcome_of(j->rv);
 	} else {
-		p11_selftest_run(container_of(j, struct selftest_job, job), slot);
+		p11_selftest_run(m, container_of(j, struct selftest_job, job), slot);
 		(void)PKCS11_logout(slot);
 	}
 	ERR_clear_error();

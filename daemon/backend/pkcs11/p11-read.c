@@ -39,16 +39,6 @@ static const CK_ULONG room[A_N] = {
 	[A_EC_POINT] = 256,
 };
 
-/* Where an attribute of the template is kept (one of wanted[]). */
-static int wanted_index(CK_ATTRIBUTE_TYPE type)
-{
-	int i = 0;
-
-	while (i < A_N - 1 && wanted[i] != type)
-		i++;
-	return i;
-}
-
 /* One object's attributes; buf[i] holds len[i] bytes, or is NULL when the
  * object lacks the attribute (or keeps it secret). */
 struct attrs {
@@ -71,43 +61,176 @@ static bool template_processed(CK_RV rv)
 	       rv == CKR_BUFFER_TOO_SMALL;
 }
 
+/* Attribute i is not (or no longer) held. */
+static void drop(struct attrs *a, int i)
+{
+	free(a->buf[i]);
+	a->buf[i] = NULL;
+	a->len[i] = 0;
+}
+
+/*
+ * A length is believed only when it fits the buffer it describes: a module
+ * that does not follow PKCS#11 may report, beside CKR_BUFFER_TOO_SMALL, the
+ * length it needed instead of CK_UNAVAILABLE_INFORMATION, or more than it
+ * wrote. Such a value was not read: its size is asked again and it is read
+ * into a buffer of that size, MAX_SIZE_ROUNDS times at most (a value may
+ * also grow between two calls). A module that never settles gets the
+ * object skipped (CKR_BUFFER_TOO_SMALL from the readers below).
+ */
+#define MAX_SIZE_ROUNDS 3
+
+static bool fits(const CK_ATTRIBUTE *t, CK_ULONG capacity)
+{
+	return t->ulValueLen != CK_UNAVAILABLE_INFORMATION && t->ulValueLen <= capacity;
+}
+
 /* A module that stops at the first attribute it lacks, instead of going
  * through the template, reads one attribute per call: slower, but right. */
 static CK_RV read_one_by_one(CK_FUNCTION_LIST_PTR fl, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o,
 			     struct attrs *a)
 {
 	for (int i = 0; i < A_N; i++) {
-		CK_ATTRIBUTE at = {wanted[i], NULL, 0};
-		CK_RV rv = fl->C_GetAttributeValue(s, o, &at, 1);
+		for (int round = 0;; round++) {
+			CK_ATTRIBUTE at = {wanted[i], NULL, 0};
+			CK_ULONG capacity;
+			CK_RV rv;
 
-		if (rv == CKR_ATTRIBUTE_SENSITIVE || rv == CKR_ATTRIBUTE_TYPE_INVALID ||
-		    at.ulValueLen == CK_UNAVAILABLE_INFORMATION)
-			continue;
-		if (rv != CKR_OK)
-			return rv;
-		if (at.ulValueLen > MAX_OBJECT_VALUE)
-			return CKR_DEVICE_MEMORY;
-		a->buf[i] = malloc(at.ulValueLen + 1);
-		if (!a->buf[i])
-			return CKR_HOST_MEMORY;
-		at.pValue = a->buf[i];
-		rv = fl->C_GetAttributeValue(s, o, &at, 1);
-		if (rv != CKR_OK)
-			return rv;
-		a->len[i] = at.ulValueLen;
+			if (round == MAX_SIZE_ROUNDS)
+				return CKR_BUFFER_TOO_SMALL;
+			rv = fl->C_GetAttributeValue(s, o, &at, 1);
+			if (rv == CKR_ATTRIBUTE_SENSITIVE || rv == CKR_ATTRIBUTE_TYPE_INVALID ||
+			    at.ulValueLen == CK_UNAVAILABLE_INFORMATION)
+				break;
+			if (rv != CKR_OK)
+				return rv;
+			if (at.ulValueLen > MAX_OBJECT_VALUE)
+				return CKR_DEVICE_MEMORY;
+			capacity = at.ulValueLen;
+			a->buf[i] = malloc(capacity + 1);
+			if (!a->buf[i])
+				return CKR_HOST_MEMORY;
+			at.pValue = a->buf[i];
+			at.ulValueLen = capacity;
+			rv = fl->C_GetAttributeValue(s, o, &at, 1);
+			if (rv == CKR_OK && fits(&at, capacity)) {
+				a->len[i] = at.ulValueLen;
+				break;
+			}
+			drop(a, i);
+			if (rv == CKR_ATTRIBUTE_SENSITIVE || rv == CKR_ATTRIBUTE_TYPE_INVALID)
+				break;
+			if (rv != CKR_OK && rv != CKR_BUFFER_TOO_SMALL)
+				return rv;
+			/* Larger than its size said: ask again. */
+		}
 	}
 	return CKR_OK;
 }
 
+/* Asks the sizes of the attributes marked unread, then reads those into
+ * buffers of their size; what still does not fit is marked unread again.
+ * Returns CKR_OK or what failed. */
+static CK_RV read_unread(CK_FUNCTION_LIST_PTR fl, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o,
+			 struct attrs *a, bool unread[A_N])
+{
+	CK_ATTRIBUTE t[A_N], v[A_N];
+	int at_t[A_N], at_v[A_N]; /* which attribute each template entry is */
+	CK_ULONG capacity[A_N];	  /* v[k]'s buffer */
+	CK_RV rv;
+	int n = 0, m = 0;
+
+	for (int i = 0; i < A_N; i++)
+		if (unread[i]) {
+			at_t[n] = i;
+			t[n++] = (CK_ATTRIBUTE){wanted[i], NULL, 0};
+		}
+	rv = fl->C_GetAttributeValue(s, o, t, (CK_ULONG)n);
+	if (!template_processed(rv))
+		return rv;
+	for (int k = 0; k < n; k++) {
+		int i = at_t[k];
+
+		unread[i] = false;
+		if (t[k].ulValueLen == CK_UNAVAILABLE_INFORMATION)
+			continue; /* absent, or secret */
+		if (t[k].ulValueLen > MAX_OBJECT_VALUE)
+			return CKR_DEVICE_MEMORY;
+		a->buf[i] = malloc(t[k].ulValueLen + 1);
+		if (!a->buf[i])
+			return CKR_HOST_MEMORY;
+		at_v[m] = i;
+		capacity[m] = t[k].ulValueLen;
+		v[m] = (CK_ATTRIBUTE){wanted[i], a->buf[i], capacity[m]};
+		m++;
+	}
+	if (m == 0)
+		return CKR_OK;
+	rv = fl->C_GetAttributeValue(s, o, v, (CK_ULONG)m);
+	if (!template_processed(rv))
+		return rv;
+	for (int k = 0; k < m; k++) {
+		int i = at_v[k];
+
+		if (fits(&v[k], capacity[k])) {
+			a->len[i] = v[k].ulValueLen;
+			continue;
+		}
+		drop(a, i);
+		/* Grown since its size was asked, or misreported; or gone. */
+		unread[i] = v[k].ulValueLen != CK_UNAVAILABLE_INFORMATION || rv != CKR_OK;
+	}
+	return CKR_OK;
+}
+
+static bool any(const bool v[A_N])
+{
+	for (int i = 0; i < A_N; i++)
+		if (v[i])
+			return true;
+	return false;
+}
+
+static CK_ULONG ulong_attr(const struct attrs *a, int i, CK_ULONG def)
+{
+	CK_ULONG v;
+
+	if (!a->buf[i] || a->len[i] != sizeof(v))
+		return def;
+	memcpy(&v, a->buf[i], sizeof(v));
+	return v;
+}
+
+/* Whether add_object() keeps attribute i of an object of a's class. */
+static bool kept(const struct attrs *a, int i)
+{
+	CK_OBJECT_CLASS cls = ulong_attr(a, A_CLASS, CK_UNAVAILABLE_INFORMATION);
+	CK_KEY_TYPE type = ulong_attr(a, A_KEY_TYPE, CK_UNAVAILABLE_INFORMATION);
+
+	switch (cls) {
+	case CKO_CERTIFICATE:
+		return i == A_VALUE || i == A_ID || i == A_LABEL;
+	case CKO_DATA:
+		return i == A_VALUE || i == A_LABEL || i == A_APPLICATION;
+	case CKO_PUBLIC_KEY:
+	case CKO_PRIVATE_KEY:
+		return i == A_ID || (i == A_MODULUS && type == CKK_RSA) ||
+		       (i == A_EC_POINT && type == CKK_EC && cls == CKO_PUBLIC_KEY);
+	default:
+		return false;
+	}
+}
+
 /* Every wanted attribute of an object: one call when they fit the room
  * given, three when one does not. CKR_DEVICE_MEMORY: a value past the
- * bound (the object is skipped). */
+ * bound; CKR_BUFFER_TOO_SMALL: a module whose lengths never fit what it
+ * filled (the object is skipped either way). */
 static CK_RV read_attrs(CK_FUNCTION_LIST_PTR fl, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o,
 			struct attrs *a)
 {
 	CK_ATTRIBUTE t[A_N];
+	bool unread[A_N] = {false};
 	CK_RV rv;
-	int n;
 
 	for (int i = 0; i < A_N; i++) {
 		a->buf[i] = malloc(room[i] + 1);
@@ -125,9 +248,9 @@ static CK_RV read_attrs(CK_FUNCTION_LIST_PTR fl, CK_SESSION_HANDLE s, CK_OBJECT_
 	for (int i = 0; i < A_N; i++) {
 		uint8_t *fit;
 
-		if (t[i].ulValueLen == CK_UNAVAILABLE_INFORMATION) {
-			free(a->buf[i]);
-			a->buf[i] = NULL;
+		if (!fits(&t[i], room[i])) {
+			drop(a, i);
+			unread[i] = t[i].ulValueLen != CK_UNAVAILABLE_INFORMATION;
 			continue;
 		}
 		a->len[i] = t[i].ulValueLen;
@@ -135,41 +258,21 @@ static CK_RV read_attrs(CK_FUNCTION_LIST_PTR fl, CK_SESSION_HANDLE s, CK_OBJECT_
 		if ((fit = realloc(a->buf[i], a->len[i] + 1)))
 			a->buf[i] = fit;
 	}
-	if (rv != CKR_BUFFER_TOO_SMALL)
-		return CKR_OK;
-	/* Which attribute did not fit cannot be told from the absent ones:
-	 * ask the sizes of every one left unread, then read them. */
-	n = 0;
-	for (int i = 0; i < A_N; i++)
-		if (!a->buf[i])
-			t[n++] = (CK_ATTRIBUTE){wanted[i], NULL, 0};
-	rv = fl->C_GetAttributeValue(s, o, t, (CK_ULONG)n);
-	if (!template_processed(rv))
-		return rv;
-	for (int k = 0; k < n; k++) {
-		int i = wanted_index(t[k].type);
-		if (t[k].ulValueLen == CK_UNAVAILABLE_INFORMATION)
-			continue;
-		if (t[k].ulValueLen > MAX_OBJECT_VALUE)
-			return CKR_DEVICE_MEMORY;
-		a->buf[i] = malloc(t[k].ulValueLen + 1);
-		if (!a->buf[i])
-			return CKR_HOST_MEMORY;
-		t[k].pValue = a->buf[i];
-	}
-	rv = fl->C_GetAttributeValue(s, o, t, (CK_ULONG)n);
-	if (!template_processed(rv))
-		return rv;
-	for (int k = 0; k < n; k++) {
-		int i = wanted_index(t[k].type);
-		if (!a->buf[i])
-			continue;
-		if (t[k].ulValueLen == CK_UNAVAILABLE_INFORMATION) {
-			free(a->buf[i]);
-			a->buf[i] = NULL;
-		} else {
-			a->len[i] = t[k].ulValueLen;
-		}
+	/* After an error, an attribute left unavailable is absent, secret, or
+	 * too large for its buffer, and the module returns any one of the
+	 * errors that apply (SoftHSM: CKR_ATTRIBUTE_TYPE_INVALID before
+	 * CKR_BUFFER_TOO_SMALL, and every object lacks some wanted attribute):
+	 * the sizes of those the object's class keeps are asked. */
+	if (rv != CKR_OK)
+		for (int i = 0; i < A_N; i++)
+			if (!a->buf[i] && kept(a, i))
+				unread[i] = true;
+	for (int round = 0; any(unread); round++) {
+		if (round == MAX_SIZE_ROUNDS)
+			return CKR_BUFFER_TOO_SMALL;
+		rv = read_unread(fl, s, o, a, unread);
+		if (rv != CKR_OK)
+			return rv;
 	}
 	return CKR_OK;
 }
@@ -190,16 +293,6 @@ static uint8_t *take(struct attrs *a, int i, size_t *ret_len)
 static char *take_text(struct attrs *a, int i)
 {
 	return text_decode(a->buf[i] ? a->buf[i] : (const uint8_t *)"", a->buf[i] ? a->len[i] : 0);
-}
-
-static CK_ULONG ulong_attr(const struct attrs *a, int i, CK_ULONG def)
-{
-	CK_ULONG v;
-
-	if (!a->buf[i] || a->len[i] != sizeof(v))
-		return def;
-	memcpy(&v, a->buf[i], sizeof(v));
-	return v;
 }
 
 /* Grows an array of records by one; NULL on ENOMEM. */
@@ -308,6 +401,11 @@ static CK_RV read_found(CK_FUNCTION_LIST_PTR fl, CK_SESSION_HANDLE s, CK_ATTRIBU
 		if (rv == CKR_DEVICE_MEMORY) {
 			log_warning("%s: token %s: an object too large to read, skipped", t->module,
 				    t->serial);
+			rv = CKR_OK;
+		} else if (rv == CKR_BUFFER_TOO_SMALL) {
+			log_warning("%s: token %s: an object whose attribute lengths the module "
+				    "misreports, skipped",
+				    t->module, t->serial);
 			rv = CKR_OK;
 		} else if (rv == CKR_OK) {
 			rv = add_object(t, &a);

@@ -6,7 +6,9 @@
  * C_GetAttributeValue per object with every attribute ukeyd wants, into
  * buffers big enough for what tokens hold; only an attribute larger than
  * that costs two more calls. Sizes are bounded: a token cannot make us
- * hold more than 8 MiB per value.
+ * hold more than 8 MiB per value. A length is believed only when it fits
+ * the buffer it describes (a value is never read past, nor taken from
+ * bytes the module did not write).
  */
 #pragma once
 
