@@ -8,8 +8,10 @@
  * endless SAR_BUFFER_TOO_SMALL), a vendor's own error code and a call
  * that hangs, each costing a log line and the token or the library, never
  * the daemon, never the answers about other tokens (a SoftHSM token
- * served beside them); a device wait the library will not cancel; and one
- * token reached by a PKCS#11 module and an SKF library at once.
+ * served beside them); short reads and a library that refuses reads
+ * larger than its device's buffer, both read around; a device wait the
+ * library will not cancel; and one token reached by a PKCS#11 module and
+ * an SKF library at once.
  */
 #include <json-c/json.h>
 #include <setjmp.h>
@@ -275,6 +277,120 @@ static void test_short_reads(void **state)
 	ukey_client_unref(c);
 }
 
+/* Replaces a device's device.json with text, atomically (the double reads
+ * it on every call). */
+static int put_device_json(const char *dev, const char *text)
+{
+	char path[512], tmp[520];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/devices/%s/device.json", h.skf_dir, dev);
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	f = fopen(tmp, "we");
+	if (!f)
+		return -1;
+	fputs(text, f);
+	if (fclose(f) != 0)
+		return -1;
+	return rename(tmp, path);
+}
+
+/* The SKF_ReadFile calls on dev in the double's log from line `from` on:
+ * their offsets and sizes, in order. Returns how many (at most max). */
+static size_t read_calls(const char *dev, int from, unsigned long (*ret)[2], size_t max)
+{
+	FILE *f = fopen(h.skf_log, "re");
+	char line[512], who[300];
+	unsigned long offset, size;
+	size_t n = 0;
+
+	for (int i = 0; f && fgets(line, sizeof(line), f); i++)
+		if (i >= from && n < max &&
+		    sscanf(line, "SKF_ReadFile %299s offset=%lu size=%lu", who, &offset, &size) ==
+			    3 &&
+		    strcmp(who, dev) == 0) {
+			ret[n][0] = offset;
+			ret[n][1] = size;
+			n++;
+		}
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/* dev0's device.json before test_refused_large_reads changed it. */
+static char *saved_device_json;
+
+/* Puts dev0 back as it was, and the fault away, even after a failure:
+ * the tests after it find the token served. */
+static int restore_dev0(void **state)
+{
+	ukey_client *c = NULL;
+	int r = harness_skf_set_faults(&h, "");
+
+	if (saved_device_json && put_device_json("dev0", saved_device_json) < 0)
+		r = -1;
+	free(saved_device_json);
+	saved_device_json = NULL;
+	if (ukey_client_new(h.socket, &c) != UKEY_OK || ukey_client_refresh(c) != UKEY_OK)
+		r = -1;
+	ukey_client_unref(c);
+	return r;
+}
+
+/* A library that refuses a read larger than its device's buffer
+ * (DEVINFO.MaxBufferSize), as some vendors' do: the file is asked for
+ * again in pieces of that buffer, read whole, and its real seal found. */
+static void test_refused_large_reads(void **state)
+{
+	unsigned long calls[64][2];
+	ukey_client *c = NULL;
+	ukey_token *t = NULL;
+	size_t n, refused;
+	bool found = false;
+	int from;
+
+	saved_device_json = harness_skf_read(&h, "dev0", "device.json");
+	assert_non_null(saved_device_json);
+	/* A buffer unlike the provisioned default, so the pieces show it is
+	 * the device's; and no short reads (test_short_reads set them). */
+	assert_int_equal(
+		harness_shf("python3 -c 'import json,os,sys; p=sys.argv[1]; d=json.load(open(p)); "
+			    "d[\"max_buffer_size\"]=4096; d[\"max_read\"]=0; "
+			    "json.dump(d, open(p+\".new\", \"w\")); os.replace(p+\".new\", p)' "
+			    "%s/devices/dev0/device.json",
+			    h.skf_dir),
+		0);
+	assert_int_equal(harness_skf_set_faults(&h, "SKF_ReadFile dev0 rv=0x0A000010>4096\n"), 0);
+	from = harness_skf_log_lines(&h);
+	refresh();
+
+	assert_int_equal(ukey_client_new(h.socket, &c), UKEY_OK);
+	assert_int_equal(ukey_client_get_token(c, skf_serial[0], &t), UKEY_OK);
+	assert_int_equal(ukey_token_get_seal_count(t), 1);
+	for (size_t i = 0; i < ukey_token_get_object_count(t); i++)
+		if (strcmp(ukey_object_get_label(ukey_token_get_object(t, i)), "seal.esl") == 0) {
+			assert_int_equal(ukey_object_get_size(ukey_token_get_object(t, i)), 17011);
+			found = true;
+		}
+	assert_true(found);
+	ukey_token_unref(t);
+	ukey_client_unref(c);
+
+	/* seal.esl (17011 bytes) asked for whole and refused, then in
+	 * pieces of 4096 from where the last one ended. */
+	n = read_calls("dev0", from, calls, 64);
+	for (refused = 0; refused < n; refused++)
+		if (calls[refused][0] == 0 && calls[refused][1] == 17011)
+			break;
+	assert_true(refused < n);
+	assert_true(n - refused > 5);
+	for (size_t i = 0; i < 5; i++) {
+		assert_int_equal(calls[refused + 1 + i][0], i * 4096);
+		assert_int_equal(calls[refused + 1 + i][1], i < 4 ? 4096 : 17011 - 4 * 4096);
+	}
+}
+
 /* A call that never returns stalls only its own library: cached answers
  * come at once, a refresh stops waiting for it after module_timeout, the
  * PKCS#11 token is served throughout, and when the call returns all is
@@ -393,6 +509,7 @@ int main(void)
 		cmocka_unit_test(test_configuration),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_short_reads),
+		cmocka_unit_test_teardown(test_refused_large_reads, restore_dev0),
 		cmocka_unit_test(test_hang),
 		cmocka_unit_test(test_wait_not_cancelled),
 		cmocka_unit_test(test_two_doors),

@@ -65,6 +65,9 @@ static void test_rsa_modulus(void **state)
 	assert_int_equal(skf_blob_rsa_modulus(blob, sizeof(blob), &m, &len), 0);
 	assert_int_equal(len, 128);
 	assert_ptr_equal(m, blob + at + 128);
+	/* Cut short, left-over bytes before the modulus, more bits than
+	 * the field holds: refused. */
+	assert_int_equal(skf_blob_rsa_modulus(blob, sizeof(blob) - 1, &m, &len), -EBADMSG);
 	blob[at] = 1;
 	assert_int_equal(skf_blob_rsa_modulus(blob, sizeof(blob), &m, &len), -EBADMSG);
 	put_ulong(blob + offsetof(RSAPUBLICKEYBLOB, BitLen), 4096);
@@ -103,10 +106,15 @@ static void test_signature_der(void **state)
 	memset(blob, 0xFF, sizeof(blob));
 	n = skf_blob_signature_der(blob, sizeof(blob), der);
 	assert_true(n > 0 && n <= SKF_SIGNATURE_DER_MAX);
+	/* The same blob cut short (a byte of s missing) is refused. */
+	assert_int_equal(skf_blob_signature_der(blob, sizeof(blob) - 1, der), -EBADMSG);
+	assert_int_equal(skf_blob_signature_der(blob, 10, der), -EBADMSG);
 	/* A zero r or s is no signature. */
 	memset(blob, 0, 64);
 	assert_int_equal(skf_blob_signature_der(blob, sizeof(blob), der), -EBADMSG);
-	assert_int_equal(skf_blob_signature_der(blob, 10, der), -EBADMSG);
+	memset(blob, 0xFF, 64);
+	memset(blob + 64, 0, 64);
+	assert_int_equal(skf_blob_signature_der(blob, sizeof(blob), der), -EBADMSG);
 }
 
 static EVP_PKEY *sm2_keygen(void)

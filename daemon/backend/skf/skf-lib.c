@@ -266,6 +266,13 @@ static ULONG enum_containers(void *ctx, BYTE *buf, ULONG *len)
 	return c->l->fn.EnumContainer(c->h, (LPSTR)buf, len);
 }
 
+ULONG skf_enum_containers(struct skf_lib *l, HAPPLICATION app, char ***ret_names, size_t *ret_n)
+{
+	struct enum_ctx c = {l, app};
+
+	return skf_fetch_names(enum_containers, &c, ret_names, ret_n);
+}
+
 /* The application whose PINs stand for the token's: the only one, or the
  * first that holds a container (where the certificates are). */
 static void pick_pin_app(struct skf_lib *l, struct skf_dev *d)
@@ -274,11 +281,10 @@ static void pick_pin_app(struct skf_lib *l, struct skf_dev *d)
 	if (d->n_apps < 2)
 		return;
 	for (size_t i = 0; i < d->n_apps; i++) {
-		struct enum_ctx c = {l, d->apps[i].h};
 		char **names = NULL;
 		size_t n = 0;
 
-		if (skf_fetch_names(enum_containers, &c, &names, &n) == SAR_OK && n > 0) {
+		if (skf_enum_containers(l, d->apps[i].h, &names, &n) == SAR_OK && n > 0) {
 			skf_names_free(names, n);
 			d->pin_app = i;
 			return;
@@ -287,12 +293,24 @@ static void pick_pin_app(struct skf_lib *l, struct skf_dev *d)
 	}
 }
 
-ULONG skf_dev_connect(struct skf_lib *l, struct skf_dev *d, DEVINFO *ret_info)
+ULONG skf_dev_info(struct skf_lib *l, struct skf_dev *d, DEVINFO *ret_info)
 {
 	union {
 		DEVINFO info;
 		uint8_t room[512]; /* a vendor whose DEVINFO is larger writes no further */
 	} u = {0};
+	ULONG rv = l->fn.GetDevInfo(d->h, &u.info);
+
+	if (rv != SAR_OK)
+		return rv;
+	d->alg_sym_cap = u.info.AlgSymCap;
+	d->max_buffer = u.info.MaxBufferSize;
+	*ret_info = u.info;
+	return SAR_OK;
+}
+
+ULONG skf_dev_connect(struct skf_lib *l, struct skf_dev *d, DEVINFO *ret_info)
+{
 	struct enum_ctx c = {l, NULL};
 	DEVHANDLE h = NULL;
 	char **names = NULL;
@@ -306,7 +324,7 @@ ULONG skf_dev_connect(struct skf_lib *l, struct skf_dev *d, DEVINFO *ret_info)
 	if (!h)
 		return SAR_INVALIDHANDLEERR;
 	d->h = h;
-	rv = l->fn.GetDevInfo(h, &u.info);
+	rv = skf_dev_info(l, d, ret_info);
 	if (rv == SAR_OK) {
 		c.h = h;
 		rv = skf_fetch_names(enum_apps, &c, &names, &n_all);
@@ -332,9 +350,6 @@ ULONG skf_dev_connect(struct skf_lib *l, struct skf_dev *d, DEVINFO *ret_info)
 		return rv;
 	}
 	pick_pin_app(l, d);
-	d->alg_sym_cap = u.info.AlgSymCap;
-	d->max_buffer = u.info.MaxBufferSize;
-	*ret_info = u.info;
 	return SAR_OK;
 }
 
@@ -355,6 +370,15 @@ ULONG skf_pin_info(struct skf_lib *l, HAPPLICATION app, ULONG type, struct skf_p
 		ret->max = (int)max.v;
 	ret->is_default = def.v != 0;
 	return SAR_OK;
+}
+
+ULONG skf_pin_infos(struct skf_lib *l, HAPPLICATION app, struct skf_pin_info *user,
+		    struct skf_pin_info *admin)
+{
+	ULONG rv = skf_pin_info(l, app, USER_TYPE, user);
+
+	*admin = (struct skf_pin_info){-1, -1, -1};
+	return rv == SAR_OK ? skf_pin_info(l, app, ADMIN_TYPE, admin) : rv;
 }
 
 enum ukey_pin_state skf_pin_state(const struct skf_pin_info *p)

@@ -70,6 +70,12 @@ struct skf_lib {
 #define SKF_RV_BAD_DATA 0xFFFF0003u    /* a list or structure that does not parse */
 #define SKF_RV_NO_MEMORY 0xFFFF0004u
 
+/* Whether rv is one of ukey's own codes above, not the library's. */
+static inline bool skf_rv_is_own(ULONG rv)
+{
+	return rv >= SKF_RV_LENGTH_PAST && rv <= SKF_RV_NO_MEMORY;
+}
+
 /* The standard's name of a code ("SAR_PIN_INCORRECT"), or its hex for a
  * vendor's own; in a static buffer for the unknown ones (one thread). */
 const char *skf_rv_text(ULONG rv);
@@ -125,12 +131,24 @@ ULONG skf_dev_connect(struct skf_lib *l, struct skf_dev *d, DEVINFO *ret_info);
  * close calls fail on some). */
 void skf_dev_disconnect(struct skf_lib *l, struct skf_dev *d);
 
+/* SKF_GetDevInfo of connected d into *ret_info (with room past the
+ * structure for a vendor whose DEVINFO is larger); what the reads use of
+ * it (MaxBufferSize, AlgSymCap) is kept in d. */
+ULONG skf_dev_info(struct skf_lib *l, struct skf_dev *d, DEVINFO *ret_info);
+
+/* The names of an application's containers (SKF_EnumContainer). */
+ULONG skf_enum_containers(struct skf_lib *l, HAPPLICATION app, char ***ret_names, size_t *ret_n);
+
 /* A PIN's counts and default flag, read fresh. */
 struct skf_pin_info {
 	int max, left;	/* -1 unknown */
 	int is_default; /* 1, 0, -1 */
 };
 ULONG skf_pin_info(struct skf_lib *l, HAPPLICATION app, ULONG type, struct skf_pin_info *ret);
+/* Both PINs of app, the user's then the admin's ({-1, -1, -1} each when
+ * not read). */
+ULONG skf_pin_infos(struct skf_lib *l, HAPPLICATION app, struct skf_pin_info *user,
+		    struct skf_pin_info *admin);
 
 /* The PIN's state from its counts: locked at 0, final_try at 1,
  * count_low below the maximum; ok when unknown. */

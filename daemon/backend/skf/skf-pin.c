@@ -132,17 +132,20 @@ static ULONG pin_call(struct skf_lib *l, HAPPLICATION app, struct job *j, int *r
 	return rv;
 }
 
-/* The PINs as they are now, into the job. */
-static void fresh_states(struct skf_lib *l, HAPPLICATION app, struct job *j, bool so)
+/* The PINs as they are now, into the job (left as they were when they
+ * cannot be read); the user PIN's facts in *ret_user. */
+static ULONG fresh_states(struct skf_lib *l, HAPPLICATION app, struct job *j, bool so,
+			  struct skf_pin_info *ret_user)
 {
-	struct skf_pin_info user, admin;
+	struct skf_pin_info admin;
+	ULONG rv = skf_pin_infos(l, app, ret_user, &admin);
 
-	if (skf_pin_info(l, app, USER_TYPE, &user) != SAR_OK ||
-	    skf_pin_info(l, app, ADMIN_TYPE, &admin) != SAR_OK)
-		return;
-	j->user_pin = skf_pin_state(&user);
+	if (rv != SAR_OK)
+		return rv;
+	j->user_pin = skf_pin_state(ret_user);
 	j->so_pin = skf_pin_state(&admin);
-	j->tries_left = so ? admin.left : user.left;
+	j->tries_left = so ? admin.left : ret_user->left;
+	return SAR_OK;
 }
 
 /*
@@ -154,7 +157,7 @@ static void fresh_states(struct skf_lib *l, HAPPLICATION app, struct job *j, boo
 static void with_pin(struct skf_lib *l, struct job *j, logged_in_fn op)
 {
 	bool so = j->kind == JOB_UNLOCK_PIN;
-	struct skf_pin_info before;
+	struct skf_pin_info before, user;
 	int after = -1;
 	struct skf_dev *d = NULL;
 	HAPPLICATION app = NULL;
@@ -193,7 +196,7 @@ static void with_pin(struct skf_lib *l, struct job *j, logged_in_fn op)
 	if (!so && after >= 0)
 		j->tries_left = after;
 states:
-	fresh_states(l, app, j, so);
+	(void)fresh_states(l, app, j, so, &user);
 	/* A wrong PIN on the final try: say what it did. */
 	if (j->outcome == JOB_WRONG_PIN && j->tries_left == 0)
 		j->outcome = JOB_PIN_LOCKED;
@@ -226,16 +229,14 @@ void skf_unlock_pin(void *lib, struct job *j)
 void skf_probe_default_pin(void *lib, struct job *j)
 {
 	struct skf_lib *l = lib;
-	struct skf_pin_info user, admin;
+	struct skf_pin_info user;
 	struct skf_dev *d = NULL;
 	HAPPLICATION app = NULL;
 	ULONG rv = open_app(l, j->serial, &d, &app);
 
 	j->by_flag = true;
 	if (rv == SAR_OK) {
-		rv = skf_pin_info(l, app, USER_TYPE, &user);
-		if (rv == SAR_OK)
-			rv = skf_pin_info(l, app, ADMIN_TYPE, &admin);
+		rv = fresh_states(l, app, j, false, &user);
 		(void)l->fn.CloseApplication(app);
 	}
 	if (rv != SAR_OK) {
@@ -245,9 +246,6 @@ void skf_probe_default_pin(void *lib, struct job *j)
 			skf_dev_disconnect(l, d);
 		return;
 	}
-	j->user_pin = skf_pin_state(&user);
-	j->so_pin = skf_pin_state(&admin);
-	j->tries_left = user.left;
 	j->outcome = user.is_default == 1 ? JOB_DONE : JOB_WRONG_PIN;
 }
 

@@ -122,29 +122,14 @@ int skf_list_places(void *lib, struct token_place **ret_places, size_t *ret_n, c
 static ULONG read_head_once(struct skf_lib *l, struct skf_dev *d, DEVINFO *info,
 			    struct skf_pin_info *user, struct skf_pin_info *admin)
 {
-	union {
-		DEVINFO info;
-		uint8_t room[512];
-	} u = {0};
-	ULONG rv;
+	ULONG rv = d->h ? skf_dev_info(l, d, info) : skf_dev_connect(l, d, info);
 
-	if (d->h) {
-		rv = l->fn.GetDevInfo(d->h, &u.info);
-		if (rv != SAR_OK)
-			return rv;
-		*info = u.info;
-	} else {
-		rv = skf_dev_connect(l, d, info);
-		if (rv != SAR_OK)
-			return rv;
-	}
+	if (rv != SAR_OK)
+		return rv;
 	*user = *admin = (struct skf_pin_info){-1, -1, -1};
 	if (d->n_apps == 0)
 		return SAR_OK;
-	rv = skf_pin_info(l, d->apps[d->pin_app].h, USER_TYPE, user);
-	if (rv == SAR_OK)
-		rv = skf_pin_info(l, d->apps[d->pin_app].h, ADMIN_TYPE, admin);
-	return rv;
+	return skf_pin_infos(l, d->apps[d->pin_app].h, user, admin);
 }
 
 static struct token *head_token(struct skf_lib *l, const struct skf_dev *d,
@@ -374,23 +359,15 @@ static ULONG read_container(struct skf_lib *l, HAPPLICATION app, const char *con
 	return rv;
 }
 
-static ULONG enum_containers(void *ctx, BYTE *buf, ULONG *len)
-{
-	struct export_ctx *e = ctx;
-
-	return e->l->fn.EnumContainer(e->c, (LPSTR)buf, len);
-}
-
 static ULONG read_containers(struct skf_lib *l, HAPPLICATION app, struct token *t,
 			     const char **failed)
 {
-	struct export_ctx e = {l, app, FALSE};
 	char **names = NULL;
 	size_t n = 0;
 	ULONG rv;
 
 	*failed = "SKF_EnumContainer";
-	rv = skf_fetch_names(enum_containers, &e, &names, &n);
+	rv = skf_enum_containers(l, app, &names, &n);
 	for (size_t i = 0; rv == SAR_OK && i < n; i++)
 		rv = read_container(l, app, names[i], t, failed);
 	skf_names_free(names, n);
@@ -430,7 +407,7 @@ static ULONG read_file(struct skf_lib *l, HAPPLICATION app, const char *name, si
 		if (rv == SAR_OK && got.v > want)
 			rv = SKF_RV_LENGTH_PAST;
 		/* The library's own refusal (not garbage) of a large piece. */
-		if (rv != SAR_OK && rv < SKF_RV_LENGTH_PAST && !skf_rv_gone(rv) && small &&
+		if (rv != SAR_OK && !skf_rv_is_own(rv) && !skf_rv_gone(rv) && small &&
 		    want > small && chunk > small) {
 			chunk = small;
 			continue;
