@@ -6,7 +6,11 @@
 #  - pipelined refresh, 300,000 per connection, again and again,
 #  - pipelined denied pin_unlock, 20,000 per connection, again and again,
 #  - 12 subscribed clients that send requests and never read,
-#  - 8 connections that dribble a request a byte a second.
+#  - 8 connections that dribble a request a byte a second,
+#  - 2 connections that send lines of 240 KB of empty arrays (costly to
+#    parse, were it not refused unparsed) without pause,
+#  - 2 connections that send refreshes with 240 KB of a member refresh does
+#    not know (held for their scan) without pause.
 # Meanwhile root and another user (uid 12345) each make a fresh connection
 # and a `list` ten times a second. It prints their latency p50/p99 (ms),
 # ukeyd's peak resident memory and the audit log's growth, then stops.
@@ -47,10 +51,10 @@ echo "== machine: $(nproc) cores, $(uname -r); ukeyd idle RSS $(rss VmRSS) kB"
 
 as_nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 as_other=(setpriv --reuid=12345 --regid=12345 --clear-groups)
-echo "== attack (nobody, ${duration} s): non-readers, slow lines, pipelined refresh and denied unlocks, held connections, connect flood"
+echo "== attack (nobody, ${duration} s): non-readers, slow lines, pipelined refresh and denied unlocks, costly lines, bloated refreshes, held connections, connect flood"
 # One user's 32 connections, taken in this order so that every kind gets
 # some (the connect flood comes last: it would take them all):
-# 12 non-readers, 8 slow lines, 2 pipelines, and the rest held.
+# 12 non-readers, 8 slow lines, 2 pipelines, 4 bursts, and the rest held.
 ready() { for _ in $(seq 100); do grep -q ready "$1" 2>/dev/null && return; sleep 0.1; done; }
 "${as_nobody[@]}" "$hostile" noread "$sock" 12 "$duration" >"$work/noread.out" 2>&1 &
 pids+=($!)
@@ -63,6 +67,12 @@ pids+=($!)
 "${as_nobody[@]}" "$hostile" pipeline "$sock" \
 	"{\"id\":3,\"method\":\"pin_unlock\",\"params\":{\"serial\":\"$serial\",\"so_pin\":\"5720381694026153\"}}" \
 	20000 "$duration" >"$work/unlock.out" 2>&1 &
+pids+=($!)
+"${as_nobody[@]}" "$hostile" burst "$sock" 2 0 240000 "$duration" \
+	'{"id":2,"method":"list","params":{"x":[%a]}}' >"$work/costly.out" 2>&1 &
+pids+=($!)
+"${as_nobody[@]}" "$hostile" burst "$sock" 2 0 240000 "$duration" \
+	'{"id":2,"method":"refresh","params":{"x":"%c"}}' >"$work/bloat.out" 2>&1 &
 pids+=($!)
 sleep 1
 "${as_nobody[@]}" "$hostile" hold "$sock" 2000 "$duration" >"$work/hold.out" 2>&1 &
@@ -92,6 +102,7 @@ echo "uid 12345 list (connect + hello + list): $(cat "$work/other.out")"
 echo "ukeyd RSS: peak sampled $peak kB, VmHWM $(rss VmHWM) kB (bound: 64 MB)"
 echo "attackers: hold: $(tr '\n' ' ' <"$work/hold.out"); flood: $(cat "$work/flood.out"); refresh: $(cat "$work/refresh.out"); unlock: $(cat "$work/unlock.out")"
 echo "           noread: $(tr '\n' ' ' <"$work/noread.out"); slow: $(tr '\n' ' ' <"$work/slow.out")"
+echo "           costly lines: $(tr '\n' ' ' <"$work/costly.out"); held bloated refreshes: $(tr '\n' ' ' <"$work/bloat.out")"
 kill -TERM "$ukeyd" && wait "$ukeyd" || true # the counts of refusals are written at exit
 echo "audit.log: $(wc -l <"$work/state/audit.log") entries for $(jq -s 'map(.count // 1) | add' "$work/state/audit.log") refusals"
 echo "ukeyd exited cleanly after the attack"

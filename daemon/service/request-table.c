@@ -33,7 +33,7 @@ static const struct param_spec seal_picture_params[] = {
 	{NULL},
 };
 static const struct param_spec check_params[] = {
-	{"serial", PARAM_STRING, false},
+	{"serial", PARAM_SERIAL, false},
 	{"opening", PARAM_INT, false},
 	{"bid", PARAM_BOOL, false},
 	{"recipients", PARAM_RECIPIENTS, false},
@@ -195,9 +195,11 @@ static void run(struct request *req)
 		request_complete(req, st, result);
 }
 
-/* A request that waits until every module has completed a given scan. */
+/* A request that waits until every module has completed a given scan
+ * (svc->pending), or for the next refresh scan (svc->refresh_waiting). */
 struct pending {
 	struct pending *next;
+	struct pending *last; /* the head of refresh_waiting: its tail, for O(1) appends */
 	struct request *req;
 	struct inventory_wait wait;
 };
@@ -243,13 +245,14 @@ static void refresh_now(struct service *svc, uint64_t now)
 {
 	struct inventory_wait w;
 	bool ok = inventory_wait_init(svc->inventory, true, &w) >= 0;
+	struct pending *waiting = TAKE_PTR(svc->refresh_waiting);
 
 	svc->last_refresh = now;
-	while (svc->refresh_waiting) {
-		struct pending *p = svc->refresh_waiting;
+	while (waiting) {
+		struct pending *p = waiting;
 		enum request_status st = REQUEST_E_NO_MEMORY;
 
-		svc->refresh_waiting = p->next;
+		waiting = p->next;
 		if (!client_is_connected(p->req->client)) {
 			request_free(p->req);
 		} else {
@@ -276,7 +279,7 @@ static enum request_status hold(struct request *req, bool rescan)
 	struct inventory_wait w;
 	enum request_status st;
 	uint64_t now = 0;
-	struct pending *p, **tail;
+	struct pending *p;
 
 	if (!rescan) {
 		if (inventory_wait_init(svc->inventory, false, &w) < 0)
@@ -314,9 +317,11 @@ static enum request_status hold(struct request *req, bool rescan)
 	/* A reference of its own, as a held request; the request is kept. */
 	request_keep(req);
 	p->req = req;
-	for (tail = &svc->refresh_waiting; *tail; tail = &(*tail)->next)
-		;
-	*tail = p;
+	if (svc->refresh_waiting)
+		svc->refresh_waiting->last->next = p;
+	else
+		svc->refresh_waiting = p;
+	svc->refresh_waiting->last = p;
 	return REQUEST_LATER;
 }
 
@@ -335,7 +340,7 @@ void request_table_dispatch(struct client *c, json_object *id, const char *name,
 		client_reply_error(c, id, UKEY_WIRE_UNKNOWN_METHOD, "unknown method");
 		return;
 	}
-	req = request_new(svc, m, c, id, params);
+	req = request_new(svc, m, c, id, NULL);
 	if (!req) {
 		client_reply_error(c, id, UKEY_WIRE_INTERNAL, "out of memory");
 		return;
@@ -343,6 +348,13 @@ void request_table_dispatch(struct client *c, json_object *id, const char *name,
 	if (!params_check(m->params, params, why, sizeof(why))) {
 		req->error_message = why;
 		request_complete(req, REQUEST_E_INVALID, NULL);
+		return;
+	}
+	/* A request may be held for a scan, or wait for its job: it keeps only
+	 * what its row reads, never what else a line carried (members it
+	 * ignores may be megabytes of JSON). */
+	if (params_keep(m->params, params, &req->params) < 0) {
+		request_complete(req, REQUEST_E_NO_MEMORY, NULL);
 		return;
 	}
 	peer_rights(svc, m, c, &rights);

@@ -38,7 +38,8 @@ struct request {
 	const struct method *method;
 	struct client *client;
 	json_object *id;
-	json_object *params; /* checked against the method's shape */
+	json_object *params; /* checked against the method's shape; only the members it
+			      * names (params_keep), NULL for a method without any */
 	struct ucred peer;   /* at connect time */
 	char program[32];
 	bool kept; /* a reply is owed later: the client stays until it is sent */
@@ -48,7 +49,8 @@ struct request {
 	json_object *error_extra;
 };
 
-/* A request of client's; NULL on ENOMEM. id and params are referenced. */
+/* A request of client's; NULL on ENOMEM. id and params (NULL allowed) are
+ * referenced. */
 struct request *request_new(struct service *svc, const struct method *m, struct client *c,
 			    json_object *id, json_object *params);
 

@@ -19,9 +19,11 @@
 #include "secret.h"
 #include "util.h"
 
-/* Requests handled per turn of one client, and the time a turn may take:
- * after either the loop serves the others before this one gets another
- * turn (fair scheduling; costly requests make shorter turns). */
+/* Requests handled per turn, and the time a turn may take: after either
+ * the loop serves the others before this user gets another turn (fair
+ * scheduling; costly requests make shorter turns). Turns go round the
+ * users, and a user's turn to its connections in turn: a user with 32
+ * connections gets no more of the daemon than one with a single one. */
 #define REQUESTS_PER_TURN 16
 #define TURN_USEC 1000u
 /* A client whose unread output passes this is not served more requests
@@ -32,7 +34,8 @@
 #define MAX_OWED_PER_CLIENT 16
 /* Connections accepted per wake-up of the listening socket. */
 #define ACCEPTS_PER_WAKE 64
-/* A line buffer this large, once empty, is given back (and wiped). */
+/* A line buffer larger than this (one a long line grew: it starts at
+ * 4 KiB, ukey_linebuf_fill), once empty, is given back (and wiped). */
 #define KEEP_INPUT_BUFFER (64u * 1024u)
 
 /* What one user holds: its connections and the output queued for them,
@@ -44,6 +47,13 @@ struct uid_usage {
 	unsigned clients;
 	size_t out_bytes;
 	struct rate_bucket connects;
+	/* Its connections with lines to serve, in the order of their next
+	 * turn, and the defer source that gives the first one its turn. Once
+	 * the user has had a turn (turn_taken), the next waits until turn_src
+	 * comes round, after every other source ready then. */
+	struct client *ready_first, *ready_last;
+	sd_event_source *turn_src;
+	bool turn_taken;
 };
 
 struct client {
@@ -52,13 +62,14 @@ struct client {
 	struct client *prev, *next;
 	int fd;
 	sd_event_source *src;
-	sd_event_source *more_src; /* another turn for lines already read */
 	sd_event_source *timer_src;
 	uint64_t timer_at; /* when timer_src fires, or 0 when it is off */
 	struct ucred peer;
 	gid_t *groups; /* supplementary groups at connect time */
 	int n_groups;
 	struct uid_usage *usage;
+	struct client *ready_prev, *ready_next; /* in usage's queue of turns */
+	bool ready;				/* in it */
 	struct ukey_linebuf in;
 	char *out;
 	size_t out_len, out_off;
@@ -174,6 +185,7 @@ int server_listen_path(const char *path)
 
 static void client_flush(struct client *c);
 static void client_kick(struct client *c);
+static void client_unready(struct client *c);
 static void client_arm_timer(struct client *c);
 
 static size_t client_pending_output(const struct client *c)
@@ -187,8 +199,8 @@ static void client_hangup(struct client *c)
 
 	if (c->fd < 0)
 		return;
+	client_unready(c);
 	c->src = sd_event_source_disable_unref(c->src);
-	c->more_src = sd_event_source_disable_unref(c->more_src);
 	c->timer_src = sd_event_source_disable_unref(c->timer_src);
 	close(c->fd);
 	c->fd = -1;
@@ -348,14 +360,44 @@ static int client_update_events(struct client *c)
 	return sd_event_source_set_io_events(c->src, ev);
 }
 
-/* Lines already read get another turn, after every other client that
- * is ready has had one. */
+/* Out of its user's queue of turns. */
+static void client_unready(struct client *c)
+{
+	struct uid_usage *u = c->usage;
+
+	if (!c->ready)
+		return;
+	if (c->ready_prev)
+		c->ready_prev->ready_next = c->ready_next;
+	else
+		u->ready_first = c->ready_next;
+	if (c->ready_next)
+		c->ready_next->ready_prev = c->ready_prev;
+	else
+		u->ready_last = c->ready_prev;
+	c->ready_prev = c->ready_next = NULL;
+	c->ready = false;
+}
+
+/* Lines already read get a turn: the client joins the end of its user's
+ * queue, and the user's turn comes after every other user (and every
+ * socket) that is ready has had one. */
 static void client_kick(struct client *c)
 {
+	struct uid_usage *u = c->usage;
+
 	if (c->fd < 0)
 		return;
-	if (client_has_line(c) && client_may_run(c))
-		(void)sd_event_source_set_enabled(c->more_src, SD_EVENT_ONESHOT);
+	if (!c->ready && client_has_line(c) && client_may_run(c)) {
+		c->ready = true;
+		c->ready_prev = u->ready_last;
+		if (u->ready_last)
+			u->ready_last->ready_next = c;
+		else
+			u->ready_first = c;
+		u->ready_last = c;
+		(void)sd_event_source_set_enabled(u->turn_src, SD_EVENT_ONESHOT);
+	}
 	if (client_update_events(c) < 0)
 		client_hangup(c);
 }
@@ -602,7 +644,7 @@ static void client_handle_line(struct client *c, const char *line, size_t len)
 
 	if (len == 0)
 		return; /* blank keep-alive lines are harmless */
-	if (ukey_msg_parse(line, len, &msg) < 0) {
+	if (ukey_msg_parse_request(line, len, &msg) < 0) {
 		client_reply_error(c, NULL, UKEY_WIRE_INVALID_JSON,
 				   "a request is one JSON object on one line");
 		return;
@@ -652,20 +694,10 @@ static uint64_t clock_usec(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-static void client_run_lines(struct client *c)
+/* After lines were read or served: the line timer, the buffer, the idle
+ * timer, the next turn, the end. */
+static void client_settle(struct client *c)
 {
-	uint64_t turn_ends = clock_usec() + TURN_USEC;
-	char *line;
-	size_t len;
-
-	for (int i = 0;
-	     i < REQUESTS_PER_TURN && client_may_run(c) && (i == 0 || clock_usec() < turn_ends) &&
-	     ukey_linebuf_next(&c->in, &line, &len) > 0;
-	     i++) {
-		if (len > 0) /* blank keep-alive lines do not keep a client alive */
-			c->last_active = now_usec(c->server);
-		client_handle_line(c, line, len);
-	}
 	if (c->fd < 0)
 		return;
 	/* An unfinished line has line_timeout to end, from its first byte. */
@@ -682,12 +714,44 @@ static void client_run_lines(struct client *c)
 	client_finish(c);
 }
 
-static int client_on_more(sd_event_source *src, void *userdata)
+static void client_run_lines(struct client *c)
 {
-	struct client *c = client_ref(userdata);
+	uint64_t turn_ends = clock_usec() + TURN_USEC;
+	char *line;
+	size_t len;
 
+	for (int i = 0;
+	     i < REQUESTS_PER_TURN && client_may_run(c) && (i == 0 || clock_usec() < turn_ends) &&
+	     ukey_linebuf_next(&c->in, &line, &len) > 0;
+	     i++) {
+		if (len > 0) /* blank keep-alive lines do not keep a client alive */
+			c->last_active = now_usec(c->server);
+		client_handle_line(c, line, len);
+	}
+	client_settle(c);
+}
+
+/* A turn of the user's for c: the round ends when turn_src comes round. */
+static void usage_give_turn(struct uid_usage *u, struct client *c)
+{
+	u->turn_taken = true;
+	(void)sd_event_source_set_enabled(u->turn_src, SD_EVENT_ONESHOT);
+	client_ref(c);
+	client_unready(c);
 	client_run_lines(c);
 	client_unref(c);
+}
+
+/* The user's round came round: the first of its connections waiting
+ * has its turn, then waits at the end of the queue (client_kick) if it
+ * has more. */
+static int usage_on_turn(sd_event_source *src, void *userdata)
+{
+	struct uid_usage *u = userdata;
+
+	u->turn_taken = false;
+	if (u->ready_first)
+		usage_give_turn(u, u->ready_first);
 	return 0;
 }
 
@@ -697,18 +761,24 @@ static int client_on_io(sd_event_source *src, int fd, uint32_t revents, void *us
 	long n;
 
 	client_ref(c);
-	/* Both directions shut: what is owed can no longer be delivered. */
-	if ((revents & EPOLLHUP) && c->eof) {
+	/* The peer closed (both directions shut) or its socket failed:
+	 * nothing more can be delivered, whatever it still owes or is owed.
+	 * epoll reports these even on a socket watched for nothing (a client
+	 * owed MAX_OWED_PER_CLIENT replies): left standing, they would wake
+	 * the loop again at once, until every reply came. A peer that only
+	 * stopped sending (half-close) sees no EPOLLHUP, and gets its replies. */
+	if (revents & (EPOLLHUP | EPOLLERR)) {
 		client_hangup(c);
 		goto out;
 	}
 	if (revents & EPOLLOUT)
 		client_flush(c);
-	if (c->fd < 0 || c->closing || c->eof || !(revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) ||
-	    !client_may_run(c) || client_has_line(c))
+	if (c->fd < 0 || c->closing || c->eof || !(revents & EPOLLIN) || !client_may_run(c) ||
+	    client_has_line(c))
 		goto out;
-	/* One read per turn: a client that sends without pause gets the same
-	 * share as the others. */
+	/* One read per wake-up, and none while lines read wait for their
+	 * turn: a client that sends without pause gets the same share as the
+	 * others. */
 	n = ukey_linebuf_fill(&c->in, c->fd);
 	if (n == -EAGAIN)
 		goto out;
@@ -727,7 +797,13 @@ static int client_on_io(sd_event_source *src, int fd, uint32_t revents, void *us
 		/* Done sending: what it sent is answered, then it is let go. */
 		c->eof = true;
 	}
-	client_run_lines(c);
+	/* Its lines run now if its user had no turn this round (a client
+	 * alone runs at once, as it sends), else they wait for the next. */
+	if (!c->usage->turn_taken && !c->usage->ready_first && client_has_line(c) &&
+	    client_may_run(c))
+		usage_give_turn(c->usage, c);
+	else
+		client_settle(c);
 out:
 	client_unref(c);
 	return 0;
@@ -746,6 +822,7 @@ static struct uid_usage *usage_get(struct server *s, uid_t uid, uint64_t now)
 		} else if (u->clients == 0 &&
 			   rate_bucket_is_full(&u->connects, s->limits.connect_rate, burst, now)) {
 			*pp = u->next;
+			sd_event_source_disable_unref(u->turn_src);
 			free(u);
 			continue;
 		}
@@ -758,6 +835,12 @@ static struct uid_usage *usage_get(struct server *s, uid_t uid, uint64_t now)
 		return NULL;
 	*u = (struct uid_usage){
 		.next = s->usage, .uid = uid, .connects = rate_bucket_full(burst, now)};
+	if (sd_event_add_defer(s->loop, &u->turn_src, usage_on_turn, u) < 0 ||
+	    sd_event_source_set_enabled(u->turn_src, SD_EVENT_OFF) < 0) {
+		sd_event_source_disable_unref(u->turn_src);
+		free(u);
+		return NULL;
+	}
 	s->usage = u;
 	return u;
 }
@@ -872,17 +955,12 @@ static int accept_one(struct server *s, int fd)
 	c->last_active = now;
 	r = sd_event_add_io(s->loop, &c->src, cfd, EPOLLIN, client_on_io, c);
 	if (r >= 0)
-		r = sd_event_add_defer(s->loop, &c->more_src, client_on_more, c);
-	if (r >= 0)
-		r = sd_event_source_set_enabled(c->more_src, SD_EVENT_OFF);
-	if (r >= 0)
 		r = sd_event_add_time(s->loop, &c->timer_src, CLOCK_MONOTONIC, UINT64_MAX, 250000u,
 				      client_on_timer, c);
 	if (r >= 0)
 		r = sd_event_source_set_enabled(c->timer_src, SD_EVENT_OFF);
 	if (r < 0) {
 		sd_event_source_disable_unref(c->src);
-		sd_event_source_disable_unref(c->more_src);
 		sd_event_source_disable_unref(c->timer_src);
 		close(cfd);
 		free(c->groups);
@@ -959,6 +1037,7 @@ void server_free(struct server *s)
 	while (s->usage) {
 		struct uid_usage *u = s->usage;
 		s->usage = u->next;
+		sd_event_source_disable_unref(u->turn_src);
 		free(u);
 	}
 	sd_event_source_disable_unref(s->listen_src);

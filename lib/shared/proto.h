@@ -57,7 +57,21 @@ int ukey_linebuf_next(struct ukey_linebuf *b, char **ret_line, size_t *ret_len);
  * invalid UTF-8, excessive depth). */
 int ukey_msg_parse(const char *line, size_t len, json_object **ret_obj);
 
-/* Serializes obj as one protocol line (compact JSON plus '\n').
+/* The values a request line may hold, counted as the '[', '{' and ','
+ * outside strings, and one. Requests hold few (a check of a bid with 64
+ * recipients counts some 200); ukeyd refuses more before json-c builds
+ * them, so that no line costs much more than reading its bytes: 256 KiB
+ * of empty arrays are some 85,000 objects, 20 ms to build and free. */
+#define UKEY_MAX_REQUEST_VALUES 1024
+
+/* ukey_msg_parse() for a request (ukeyd's side): also -EBADMSG for a line
+ * with more than UKEY_MAX_REQUEST_VALUES values, found by one pass over
+ * its bytes, nothing built. */
+int ukey_msg_parse_request(const char *line, size_t len, json_object **ret_obj);
+
+/* Serializes obj as one protocol line (compact JSON plus '\n'). A message
+ * with PINs (ukey_json_has_pins()) is rendered into the returned buffer
+ * alone, sized up front: wipe it by *ret_len, no other copy exists.
  * Returns a malloc'ed string, or NULL on allocation failure. */
 char *ukey_msg_format(json_object *obj, size_t *ret_len);
 

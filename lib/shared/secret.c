@@ -57,35 +57,49 @@ void ukey_json_wipe_strings(json_object *obj)
 	}
 }
 
-/* Overwrites the PIN strings of obj (and of its "params") with c. */
-static void fill_pins(json_object *obj, int c)
+static const char *const pin_keys[] = {"pin", "old_pin", "new_pin", "so_pin"};
+
+/* Calls fn on each PIN string of obj's own members; stops at the first
+ * for which it returns true. */
+static bool each_pin_member(json_object *obj, bool (*fn)(json_object *s))
 {
-	static const char *const keys[] = {"pin", "old_pin", "new_pin", "so_pin"};
-	json_object *params, *v;
+	json_object *v;
 
 	if (!json_object_is_type(obj, json_type_object))
-		return;
-	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
-		if (json_object_object_get_ex(obj, keys[i], &v) &&
-		    json_object_is_type(v, json_type_string))
-			memset((char *)json_object_get_string(v), c,
-			       (size_t)json_object_get_string_len(v));
-	/* Requests carry them one level down, in "params". */
-	if (json_object_object_get_ex(obj, "params", &params))
-		fill_pins(params, c);
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(pin_keys); i++)
+		if (json_object_object_get_ex(obj, pin_keys[i], &v) &&
+		    json_object_is_type(v, json_type_string) && fn(v))
+			return true;
+	return false;
+}
+
+/* The same for obj and its "params" (requests carry them one level down). */
+static bool each_pin(json_object *obj, bool (*fn)(json_object *s))
+{
+	json_object *params;
+
+	return each_pin_member(obj, fn) ||
+	       (json_object_object_get_ex(obj, "params", &params) && each_pin_member(params, fn));
+}
+
+static bool found(json_object *s)
+{
+	return true;
+}
+
+static bool wipe(json_object *s)
+{
+	ukey_json_wipe_string(s);
+	return false;
+}
+
+bool ukey_json_has_pins(json_object *obj)
+{
+	return each_pin(obj, found);
 }
 
 void ukey_json_wipe_pins(json_object *obj)
 {
-	const char *text;
-
-	/* An earlier rendering of obj lives in its print buffer. Rendering
-	 * again with each PIN replaced by as many 'x' gives text of the same
-	 * length, so json-c reuses that buffer in place (no realloc leaving
-	 * the old one behind) and overwrites every byte of it. */
-	fill_pins(obj, 'x');
-	text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN);
-	if (text)
-		OPENSSL_cleanse((char *)text, strlen(text));
-	fill_pins(obj, 0);
+	each_pin(obj, wipe);
 }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct ukey_secret {
@@ -28,11 +29,19 @@ static inline void ukey_secret_freep(struct ukey_secret **s)
  * object until the object is freed). Other types are left alone. */
 void ukey_json_wipe_string(json_object *s);
 
-/* Wipes every string member of obj (or of its "params") whose key names
- * a PIN ("pin", "old_pin", "new_pin", "so_pin"), and json-c's print buffer
- * of obj, where the text of an earlier rendering stays. Call it before
- * json_object_put() on a message that carried PINs; render that message
- * with JSON_C_TO_STRING_PLAIN only. */
+/* Whether obj, or its "params", has a member whose key names a PIN
+ * ("pin", "old_pin", "new_pin", "so_pin"). ukey_msg_format() renders such
+ * a message into one buffer of its own, sized up front, and never through
+ * json-c's print buffers (which grow by realloc and keep the text): render
+ * it with ukey_msg_format() only, and wipe that buffer by the length it
+ * returns. */
+bool ukey_json_has_pins(json_object *obj);
+
+/* Wipes every PIN string of obj and of its "params" (the members above),
+ * in place, for their whole length: call it before json_object_put() on a
+ * message that carried PINs. It looks up those few members and touches
+ * nothing else: a message without PINs costs nothing, and none is
+ * rendered again (see ukey_json_has_pins() for what may render one). */
 void ukey_json_wipe_pins(json_object *obj);
 
 /* Wipes every string in obj, at any depth (and nothing else): for what a

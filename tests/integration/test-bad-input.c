@@ -230,6 +230,66 @@ static void test_oversized_line(void **state)
 	assert_daemon_serves();
 }
 
+/* A request holds at most 1024 JSON values (UKEY_MAX_REQUEST_VALUES):
+ * a line of 250 KB of empty arrays is refused without being built, the
+ * largest real request (a check of a bid with 64 recipients) passes, and
+ * the connection stays. */
+static void test_too_many_values(void **state)
+{
+	size_t cap = 300 * 1024, n = 0;
+	char *line = malloc(cap);
+	int fd = hello();
+	json_object *r;
+
+	n += (size_t)snprintf(line, cap, "{\"id\":2,\"method\":\"list\",\"params\":{\"x\":[");
+	while (n < 250 * 1024)
+		n += (size_t)snprintf(line + n, cap - n, "[],");
+	snprintf(line + n - 1, cap - n + 1, "]}}");
+	expect_error(fd, line, "invalid_json");
+	/* 1000 values in all pass (an unknown member, ignored)... */
+	n = (size_t)snprintf(line, cap, "{\"id\":3,\"method\":\"list\",\"params\":{\"x\":[");
+	for (int i = 0; i < 995; i++)
+		n += (size_t)snprintf(line + n, cap - n, "%s1", i ? "," : "");
+	snprintf(line + n, cap - n, "]}}");
+	send_line(fd, line);
+	r = raw_reply(fd);
+	assert_true(json_object_object_get_ex(r, "result", NULL));
+	json_object_put(r);
+	/* ...a few more do not... */
+	n = (size_t)snprintf(line, cap, "{\"id\":4,\"method\":\"list\",\"params\":{\"x\":[");
+	for (int i = 0; i < 1030; i++)
+		n += (size_t)snprintf(line + n, cap - n, "%s1", i ? "," : "");
+	snprintf(line + n, cap - n, "]}}");
+	expect_error(fd, line, "invalid_json");
+	/* ...and brackets and commas in strings (single-quoted names too) are
+	 * text, not values. */
+	n = (size_t)snprintf(line, cap, "{\"id\":5,'\"':\"\\\"\",\"method\":\"list\",\"x\":\"");
+	for (int i = 0; i < 2000; i++)
+		n += (size_t)snprintf(line + n, cap - n, "[{,");
+	snprintf(line + n, cap - n, "\"}");
+	send_line(fd, line);
+	r = raw_reply(fd);
+	assert_true(json_object_object_get_ex(r, "result", NULL));
+	json_object_put(r);
+	/* A check of a bid with 64 recipients, each an issuer and a serial. */
+	n = (size_t)snprintf(line, cap,
+			     "{\"id\":6,\"method\":\"check\",\"params\":{\"bid\":true,"
+			     "\"opening\":1773532800,\"recipients\":[");
+	for (int i = 0; i < 64; i++)
+		n += (size_t)snprintf(line + n, cap - n,
+				      "%s{\"issuer_der\":\"3021311f301d06035504030c16\",\"serial\":"
+				      "\"%02x\"}",
+				      i ? "," : "", i);
+	snprintf(line + n, cap - n, "]}}");
+	send_line(fd, line);
+	r = raw_reply(fd);
+	assert_true(json_object_object_get_ex(r, "result", NULL));
+	json_object_put(r);
+	free(line);
+	close(fd);
+	assert_daemon_serves();
+}
+
 static void test_random_bytes(void **state)
 {
 	unsigned seed = 12345;
@@ -369,6 +429,7 @@ int main(void)
 		cmocka_unit_test(test_invalid_requests),
 		cmocka_unit_test(test_reply_keeps_request_id),
 		cmocka_unit_test(test_oversized_line),
+		cmocka_unit_test(test_too_many_values),
 		cmocka_unit_test(test_random_bytes),
 		cmocka_unit_test(test_disconnect_mid_request),
 		cmocka_unit_test(test_many_clients),

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -401,6 +402,189 @@ static void test_output_cap_per_user(void **state)
 	stop();
 }
 
+/* ukeyd through the p11-unplug wrapper, whose fault file makes the
+ * module slow when a test says so (tests/fixtures/p11-unplug.c). */
+static void start_wrapped(void)
+{
+	const char *args[] = {"--module", getenv("P11_UNPLUG"), NULL};
+	const char *env[] = {h.unplug_env, h.faults_env, NULL};
+
+	assert_int_equal(harness_shf(": > %s", h.unplug_file), 0);
+	assert_int_equal(harness_set_faults(&h, ""), 0);
+	assert_int_equal(harness_start_daemon(&h, args, env), 0);
+}
+
+/* The wrapper's scans of the two tokens take some 8 s from now. */
+static void slow_scans(void)
+{
+	assert_int_equal(harness_set_faults(&h, "C_FindObjectsInit * delay=4000\n"), 0);
+}
+
+static void stop_wrapped(void)
+{
+	assert_int_equal(harness_set_faults(&h, ""), 0);
+	stop();
+}
+
+/* "sent S lines": the burst is out. */
+static long wait_sent(FILE *f)
+{
+	char line[128];
+	long sent = -1;
+
+	assert_non_null(fgets(line, sizeof(line), f));
+	assert_int_equal(sscanf(line, "sent %ld lines", &sent), 1);
+	return sent;
+}
+
+struct burst_end {
+	long replies, errors, invalid;
+	int closed;
+};
+
+static void burst_end(FILE *f, struct burst_end *e)
+{
+	char last[256];
+
+	finish(f, last, sizeof(last));
+	if (sscanf(last, "replies %ld errors %ld invalid_request %ld closed %d", &e->replies,
+		   &e->errors, &e->invalid, &e->closed) != 4)
+		fail_msg("unexpected output: %s", last);
+}
+
+/* A request held for a scan (a refresh while the module is slow, a get
+ * before the first scan) keeps only what its method reads: the rest of
+ * its line is freed once the request is checked. Here one user's 32
+ * connections hold 16 refreshes each, each with 240 KB in a member that
+ * refresh does not know (with as many values as a line may have, json-c
+ * makes 11 MB of 240 KB of empty arrays; a string stays its size): 123 MB
+ * held before, nothing now. */
+static void test_held_requests_keep_little(void **state)
+{
+	struct burst_end e;
+	long before, peak;
+	FILE *attacker;
+
+	start_wrapped();
+	before = rss_kb("VmRSS");
+	slow_scans();
+	attacker = spawn(NOBODY,
+			 "burst %s 32 16 240000 2 "
+			 "'{\"id\":2,\"method\":\"refresh\",\"params\":{\"x\":\"%%c\","
+			 "\"y\":[[],[],[],[],[],[],[],[],[],[],[],[],[],[],[],[]]}}'",
+			 h.socket);
+	assert_int_equal(wait_sent(attacker), 32 * 16);
+	burst_end(attacker, &e);
+	/* Held all along: the scans they wait for take longer. */
+	assert_int_equal(e.replies, 0);
+	peak = rss_kb("VmHWM");
+	fprintf(stderr,
+		"# ukeyd RSS %ld kB before, peak %ld kB with 512 held refreshes of 240 KB%s\n",
+		before, peak, RSS_MEASURED ? "" : " (not measured under ASan)");
+	assert_true(!RSS_MEASURED || peak - before < 32 * 1024);
+	assert_root_served();
+	stop_wrapped();
+}
+
+/* Lines that cost json-c much to build: 240 KB of empty arrays are some
+ * 80,000 objects, 20 ms to build and free. A request holds few values:
+ * such a line is refused by a pass over its bytes, and 32 connections
+ * sending them without pause do not make the others wait for a turn of
+ * each. */
+static void test_costly_lines(void **state)
+{
+	start("");
+	assert_others_served_during(
+		spawn(NOBODY,
+		      "burst %s 32 0 240000 4 "
+		      "'{\"id\":2,\"method\":\"list\",\"params\":{\"x\":[%%a]}}'",
+		      h.socket),
+		3);
+	stop();
+}
+
+/* ukeyd's CPU time (user and system) so far, in ms. */
+static long cpu_ms(void)
+{
+	char path[64], buf[1024], *p;
+	unsigned long utime = 0, stime = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)h.daemon);
+	f = fopen(path, "re");
+	assert_non_null(f);
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	/* After the name in parentheses (which may hold anything): the state,
+	 * then fields 4 to 13, then utime and stime. */
+	p = strrchr(buf, ')');
+	assert_non_null(p);
+	assert_int_equal(sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+				&utime, &stime),
+			 2);
+	return (long)((utime + stime) * 1000 / (unsigned long)sysconf(_SC_CLK_TCK));
+}
+
+/* A client owed 16 replies (held refreshes: its socket is then watched
+ * for nothing) that hangs up is let go at once: epoll reports the hang-up
+ * whatever is watched, and ukeyd must not wake for it again and again
+ * until the scan answers. */
+static void test_hangup_while_owed_costs_nothing(void **state)
+{
+	struct burst_end e;
+	long t0, t1;
+
+	start_wrapped();
+	slow_scans();
+	/* hello, 17 refreshes, and gone without reading. */
+	burst_end(spawn(NOBODY, "burst %s 1 17 0 0 '{\"id\":2,\"method\":\"refresh\"}'", h.socket),
+		  &e);
+	usleep(300 * 1000);
+	t0 = cpu_ms();
+	sleep(1);
+	t1 = cpu_ms();
+	fprintf(stderr, "# ukeyd's CPU time in the second after the client left: %ld ms\n",
+		t1 - t0);
+	assert_true(t1 - t0 < 200);
+	assert_root_served();
+	stop_wrapped();
+}
+
+/* A serial is at most 96 bytes (the longest a token's serial reads as):
+ * a longer one is invalid_request, before any policy, so refusals, which
+ * the audit log records with the serial asked for, cannot fill it with
+ * what a client sends. Refusals of a serial of the right size still are
+ * recorded. */
+static void test_long_serials_refused(void **state)
+{
+	static const char unlock[] = "'{\"id\":3,\"method\":\"pin_unlock\",\"params\":{"
+				     "\"serial\":\"%s\",\"so_pin\":\"1\"}}'";
+	char cmd[300], path[200];
+	struct burst_end e;
+	struct stat st;
+
+	start("");
+	snprintf(cmd, sizeof(cmd), "burst %s 1 20 250000 2 ", h.socket);
+	snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), unlock, "%c");
+	burst_end(spawn(NOBODY, "%s", cmd), &e);
+	assert_int_equal(e.replies, 20);
+	assert_int_equal(e.invalid, 20);
+	snprintf(cmd, sizeof(cmd), "burst %s 1 20 0 2 ", h.socket);
+	snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), unlock, "25a340820f55d593");
+	burst_end(spawn(NOBODY, "%s", cmd), &e);
+	assert_int_equal(e.errors, 20);
+	assert_int_equal(e.invalid, 0);
+	stop(); /* the refusals counted past the burst are written at exit */
+	snprintf(path, sizeof(path), "%s/state/audit.log", h.dir);
+	assert_int_equal(stat(path, &st), 0);
+	fprintf(stderr,
+		"# audit.log after 20 refusals with 250 KB serials and 20 with 16 bytes: "
+		"%lld bytes\n",
+		(long long)st.st_size);
+	assert_true(harness_file_contains(path, "\"25a340820f55d593\""));
+	assert_true(st.st_size < 16 * 1024);
+}
+
 /* A test that failed leaves no daemon behind for the next one. */
 static int test_teardown(void **state)
 {
@@ -468,6 +652,10 @@ int main(void)
 		cmocka_unit_test_teardown(test_non_readers_bounded, test_teardown),
 		cmocka_unit_test_teardown(test_output_cap_per_user, test_teardown),
 		cmocka_unit_test_teardown(test_everything_at_once, test_teardown),
+		cmocka_unit_test_teardown(test_held_requests_keep_little, test_teardown),
+		cmocka_unit_test_teardown(test_costly_lines, test_teardown),
+		cmocka_unit_test_teardown(test_hangup_while_owed_costs_nothing, test_teardown),
+		cmocka_unit_test_teardown(test_long_serials_refused, test_teardown),
 	};
 	return HARNESS_RUN_TESTS("limits", tests, group_setup, group_teardown);
 }

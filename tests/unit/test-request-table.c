@@ -6,6 +6,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 
 #include <cmocka.h>
 #include <json-c/json.h>
@@ -199,6 +201,107 @@ static void test_parameter_shapes(void **state)
 	assert_false(shape_ok("audit", "{\"after\":-1}"));
 }
 
+/* A serial is bounded (a refusal writes it into the audit log), and
+ * every serial a token can have passes: SoftHSM's and the SKF double's,
+ * and the longest an SKF token's 32-byte field decodes to (each byte a
+ * U+FFFD). */
+static void test_serial_bounds(void **state)
+{
+	char json[512], serial[PARAM_SERIAL_MAX + 2];
+	static const char *const real[] = {
+		"25a340820f55d593",		    /* SoftHSM */
+		"GXSKF3A9F0C21B7E",		    /* the SKF double */
+		"0123456789ABCDEF0123456789ABCDEF", /* a full SKF field */
+		"主锁序列号",			    /* GB18030 read as such */
+		"A B-C_D.E/F:1",
+		NULL,
+	};
+
+	for (size_t i = 0; real[i]; i++) {
+		snprintf(json, sizeof(json), "{\"serial\":\"%s\"}", real[i]);
+		assert_true(shape_ok("get", json));
+		assert_true(shape_ok("check", json));
+		snprintf(json, sizeof(json), "{\"serial\":\"%s\",\"so_pin\":\"1\"}", real[i]);
+		assert_true(shape_ok("pin_unlock", json));
+	}
+	serial[0] = '\0';
+	for (int i = 0; i < 32; i++)
+		strcat(serial, "\xef\xbf\xbd");
+	assert_int_equal(strlen(serial), PARAM_SERIAL_MAX);
+	snprintf(json, sizeof(json), "{\"serial\":\"%s\"}", serial);
+	assert_true(shape_ok("get", json));
+	memset(serial, 'A', PARAM_SERIAL_MAX + 1);
+	serial[PARAM_SERIAL_MAX + 1] = '\0';
+	snprintf(json, sizeof(json), "{\"serial\":\"%s\"}", serial);
+	assert_false(shape_ok("get", json));
+	assert_false(shape_ok("check", json));
+	assert_false(shape_ok("pin_probe_default", json));
+	snprintf(json, sizeof(json), "{\"serial\":\"%s\",\"so_pin\":\"1\"}", serial);
+	assert_false(shape_ok("pin_unlock", json));
+	assert_false(shape_ok("check", "{\"serial\":\"\"}"));
+}
+
+/* What a request keeps of its params once checked: what its row reads. */
+static json_object *kept(const char *method, const char *json, json_object **ret_params)
+{
+	json_object *p = params(json), *keep = (json_object *)1;
+	const struct method *m = request_table_lookup(method, p);
+	char why[160];
+
+	assert_non_null(m);
+	assert_true(params_check(m->params, p, why, sizeof(why)));
+	assert_int_equal(params_keep(m->params, p, &keep), 0);
+	*ret_params = p;
+	return keep;
+}
+
+static void test_params_keep(void **state)
+{
+	json_object *p, *k, *r;
+
+	/* A row without parameters keeps none, whatever came. */
+	assert_null(kept("refresh", "{\"x\":[[],[],[[]]]}", &p));
+	json_object_put(p);
+	assert_null(kept("subscribe", "{}", &p));
+	json_object_put(p);
+	/* Only what the row reads: the usual request is kept as it is. */
+	k = kept("list", "{\"generation\":3}", &p);
+	assert_ptr_equal(k, p);
+	json_object_put(k);
+	json_object_put(p);
+	k = kept("list", "{\"generation\":3,\"x\":[[],[]],\"y\":\"z\"}", &p);
+	assert_ptr_not_equal(k, p);
+	assert_int_equal(json_object_object_length(k), 1);
+	assert_int_equal(param_int(k, "generation", -1), 3);
+	json_object_put(p);
+	json_object_put(k);
+	/* The values are the request's own (a PIN too: the server wipes it). */
+	k = kept("get", "{\"serial\":\"A\",\"pin\":\"123456\",\"x\":{}}", &p);
+	assert_int_equal(json_object_object_length(k), 2);
+	assert_ptr_equal(json_object_object_get(k, "pin"), json_object_object_get(p, "pin"));
+	assert_string_equal(param_string(k, "serial"), "A");
+	json_object_put(p);
+	json_object_put(k);
+	/* Recipients keep only their own members. */
+	k = kept("check",
+		 "{\"bid\":true,\"recipients\":[{\"skid\":\"ab\",\"x\":[[],[]]},"
+		 "{\"issuer_der\":\"30\",\"serial\":\"0a\"}]}",
+		 &p);
+	assert_ptr_not_equal(k, p);
+	assert_true(param_bool(k, "bid"));
+	r = json_object_object_get(k, "recipients");
+	assert_int_equal(json_object_array_length(r), 2);
+	assert_int_equal(json_object_object_length(json_object_array_get_idx(r, 0)), 1);
+	assert_string_equal(param_string(json_object_array_get_idx(r, 0), "skid"), "ab");
+	assert_int_equal(json_object_object_length(json_object_array_get_idx(r, 1)), 2);
+	json_object_put(p);
+	json_object_put(k);
+	k = kept("check", "{\"recipients\":[{\"skid\":\"ab\"}]}", &p);
+	assert_ptr_equal(k, p);
+	json_object_put(p);
+	json_object_put(k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -207,6 +310,8 @@ int main(void)
 		cmocka_unit_test(test_admin_rows_name_their_audit),
 		cmocka_unit_test(test_pin_rights),
 		cmocka_unit_test(test_parameter_shapes),
+		cmocka_unit_test(test_serial_bounds),
+		cmocka_unit_test(test_params_keep),
 	};
 
 	return cmocka_run_group_tests_name("request-table", tests, NULL, NULL);
