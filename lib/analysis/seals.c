@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "certs.h"
+#include "sm2.h"
 #include "text-decode.h"
 #include "util.h"
 
@@ -238,39 +239,6 @@ static uint8_t *copy_bytes(const ASN1_STRING *s, size_t *ret_len)
 	return p;
 }
 
-/* Real seals carry some signatures as a raw 64-byte r||s instead of a
- * DER ECDSA-Sig-Value. Returns a DER signature to free, or NULL. */
-static unsigned char *sm2_der_signature(const uint8_t *sig, size_t len, size_t *ret_len)
-{
-	const unsigned char *p = sig;
-	ECDSA_SIG *s = d2i_ECDSA_SIG(NULL, &p, (long)len);
-	unsigned char *der = NULL;
-	int n;
-
-	if (s && p == sig + len) {
-		ECDSA_SIG_free(s);
-		der = malloc(len);
-		if (der)
-			memcpy(der, sig, len);
-		*ret_len = len;
-		return der;
-	}
-	ECDSA_SIG_free(s);
-	if (len != 64)
-		return NULL;
-	s = ECDSA_SIG_new();
-	if (!s || !ECDSA_SIG_set0(s, BN_bin2bn(sig, 32, NULL), BN_bin2bn(sig + 32, 32, NULL))) {
-		ECDSA_SIG_free(s);
-		return NULL;
-	}
-	n = i2d_ECDSA_SIG(s, &der);
-	ECDSA_SIG_free(s);
-	if (n <= 0)
-		return NULL;
-	*ret_len = (size_t)n;
-	return der;
-}
-
 /* The maker's signature over tbs: SM2-with-SM3 with the default signer ID,
  * or an RSA signature algorithm OpenSSL knows. */
 static bool verify_signature(const struct slice *tbs, X509 *maker, const ASN1_OBJECT *alg,
@@ -287,8 +255,9 @@ static bool verify_signature(const struct slice *tbs, X509 *maker, const ASN1_OB
 	if (!pk || !md)
 		goto out;
 	if (nid == NID_SM2_with_SM3) {
-		static const char sm2_id[] = "1234567812345678";
-		der = sm2_der_signature(ASN1_STRING_get0_data(sig), (size_t)ASN1_STRING_length(sig),
+		static const char sm2_id[] = SM2_DEFAULT_ID;
+		/* Real seals carry some signatures as a raw r||s. */
+		der = sm2_signature_der(ASN1_STRING_get0_data(sig), (size_t)ASN1_STRING_length(sig),
 					&der_len);
 		if (!der || EVP_DigestVerifyInit_ex(md, &pctx, "SM3", NULL, NULL, pk, NULL) != 1 ||
 		    EVP_PKEY_CTX_set1_id(pctx, sm2_id, sizeof(sm2_id) - 1) != 1)

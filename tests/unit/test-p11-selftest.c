@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "p11-selftest.h"
+#include "sm2.h"
 
 static const char default_id[] = "1234567812345678";
 
@@ -133,7 +134,7 @@ static void token_signs(EVP_PKEY *key, const uint8_t msg[32], uint8_t raw[64])
 	uint8_t e[32], der[128];
 	size_t n;
 
-	assert_true(p11_selftest_sm2_digest(key, msg, 32, e));
+	assert_true(sm2_digest(key, msg, 32, e));
 	n = sign_raw(key, e, der, sizeof(der));
 	der_to_raw(der, n, raw);
 }
@@ -144,19 +145,19 @@ static void test_sm2_key(void **state)
 	EVP_PKEY *p256 = EVP_EC_gen("P-256"), *rsa = EVP_RSA_gen(1024);
 
 	/* As a certificate's key decodes, and as EC on the SM2 curve. */
-	k = p11_selftest_sm2_key(sm2);
+	k = sm2_public_key(sm2);
 	assert_ptr_equal(k, sm2);
 	EVP_PKEY_free(k);
 	assert_true(EVP_PKEY_is_a(ec, "EC"));
-	k = p11_selftest_sm2_key(ec);
+	k = sm2_public_key(ec);
 	assert_non_null(k);
 	assert_true(EVP_PKEY_is_a(k, "SM2"));
 	assert_int_equal(EVP_PKEY_eq(k, sm2), 1);
 	EVP_PKEY_free(k);
 	/* Other keys take the RSA and EC tests. */
-	assert_null(p11_selftest_sm2_key(p256));
-	assert_null(p11_selftest_sm2_key(rsa));
-	assert_null(p11_selftest_sm2_key(NULL));
+	assert_null(sm2_public_key(p256));
+	assert_null(sm2_public_key(rsa));
+	assert_null(sm2_public_key(NULL));
 	EVP_PKEY_free(sm2);
 	EVP_PKEY_free(ec);
 	EVP_PKEY_free(p256);
@@ -187,12 +188,12 @@ static void test_digest_is_openssls(void **state)
 
 	assert_int_equal(RAND_bytes(msg, sizeof(msg)), 1);
 	n = sign_sm2_message(sm2, default_id, msg, sizeof(msg), der, sizeof(der));
-	assert_true(p11_selftest_sm2_digest(sm2, msg, sizeof(msg), e));
+	assert_true(sm2_digest(sm2, msg, sizeof(msg), e));
 	assert_int_equal(EVP_PKEY_verify_init(ctx), 1);
 	assert_int_equal(EVP_PKEY_verify(ctx, der, n, e, sizeof(e)), 1);
 	/* Another message, another digest. */
 	msg[0] ^= 1;
-	assert_true(p11_selftest_sm2_digest(sm2, msg, sizeof(msg), e));
+	assert_true(sm2_digest(sm2, msg, sizeof(msg), e));
 	assert_int_not_equal(EVP_PKEY_verify(ctx, der, n, e, sizeof(e)), 1);
 	ERR_clear_error();
 	EVP_PKEY_CTX_free(ctx);
@@ -213,7 +214,7 @@ static void test_token_signature_accepted(void **state)
 	assert_int_equal(p11_selftest_sm2_verdict(pub, msg, sizeof(msg), raw, sizeof(raw)), 1);
 	assert_int_equal(p11_selftest_sm2_verdict(pub_ec, msg, sizeof(msg), raw, sizeof(raw)), 1);
 	/* DER, as some modules return it. */
-	assert_true(p11_selftest_sm2_digest(sm2, msg, sizeof(msg), e));
+	assert_true(sm2_digest(sm2, msg, sizeof(msg), e));
 	n = sign_raw(sm2, e, der, sizeof(der));
 	assert_int_equal(p11_selftest_sm2_verdict(pub, msg, sizeof(msg), der, n), 1);
 	/* A token that hashes what it is given with Z again signs e as the
@@ -273,7 +274,7 @@ static void test_plain_ecdsa_not_tested(void **state)
 	size_t n;
 
 	assert_int_equal(RAND_bytes(msg, sizeof(msg)), 1);
-	assert_true(p11_selftest_sm2_digest(pub, msg, sizeof(msg), e));
+	assert_true(sm2_digest(pub, msg, sizeof(msg), e));
 	n = sign_raw(ec, e, der, sizeof(der));
 	der_to_raw(der, n, raw);
 	assert_int_equal(p11_selftest_sm2_verdict(pub, msg, sizeof(msg), raw, sizeof(raw)), -1);

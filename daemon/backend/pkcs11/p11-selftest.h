@@ -21,15 +21,6 @@ struct selftest_job;
  * decrypt_ok. */
 void p11_selftest_run(struct p11_module *m, struct selftest_job *j, PKCS11_SLOT *slot);
 
-/* pk (a certificate's key) as an SM2 key OpenSSL verifies SM2 signatures
- * with (a new reference), or NULL when it is no key on the SM2 curve.
- * OpenSSL 3.0 decodes those as "SM2", or as "EC" on the SM2 curve. */
-EVP_PKEY *p11_selftest_sm2_key(EVP_PKEY *pk);
-
-/* e = SM3(Z || msg), Z with the default ID "1234567812345678" (GM/T
- * 0009): what a token signs for an SM2 signature of msg by pub. */
-bool p11_selftest_sm2_digest(EVP_PKEY *pub, const uint8_t *msg, size_t len, uint8_t e[32]);
-
 /* What a token's CKM_ECDSA signature of e = SM3(Z || msg) shows, with pub
  * the certificate's key and sig r || s (as PKCS#11 returns it) or DER:
  * 1 an SM2 signature by the key (of msg, or of e for a token that hashes

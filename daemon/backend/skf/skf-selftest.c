@@ -1,13 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "skf-selftest.h"
 
-#include <openssl/core_names.h>
-#include <openssl/bn.h>
 #include <openssl/crypto.h>
-#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/param_build.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <stdlib.h>
@@ -17,6 +13,7 @@
 #include "log.h"
 #include "skf-blob.h"
 #include "skf-lib.h"
+#include "sm2.h"
 #include "util.h"
 
 static X509 *cert_of(const struct test_cert *c)
@@ -24,104 +21,6 @@ static X509 *cert_of(const struct test_cert *c)
 	const unsigned char *p = c->der;
 
 	return c->der ? d2i_X509(NULL, &p, (long)c->der_len) : NULL;
-}
-
-/* The certificate's key as an SM2 key OpenSSL signs and encrypts with
- * (a new reference), or NULL when it is no SM2 key. OpenSSL 3 decodes
- * SM2 keys as "SM2", or as EC on the SM2 curve. */
-static EVP_PKEY *sm2_key(X509 *x)
-{
-	EVP_PKEY *pk = x ? X509_get0_pubkey(x) : NULL, *sm2 = NULL;
-	unsigned char point[65];
-	size_t len = 0;
-	char group[32];
-	OSSL_PARAM_BLD *b = NULL;
-	OSSL_PARAM *params = NULL;
-	EVP_PKEY_CTX *ctx = NULL;
-
-	if (!pk)
-		return NULL;
-	if (EVP_PKEY_is_a(pk, "SM2"))
-		return EVP_PKEY_up_ref(pk) ? pk : NULL;
-	if (!EVP_PKEY_is_a(pk, "EC") || !EVP_PKEY_get_group_name(pk, group, sizeof(group), NULL) ||
-	    strcmp(group, "SM2") != 0 ||
-	    !EVP_PKEY_get_octet_string_param(pk, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, point,
-					     sizeof(point), &len))
-		return NULL;
-	if ((b = OSSL_PARAM_BLD_new()) &&
-	    OSSL_PARAM_BLD_push_utf8_string(b, OSSL_PKEY_PARAM_GROUP_NAME, "SM2", 0) &&
-	    OSSL_PARAM_BLD_push_octet_string(b, OSSL_PKEY_PARAM_PUB_KEY, point, len) &&
-	    (params = OSSL_PARAM_BLD_to_param(b)) &&
-	    (ctx = EVP_PKEY_CTX_new_from_name(NULL, "SM2", NULL)) &&
-	    EVP_PKEY_fromdata_init(ctx) == 1)
-		(void)EVP_PKEY_fromdata(ctx, &sm2, EVP_PKEY_PUBLIC_KEY, params);
-	EVP_PKEY_CTX_free(ctx);
-	OSSL_PARAM_free(params);
-	OSSL_PARAM_BLD_free(b);
-	return sm2;
-}
-
-/* The SM2 curve's a, b, xG and yG, 32 bytes each, as Z hashes them. */
-static bool sm2_curve(uint8_t out[4 * 32])
-{
-	EC_GROUP *g = EC_GROUP_new_by_curve_name(NID_sm2);
-	BIGNUM *p = BN_new(), *a = BN_new(), *b = BN_new(), *x = BN_new(), *y = BN_new();
-	bool ok = g && p && a && b && x && y && EC_GROUP_get_curve(g, p, a, b, NULL) == 1 &&
-		  EC_POINT_get_affine_coordinates(g, EC_GROUP_get0_generator(g), x, y, NULL) == 1 &&
-		  BN_bn2binpad(a, out, 32) == 32 && BN_bn2binpad(b, out + 32, 32) == 32 &&
-		  BN_bn2binpad(x, out + 64, 32) == 32 && BN_bn2binpad(y, out + 96, 32) == 32;
-
-	BN_free(p);
-	BN_free(a);
-	BN_free(b);
-	BN_free(x);
-	BN_free(y);
-	EC_GROUP_free(g);
-	return ok;
-}
-
-/* e = SM3(Z || msg), Z = SM3(ENTL || ID || a || b || xG || yG || xA || yA)
- * with the default ID (GM/T 0009): what SKF_ECCSignData signs. */
-static bool sm2_digest(EVP_PKEY *pk, const uint8_t *msg, size_t len, uint8_t e[32])
-{
-	static const char id[] = SKF_SM2_DEFAULT_ID;
-	const uint8_t entl[2] = {0, (sizeof(id) - 1) * 8};
-	unsigned char point[65], z[32], curve[4 * 32];
-	size_t point_len = 0;
-	unsigned int n = 0;
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	bool ok;
-
-	ok = md && sm2_curve(curve) &&
-	     EVP_PKEY_get_octet_string_param(pk, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, point,
-					     sizeof(point), &point_len) &&
-	     point_len == sizeof(point) && point[0] == 0x04 &&
-	     EVP_DigestInit_ex(md, EVP_sm3(), NULL) == 1 &&
-	     EVP_DigestUpdate(md, entl, sizeof(entl)) == 1 &&
-	     EVP_DigestUpdate(md, id, sizeof(id) - 1) == 1 &&
-	     EVP_DigestUpdate(md, curve, sizeof(curve)) == 1 &&
-	     EVP_DigestUpdate(md, point + 1, 64) == 1 && EVP_DigestFinal_ex(md, z, &n) == 1 &&
-	     n == 32 && EVP_DigestInit_ex(md, EVP_sm3(), NULL) == 1 &&
-	     EVP_DigestUpdate(md, z, sizeof(z)) == 1 && EVP_DigestUpdate(md, msg, len) == 1 &&
-	     EVP_DigestFinal_ex(md, e, &n) == 1 && n == 32;
-	EVP_MD_CTX_free(md);
-	return ok;
-}
-
-/* OpenSSL's verdict on a DER signature over msg, SM2 with SM3 and the
- * default ID (set on the context: OpenSSL 3.0's own default is empty). */
-static bool sm2_verify(EVP_PKEY *pk, const uint8_t *der, size_t der_len, const uint8_t *msg,
-		       size_t len)
-{
-	static const char id[] = SKF_SM2_DEFAULT_ID;
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	EVP_PKEY_CTX *pctx = NULL;
-	bool ok = md && EVP_DigestVerifyInit_ex(md, &pctx, "SM3", NULL, NULL, pk, NULL) == 1 &&
-		  EVP_PKEY_CTX_set1_id(pctx, id, sizeof(id) - 1) == 1 &&
-		  EVP_DigestVerify(md, der, der_len, msg, len) == 1;
-
-	EVP_MD_CTX_free(md);
-	return ok;
 }
 
 /* The container the certificate's id names, opened on app. */
@@ -152,7 +51,7 @@ static int sign_test(struct skf_lib *l, HAPPLICATION app, const struct test_cert
 	} u = {0};
 	uint8_t msg[32], e[32], der[SKF_SIGNATURE_DER_MAX];
 	X509 *x = cert_of(c);
-	EVP_PKEY *pk = sm2_key(x);
+	EVP_PKEY *pk = sm2_public_key(x ? X509_get0_pubkey(x) : NULL);
 	HCONTAINER cont = NULL;
 	ssize_t der_len;
 	int ok = -1;
@@ -225,7 +124,7 @@ static int unwrap_test(struct skf_lib *l, const struct skf_dev *d, HAPPLICATION 
 	BLOCKCIPHERPARAM param;
 	skf_out32 out_len = {.wide = 0};
 	X509 *x = cert_of(c);
-	EVP_PKEY *pk = sm2_key(x);
+	EVP_PKEY *pk = sm2_public_key(x ? X509_get0_pubkey(x) : NULL);
 	HCONTAINER cont = NULL;
 	HANDLE hkey = NULL;
 	ssize_t blob_len;
