@@ -504,6 +504,23 @@ static void settle(struct agent *a)
 	ukey_token_list_unref(l);
 }
 
+/* The tokens of a list, each as plugged in (changed, for one the agent
+ * already has as plugged in). */
+static void take_listed(struct agent *a, const ukey_token_list *l)
+{
+	for (size_t i = 0; i < ukey_token_list_get_count(l); i++) {
+		ukey_token *tok = ukey_token_list_get(l, i);
+		struct tracked *t;
+
+		if (!ukey_token_is_initialized(tok))
+			continue;
+		t = track(a, ukey_token_get_serial(tok));
+		set_snapshot(t, tok);
+		t->pend_verdict = t->plugged ? PEND_CHANGED : PEND_PLUGGED;
+		t->pend_removed = false;
+	}
+}
+
 /* After ukeyd came back: what was plugged in or pulled out meanwhile is
  * unknown, so the list is compared with what the agent knew; while its
  * first scan runs, only for what it has read (settle() does the rest). */
@@ -519,17 +536,7 @@ static void relist(struct agent *a)
 	a->settling = ukey_token_list_is_scanning(l);
 	if (!a->settling)
 		infer_removals(a, l);
-	for (size_t i = 0; i < ukey_token_list_get_count(l); i++) {
-		ukey_token *tok = ukey_token_list_get(l, i);
-		struct tracked *t;
-
-		if (!ukey_token_is_initialized(tok))
-			continue;
-		t = track(a, ukey_token_get_serial(tok));
-		set_snapshot(t, tok);
-		t->pend_verdict = t->plugged ? PEND_CHANGED : PEND_PLUGGED;
-		t->pend_removed = false;
-	}
+	take_listed(a, l);
 	ukey_token_list_unref(l);
 }
 
@@ -687,16 +694,7 @@ static enum ukey_error plugged_now(struct agent *a, bool wait_settled)
 	} else {
 		a->settling = ukey_token_list_is_scanning(l);
 	}
-	for (size_t i = 0; i < ukey_token_list_get_count(l); i++) {
-		ukey_token *tok = ukey_token_list_get(l, i);
-		struct tracked *t;
-
-		if (!ukey_token_is_initialized(tok))
-			continue;
-		t = track(a, ukey_token_get_serial(tok));
-		set_snapshot(t, tok);
-		t->pend_verdict = PEND_PLUGGED;
-	}
+	take_listed(a, l); /* all new to the agent: plugged in */
 	ukey_token_list_unref(l);
 	check_pending(a);
 	flush(a);
