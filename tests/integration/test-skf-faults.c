@@ -244,14 +244,31 @@ static void test_garbage(void **state)
 	}
 }
 
+/* dev0's seal.esl (17011 bytes) is served whole, and found as the seal. */
+static void assert_seal_read_whole(void)
+{
+	ukey_client *c = NULL;
+	ukey_token *t = NULL;
+	bool found = false;
+
+	assert_int_equal(ukey_client_new(h.socket, &c), UKEY_OK);
+	assert_int_equal(ukey_client_get_token(c, skf_serial[0], &t), UKEY_OK);
+	assert_int_equal(ukey_token_get_seal_count(t), 1);
+	for (size_t i = 0; i < ukey_token_get_object_count(t); i++)
+		if (strcmp(ukey_object_get_label(ukey_token_get_object(t, i)), "seal.esl") == 0) {
+			assert_int_equal(ukey_object_get_size(ukey_token_get_object(t, i)), 17011);
+			found = true;
+		}
+	assert_true(found);
+	ukey_token_unref(t);
+	ukey_client_unref(c);
+}
+
 /* A token that moves data in pieces (the double's max_read: every
  * SKF_ReadFile returns at most that many bytes): the file is read whole
  * in as many calls, and the real seal in it is still found. */
 static void test_short_reads(void **state)
 {
-	ukey_client *c = NULL;
-	ukey_token *t = NULL;
-	bool found = false;
 	int from;
 
 	assert_int_equal(
@@ -264,17 +281,7 @@ static void test_short_reads(void **state)
 	refresh();
 	/* seal.esl is 17011 bytes, vendor.ini 25. */
 	assert_true(harness_skf_calls(&h, "SKF_ReadFile", "dev0", from) >= 18);
-	assert_int_equal(ukey_client_new(h.socket, &c), UKEY_OK);
-	assert_int_equal(ukey_client_get_token(c, skf_serial[0], &t), UKEY_OK);
-	assert_int_equal(ukey_token_get_seal_count(t), 1);
-	for (size_t i = 0; i < ukey_token_get_object_count(t); i++)
-		if (strcmp(ukey_object_get_label(ukey_token_get_object(t, i)), "seal.esl") == 0) {
-			assert_int_equal(ukey_object_get_size(ukey_token_get_object(t, i)), 17011);
-			found = true;
-		}
-	assert_true(found);
-	ukey_token_unref(t);
-	ukey_client_unref(c);
+	assert_seal_read_whole();
 }
 
 /* Replaces a device's device.json with text, atomically (the double reads
@@ -344,10 +351,7 @@ static int restore_dev0(void **state)
 static void test_refused_large_reads(void **state)
 {
 	unsigned long calls[64][2];
-	ukey_client *c = NULL;
-	ukey_token *t = NULL;
 	size_t n, refused;
-	bool found = false;
 	int from;
 
 	saved_device_json = harness_skf_read(&h, "dev0", "device.json");
@@ -365,17 +369,7 @@ static void test_refused_large_reads(void **state)
 	from = harness_skf_log_lines(&h);
 	refresh();
 
-	assert_int_equal(ukey_client_new(h.socket, &c), UKEY_OK);
-	assert_int_equal(ukey_client_get_token(c, skf_serial[0], &t), UKEY_OK);
-	assert_int_equal(ukey_token_get_seal_count(t), 1);
-	for (size_t i = 0; i < ukey_token_get_object_count(t); i++)
-		if (strcmp(ukey_object_get_label(ukey_token_get_object(t, i)), "seal.esl") == 0) {
-			assert_int_equal(ukey_object_get_size(ukey_token_get_object(t, i)), 17011);
-			found = true;
-		}
-	assert_true(found);
-	ukey_token_unref(t);
-	ukey_client_unref(c);
+	assert_seal_read_whole();
 
 	/* seal.esl (17011 bytes) asked for whole and refused, then in
 	 * pieces of 4096 from where the last one ended. */
